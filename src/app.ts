@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { registerHealthRoutes } from './http/health-route.js';
+import { registerOcrRoute } from './http/native/ocr-route.js';
+import { registerErrorHandler } from './http/plugins/error-handler.js';
+import { registerRequestSignal } from './http/plugins/request-signal.js';
+import type { Services } from './services.js';
+
+export interface AppOptions {
+  /** pino options, or false for silence (tests). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+const safeRequestId = /^[\w.:-]{1,128}$/;
+
+/** Builds the Fastify app around ready services. Never listens (tests use inject or listen themselves). */
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { limits, server } = services.config;
+  const app = Fastify({
+    logger: options.logger ?? { level: services.config.log.level, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] },
+    // base64 JSON is 4/3 of the document, plus room for the other fields.
+    bodyLimit: Math.ceil(limits.maxDocumentBytes * 1.37) + 64 * 1024,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && safeRequestId.test(given) ? given : randomUUID();
+    },
+    disableRequestLogging: false,
+    return503OnClosing: true,
+  });
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  registerErrorHandler(app, limits.maxDocumentBytes);
+  registerRequestSignal(app, server.requestTimeoutMs);
+
+  // Any body that is not JSON or multipart is the document itself.
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxDocumentBytes }, (_request, body, done) => done(null, body));
+  await app.register(multipart, { limits: { fileSize: limits.maxDocumentBytes, files: 20, fields: 50, fieldSize: 1024 * 1024, parts: 100 } });
+
+  registerHealthRoutes(app, services);
+  registerOcrRoute(app, services);
+  return app;
+}

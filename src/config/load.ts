@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import Value from 'typebox/value';
+import { ConfigSchema, type Config } from './schema.js';
+
+/** A bad configuration: start-up stops with this message, which names the key. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Tree = Record<string, unknown>;
+
+/** `MAX_DOCUMENT_BYTES` → `maxDocumentBytes` */
+function camel(snake: string): string {
+  return snake.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function setPath(tree: Tree, path: string[], value: unknown): void {
+  let node = tree;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    node = (typeof next === 'object' && next !== null ? next : (node[key] = {})) as Tree;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+/** Short names for the settings people set most. */
+const envShortcuts: Record<string, string[]> = {
+  VISIONGATE_HOST: ['server', 'host'],
+  VISIONGATE_PORT: ['server', 'port'],
+  VISIONGATE_LOG_LEVEL: ['log', 'level'],
+};
+
+/**
+ * `VISIONGATE_SECTION__KEY=value` sets `section.key` (e.g. `VISIONGATE_LIMITS__MAX_PAGES=50`);
+ * list values are comma-separated.
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv): Tree {
+  const tree: Tree = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (raw === undefined || !name.startsWith('VISIONGATE_') || name === 'VISIONGATE_CONFIG') continue;
+    const path = envShortcuts[name] ?? name.slice('VISIONGATE_'.length).split('__').map(camel);
+    setPath(tree, path, raw);
+  }
+  return tree;
+}
+
+function merge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prev = out[key];
+    const bothObjects = typeof value === 'object' && value !== null && !Array.isArray(value) && typeof prev === 'object' && prev !== null && !Array.isArray(prev);
+    out[key] = bothObjects ? merge(prev as Tree, value as Tree) : value;
+  }
+  return out;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Env strings into the schema's types ("8000" → 8000, "a,b" → ["a","b"]). */
+function coerceStrings(schema: unknown, value: unknown): unknown {
+  const s = schema as { type?: string; properties?: Record<string, unknown> };
+  if (s.type === 'object' && typeof value === 'object' && value !== null && s.properties) {
+    const out: Tree = { ...(value as Tree) };
+    for (const [key, child] of Object.entries(s.properties)) if (key in out) out[key] = coerceStrings(child, out[key]);
+    return out;
+  }
+  if (typeof value !== 'string') return value;
+  if (s.type === 'array') return value.split(',').map((v) => v.trim()).filter(Boolean);
+  if (s.type === 'integer' || s.type === 'number') return value.trim() === '' ? value : Number(value);
+  if (s.type === 'boolean') return value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+  return value;
+}
+
+/** Builds the frozen config from defaults ← file ← env ← explicit overrides (tests). */
+export function loadConfig(options: { env?: NodeJS.ProcessEnv; file?: string; overrides?: Tree } = {}): Readonly<Config> {
+  const env = options.env ?? {};
+  const file = options.file ?? env.VISIONGATE_CONFIG;
+  let fromFile: Tree = {};
+  if (file) {
+    try {
+      const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
+      fromFile = (parsed ?? {}) as Tree;
+    } catch (error) {
+      throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+    }
+  }
+  const raw = merge(merge(fromFile, coerceStrings(ConfigSchema, configFromEnv(env)) as Tree), options.overrides ?? {});
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
+  if (!Value.Check(ConfigSchema, withDefaults)) {
+    const problems = Value.Errors(ConfigSchema, withDefaults).map((e) => {
+      const key = e.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)';
+      const extra = e.keyword === 'additionalProperties' ? ` (unknown key ${JSON.stringify((e.params as { additionalProperties?: string[] }).additionalProperties ?? [])})` : '';
+      return `${key}: ${e.message}${extra}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return deepFreeze(withDefaults as Config);
+}

@@ -1,0 +1,70 @@
+import Type, { type Static } from 'typebox';
+
+const Mb = 1024 * 1024;
+
+/**
+ * The whole configuration, with defaults. Read from an optional YAML/JSON file and from
+ * `VISIONGATE_*` environment variables (see `load.ts`), validated once, then frozen.
+ */
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1', minLength: 1 }),
+        port: Type.Integer({ default: 8000, minimum: 0, maximum: 65535 }),
+        /** Hard cap on any request's wall time, in ms. */
+        requestTimeoutMs: Type.Integer({ default: 300_000, minimum: 1000 }),
+        /** Comma-separated origins allowed by CORS; empty keeps CORS closed. */
+        corsOrigins: Type.Array(Type.String(), { default: [] }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    limits: Type.Object(
+      {
+        /** Bytes of one uploaded or fetched document; enforced while bytes arrive. */
+        maxDocumentBytes: Type.Integer({ default: 50 * Mb, minimum: 1 }),
+        /** Pixels of one image page (decompression-bomb guard). */
+        maxPixelsPerPage: Type.Integer({ default: 40_000_000, minimum: 1 }),
+        /** Pages of one document (PDF or multi-page TIFF). */
+        maxPages: Type.Integer({ default: 500, minimum: 1 }),
+        /** Longest side of a rendered PDF page, in pixels. */
+        maxRenderSide: Type.Integer({ default: 10_000, minimum: 100 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    ocr: Type.Object(
+      {
+        /** `auto` picks per language; or one of the engine names. */
+        defaultEngine: Type.Union([Type.Literal('auto'), Type.Literal('tesseract-js'), Type.Literal('tesseract-cli'), Type.Literal('paddle')], { default: 'auto' }),
+        defaultLanguages: Type.String({ default: 'eng', minLength: 1 }),
+        /** Resolution at which scanned PDF pages are rendered for OCR. */
+        pdfDpi: Type.Integer({ default: 300, minimum: 50, maximum: 600 }),
+        /** OCR workers (tesseract.js threads, native processes); 0 = one per core. */
+        workers: Type.Integer({ default: 0, minimum: 0, maximum: 64 }),
+        /** Extra folder with `<lang>.traineddata(.gz)` files to add languages. */
+        extraLanguageDir: Type.Optional(Type.String()),
+        /** Path of the native `tesseract` binary; empty disables it. */
+        tesseractBinary: Type.String({ default: 'tesseract' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    fetch: Type.Object(
+      {
+        /** Allow URL documents on private, loopback and link-local addresses (off by default: SSRF). */
+        allowPrivateAddresses: Type.Boolean({ default: false }),
+        timeoutMs: Type.Integer({ default: 20_000, minimum: 100 }),
+        maxRedirects: Type.Integer({ default: 3, minimum: 0, maximum: 10 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;

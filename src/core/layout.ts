@@ -1,0 +1,195 @@
+/**
+ * Page layout from positioned words: lines → rows → blocks (paragraphs, headings, list
+ * items, tables). Works the same for a PDF text layer and for any OCR engine's lines.
+ */
+import type { TextLayerWord } from '../documents/pdf-reader.js';
+import { lineOf, unionBbox, type Bbox, type OcrLine, type OcrWord } from '../engines/spec.js';
+
+export type Block =
+  | { type: 'heading'; level: 1 | 2 | 3; text: string; bbox: Bbox }
+  | { type: 'paragraph'; text: string; bbox: Bbox }
+  | { type: 'list-item'; level: number; ordered: boolean; marker: string; text: string; bbox: Bbox }
+  | { type: 'table'; rows: string[][]; bbox: Bbox };
+
+/** One visual row: line pieces that share a baseline, left to right. */
+interface Row {
+  cells: OcrLine[];
+  bbox: Bbox;
+}
+
+const height = (b: Bbox): number => Math.max(1, b[3] - b[1]);
+const median = (values: number[]): number => {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+/** Groups a PDF text layer's words (content-stream order) into lines. */
+export function linesFromTextLayer(words: TextLayerWord[]): OcrLine[] {
+  const lines: OcrWord[][] = [];
+  let current: TextLayerWord[] = [];
+  for (const word of words) {
+    const prev = current[current.length - 1];
+    const sameLine = prev && Math.abs(prev.bbox[3] - word.bbox[3]) < 0.35 * Math.max(prev.fontSize, word.fontSize) && word.bbox[0] >= prev.bbox[2] - prev.fontSize * 0.5;
+    if (!sameLine && current.length) {
+      lines.push(current.map(asOcrWord));
+      current = [];
+    }
+    current.push(word);
+  }
+  if (current.length) lines.push(current.map(asOcrWord));
+  return lines.map(lineOf);
+}
+
+const asOcrWord = (w: TextLayerWord): OcrWord => ({ text: w.text, bbox: w.bbox, confidence: 1 });
+
+/** Splits a line where a gap is far wider than a space: those are table cells or columns. */
+function splitAtGaps(line: OcrLine): OcrLine[] {
+  const h = height(line.bbox);
+  const pieces: OcrWord[][] = [[]];
+  line.words.forEach((word, i) => {
+    const prev = line.words[i - 1];
+    if (prev && word.bbox[0] - prev.bbox[2] > 1.6 * h) pieces.push([]);
+    pieces[pieces.length - 1]!.push(word);
+  });
+  return pieces.filter((p) => p.length).map(lineOf);
+}
+
+const overlapsVertically = (a: Bbox, b: Bbox): boolean => {
+  const overlap = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+  return overlap > 0.5 * Math.min(height(a), height(b));
+};
+
+/**
+ * Joins pieces into rows. Keeps the engine's reading order (Tesseract orders columns
+ * itself); a piece joins one of the last few rows when it sits on the same baseline,
+ * which is how table cells that an engine reports separately come back together.
+ */
+function buildRows(lines: OcrLine[]): Row[] {
+  const rows: Row[] = [];
+  for (const piece of lines.flatMap(splitAtGaps)) {
+    const target = rows.slice(-3).find((r) => overlapsVertically(r.bbox, piece.bbox) && r.cells.every((c) => piece.bbox[0] >= c.bbox[2] || piece.bbox[2] <= c.bbox[0]));
+    if (target) {
+      target.cells.push(piece);
+      target.cells.sort((a, b) => a.bbox[0] - b.bbox[0]);
+      target.bbox = unionBbox([target.bbox, piece.bbox]);
+    } else {
+      rows.push({ cells: [piece], bbox: piece.bbox });
+    }
+  }
+  return rows;
+}
+
+const rowText = (row: Row): string => row.cells.map((c) => c.text).join(' ');
+// OCR often reads a bullet as », «, ¢ or °: those count as bullets at the start of a row.
+const listMarker = /^(?:([•·▪◦●○■\-–*»«¢°])|(\d{1,3}[.)])|([a-z][.)]))\s+/;
+
+/** Runs of ≥2 rows with the same number (≥2) of short cells are a table. */
+function tableRuns(rows: Row[]): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
+  let start = 0;
+  const cellsOf = (r: Row): number => r.cells.length;
+  const isTableRow = (r: Row): boolean => cellsOf(r) >= 2 && r.cells.every((c) => c.words.length <= 6);
+  for (let i = 0; i <= rows.length; i++) {
+    const continues = i < rows.length && isTableRow(rows[i]!) && (i === start || cellsOf(rows[i]!) === cellsOf(rows[start]!));
+    if (!continues) {
+      if (i - start >= 2) runs.push([start, i]);
+      start = i < rows.length && isTableRow(rows[i]!) ? i : i + 1;
+    }
+  }
+  return runs;
+}
+
+/** Classifies rows into blocks, in reading order. */
+export function layoutBlocks(lines: OcrLine[]): Block[] {
+  const rows = buildRows(lines);
+  if (rows.length === 0) return [];
+  const bodyHeight = median(rows.map((r) => median(r.cells.map((c) => height(c.bbox)))));
+  const tables = tableRuns(rows);
+  const blocks: Block[] = [];
+  let paragraph: Row[] = [];
+  const flush = (): void => {
+    if (paragraph.length) blocks.push({ type: 'paragraph', text: paragraph.map(rowText).join('\n'), bbox: unionBbox(paragraph.map((r) => r.bbox)) });
+    paragraph = [];
+  };
+  let listLeft = Infinity;
+  for (let i = 0; i < rows.length; i++) {
+    const table = tables.find(([from]) => from === i);
+    if (table) {
+      flush();
+      const tableRows = rows.slice(table[0], table[1]);
+      blocks.push({ type: 'table', rows: tableRows.map((r) => r.cells.map((c) => c.text)), bbox: unionBbox(tableRows.map((r) => r.bbox)) });
+      i = table[1] - 1;
+      continue;
+    }
+    const row = rows[i]!;
+    const text = rowText(row);
+    const rowHeight = median(row.cells.map((c) => height(c.bbox)));
+    const ratio = rowHeight / bodyHeight;
+    const marker = listMarker.exec(text);
+    if (ratio >= 1.35 && text.length <= 120 && !marker) {
+      flush();
+      blocks.push({ type: 'heading', level: ratio >= 2 ? 1 : ratio >= 1.6 ? 2 : 3, text, bbox: row.bbox });
+      continue;
+    }
+    if (marker) {
+      flush();
+      const previous = blocks[blocks.length - 1];
+      if (previous?.type !== 'list-item') listLeft = row.bbox[0];
+      listLeft = Math.min(listLeft, row.bbox[0]);
+      const level = Math.max(0, Math.round((row.bbox[0] - listLeft) / (2 * bodyHeight)));
+      blocks.push({ type: 'list-item', level, ordered: !marker[1], marker: marker[0].trim(), text: text.slice(marker[0].length), bbox: row.bbox });
+      continue;
+    }
+    const prev = paragraph[paragraph.length - 1];
+    if (prev && row.bbox[1] - prev.bbox[3] > 0.8 * bodyHeight) flush();
+    paragraph.push(row);
+  }
+  flush();
+  return blocks;
+}
+
+/** Plain text: one line per row, a blank line between blocks. */
+export function blocksToText(blocks: Block[]): string {
+  return blocks
+    .map((b) => {
+      switch (b.type) {
+        case 'table':
+          return b.rows.map((r) => r.join(' ')).join('\n');
+        case 'list-item':
+          return `${b.marker} ${b.text}`;
+        default:
+          return b.text;
+      }
+    })
+    .join('\n\n');
+}
+
+const escapeCell = (s: string): string => s.replaceAll('|', '\\|');
+
+export function blocksToMarkdown(blocks: Block[]): string {
+  const out: string[] = [];
+  blocks.forEach((b, i) => {
+    const sticky = b.type === 'list-item' && blocks[i - 1]?.type === 'list-item';
+    if (out.length && !sticky) out.push('');
+    switch (b.type) {
+      case 'heading':
+        out.push(`${'#'.repeat(b.level)} ${b.text}`);
+        break;
+      case 'paragraph':
+        out.push(b.text.replace(/^([#>+-])/gm, '\\$1').replaceAll('\n', ' '));
+        break;
+      case 'list-item':
+        out.push(`${'  '.repeat(b.level)}${b.ordered ? b.marker.replace(')', '.') : '-'} ${b.text}`);
+        break;
+      case 'table': {
+        const width = Math.max(...b.rows.map((r) => r.length));
+        const pad = (r: string[]): string[] => [...r, ...Array<string>(width - r.length).fill('')];
+        const [head, ...body] = b.rows.map(pad);
+        out.push(`| ${head!.map(escapeCell).join(' | ')} |`, `|${' --- |'.repeat(width)}`, ...body.map((r) => `| ${r.map(escapeCell).join(' | ')} |`));
+        break;
+      }
+    }
+  });
+  return out.join('\n');
+}

@@ -1,0 +1,108 @@
+import { openDocument, type DocumentLimits, type DocumentPage, type OpenedDocument } from '../documents/document.js';
+import type { DocumentPool } from '../documents/document-pool.js';
+import { parsePageRange } from '../documents/page-range.js';
+import type { EngineChoice, OcrEngines } from '../engines/ocr-engines.js';
+import { mean, round3, type OcrEngine, type OcrEngineName, type OcrLine, type OcrWord } from '../engines/spec.js';
+import { blocksToMarkdown, blocksToText, layoutBlocks, linesFromTextLayer, type Block } from './layout.js';
+import { orderedMap } from './ordered-map.js';
+
+export interface OcrOptions {
+  engine: EngineChoice;
+  languages: string[];
+  /** Page selection such as "1-3,7"; all pages when absent. */
+  pages?: string;
+  dpi: number;
+  /** OCR pages even when they have a text layer. */
+  forceOcr?: boolean;
+  minTextChars?: number;
+  renderTimeoutMs?: number;
+}
+
+export interface OcrPageResult {
+  page: number;
+  width: number;
+  height: number;
+  source: 'text-layer' | 'ocr';
+  engine: OcrEngineName | 'pdf-text-layer';
+  text: string;
+  markdown: string;
+  confidence: number;
+  words: OcrWord[];
+  lines: OcrLine[];
+  blocks: Block[];
+  timings: { total_ms: number };
+}
+
+export interface OcrResult {
+  text: string;
+  markdown: string;
+  pages: OcrPageResult[];
+  document: { type: string; bytes: number; page_count: number; pages_processed: number };
+  languages: string[];
+  timings: { total_ms: number };
+}
+
+export interface OcrDependencies {
+  documents: DocumentPool;
+  engines: OcrEngines;
+  limits: DocumentLimits;
+}
+
+function pageResult(page: DocumentPage, engine: OcrResult['pages'][number]['engine'], lines: OcrLine[], started: number): OcrPageResult {
+  const blocks = layoutBlocks(lines);
+  const words = lines.flatMap((l) => l.words);
+  return {
+    page: page.page,
+    width: page.width,
+    height: page.height,
+    source: page.source,
+    engine,
+    text: blocksToText(blocks),
+    markdown: blocksToMarkdown(blocks),
+    confidence: round3(mean(words.map((w) => w.confidence))),
+    words,
+    lines,
+    blocks,
+    timings: { total_ms: Math.round(performance.now() - started) },
+  };
+}
+
+/**
+ * Reads the selected pages of an opened document: text-layer pages directly, the rest
+ * through the chosen engine, several pages at once, results in page order.
+ */
+export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, options: OcrOptions, signal?: AbortSignal): AsyncGenerator<OcrPageResult> {
+  const pages = parsePageRange(options.pages, doc.pageCount);
+  // Choose before any work so a bad engine/language fails fast, even for digital PDFs.
+  const engine: OcrEngine = await deps.engines.choose(options.engine, options.languages);
+  const engineStatus = await engine.status();
+  const readOptions = { dpi: options.dpi, forceOcr: options.forceOcr ?? false, minTextChars: options.minTextChars ?? 8, renderTimeoutMs: options.renderTimeoutMs ?? 60_000 };
+  yield* orderedMap(pages, Math.max(1, engineStatus.concurrency), async (pageNumber) => {
+    signal?.throwIfAborted();
+    const started = performance.now();
+    const page = await doc.readPage(pageNumber, readOptions, signal);
+    if (page.source === 'text-layer') return pageResult(page, 'pdf-text-layer', linesFromTextLayer(page.words), started);
+    const read = await engine.recognize(page.image, { languages: options.languages }, signal);
+    return pageResult(page, engine.name, read.lines, started);
+  });
+}
+
+/** Whole-document OCR: open, read every selected page, assemble text and Markdown. */
+export async function ocrDocument(deps: OcrDependencies, bytes: Buffer, options: OcrOptions, signal?: AbortSignal): Promise<OcrResult> {
+  const started = performance.now();
+  const doc = await openDocument(bytes, deps.limits, deps.documents, signal);
+  try {
+    const pages: OcrPageResult[] = [];
+    for await (const page of ocrPages(deps, doc, options, signal)) pages.push(page);
+    return {
+      text: pages.map((p) => p.text).join('\n\n'),
+      markdown: pages.map((p) => p.markdown).join('\n\n---\n\n'),
+      pages,
+      document: { type: doc.mimeType, bytes: doc.byteLength, page_count: doc.pageCount, pages_processed: pages.length },
+      languages: options.languages,
+      timings: { total_ms: Math.round(performance.now() - started) },
+    };
+  } finally {
+    await doc.close();
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Entry of the document worker threads (piscina). Holds recently opened PDFs so a
+ * multi-page document is parsed once per thread, not once per page.
+ */
+import type { PDFDocumentProxy } from 'pdfjs-dist/types/src/display/api.js';
+import { isAppError } from '../errors/app-error.js';
+import { decodeBmp } from './bmp.js';
+import { openPdf, readPdfPage, summarizePdf, type PdfPageOutput, type PdfPageRequest, type PdfSummary } from './pdf-reader.js';
+import type { GreyImage } from './raster.js';
+
+export type DocumentTask =
+  | { type: 'pdf-summary'; docId: string; data: Uint8Array }
+  | ({ type: 'pdf-page'; docId: string; data: Uint8Array } & PdfPageRequest)
+  | { type: 'pdf-close'; docId: string }
+  | { type: 'bmp-decode'; data: Uint8Array };
+
+const openDocs = new Map<string, { doc: Promise<PDFDocumentProxy>; lastUse: number }>();
+const keepMs = 30_000;
+const maxOpen = 4;
+
+function evict(now: number): void {
+  for (const [id, entry] of openDocs) {
+    if (now - entry.lastUse > keepMs || openDocs.size > maxOpen) {
+      openDocs.delete(id);
+      void entry.doc.then((d) => d.destroy()).catch(() => undefined);
+    }
+  }
+}
+
+function document(docId: string, data: Uint8Array): Promise<PDFDocumentProxy> {
+  const now = Date.now();
+  let entry = openDocs.get(docId);
+  if (!entry) {
+    // pdf.js may take ownership of the buffer: hand it a private copy of the shared bytes.
+    entry = { doc: openPdf(new Uint8Array(data)), lastUse: now };
+    entry.doc.catch(() => openDocs.delete(docId));
+    openDocs.set(docId, entry);
+    evict(now);
+  }
+  entry.lastUse = now;
+  return entry.doc;
+}
+
+export default async function run(task: DocumentTask): Promise<PdfSummary | PdfPageOutput | GreyImage | null> {
+  try {
+    return await perform(task);
+  } catch (error) {
+    // Errors lose their class crossing threads: send the catalog code as plain data.
+    if (isAppError(error)) throw { failure: 'app', code: error.code, message: error.message, facts: error.facts };
+    throw error;
+  }
+}
+
+async function perform(task: DocumentTask): Promise<PdfSummary | PdfPageOutput | GreyImage | null> {
+  switch (task.type) {
+    case 'pdf-summary':
+      return summarizePdf(await document(task.docId, task.data), task.data);
+    case 'pdf-page':
+      return readPdfPage(await document(task.docId, task.data), task);
+    case 'pdf-close': {
+      const entry = openDocs.get(task.docId);
+      openDocs.delete(task.docId);
+      if (entry) await entry.doc.then((d) => d.destroy()).catch(() => undefined);
+      return null;
+    }
+    case 'bmp-decode':
+      return decodeBmp(task.data);
+  }
+}

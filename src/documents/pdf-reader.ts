@@ -1,0 +1,168 @@
+/**
+ * pdf.js work, run only inside document worker threads (never on the main thread):
+ * open, inspect for JavaScript, read the text layer with positions, render scanned pages.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api.js';
+import { rgbaToGrey, type GreyImage } from './raster.js';
+
+const pdfjsRoot = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
+// pdf.js reads these from disk in Node when given as folder paths ending in '/'; nothing is fetched.
+const assetFolders = {
+  standardFontDataUrl: join(pdfjsRoot, 'standard_fonts') + '/',
+  cMapUrl: join(pdfjsRoot, 'cmaps') + '/',
+  wasmUrl: join(pdfjsRoot, 'wasm') + '/',
+  iccUrl: join(pdfjsRoot, 'iccs') + '/',
+};
+
+/** A word of a PDF's text layer, in page pixels at the requested dpi. */
+export interface TextLayerWord {
+  text: string;
+  bbox: [number, number, number, number];
+  fontSize: number;
+}
+
+export interface PdfSummary {
+  pageCount: number;
+  hasJavaScript: boolean;
+}
+
+export interface PdfPageOutput {
+  width: number;
+  height: number;
+  words: TextLayerWord[];
+  /** Present when the page had no usable text layer (or rendering was forced). */
+  raster?: GreyImage;
+}
+
+export interface PdfPageRequest {
+  pageNumber: number;
+  dpi: number;
+  minTextChars: number;
+  maxRenderSide: number;
+  renderTimeoutMs: number;
+  forceRender: boolean;
+}
+
+/** Thrown to the main thread as a plain object so it survives structured cloning. */
+export interface PdfFailure {
+  failure: 'encrypted' | 'corrupt' | 'render-timeout';
+  message: string;
+}
+
+export async function openPdf(data: Uint8Array): Promise<PDFDocumentProxy> {
+  const task = pdfjs.getDocument({
+    data,
+    isEvalSupported: false,
+    enableXfa: false,
+    disableFontFace: true,
+    useSystemFonts: false,
+    cMapPacked: true,
+    verbosity: 0,
+    ...assetFolders,
+  });
+  try {
+    return await task.promise;
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === 'PasswordException') throw { failure: 'encrypted', message: 'the PDF is password-protected' } satisfies PdfFailure;
+    throw { failure: 'corrupt', message: `the PDF cannot be parsed (${(error as Error).message})` } satisfies PdfFailure;
+  }
+}
+
+// JavaScript may hide in compressed object streams; pdf.js's own view is checked as well as the raw bytes.
+const jsMarker = /\/(JavaScript|JS)\b/;
+
+export async function summarizePdf(doc: PDFDocumentProxy, data: Uint8Array): Promise<PdfSummary> {
+  let hasJavaScript = jsMarker.test(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1'));
+  if (!hasJavaScript) {
+    const actions = await doc.getJSActions().catch(() => null);
+    hasJavaScript = Boolean(actions && Object.keys(actions).length);
+  }
+  return { pageCount: doc.numPages, hasJavaScript };
+}
+
+interface TextItemLike {
+  str: string;
+  transform: number[];
+  width: number;
+}
+
+function textLayerWords(page: PDFPageProxy, items: TextItemLike[], scale: number): TextLayerWord[] {
+  const viewport = page.getViewport({ scale });
+  const words: TextLayerWord[] = [];
+  for (const item of items) {
+    if (!item.str || !item.str.trim()) continue;
+    const tx = pdfjs.Util.transform(viewport.transform, item.transform) as number[];
+    const fontSize = Math.hypot(tx[2]!, tx[3]!);
+    const x = tx[4]!;
+    const baseline = tx[5]!;
+    const itemWidth = item.width * scale;
+    const perChar = itemWidth / Math.max(1, item.str.length);
+    // Words inside one text run share its font: spread the run's width by character count.
+    for (const match of item.str.matchAll(/\S+/g)) {
+      const x0 = x + match.index * perChar;
+      words.push({
+        text: match[0],
+        bbox: [round(x0), round(baseline - fontSize * 0.8), round(x0 + match[0].length * perChar), round(baseline + fontSize * 0.2)],
+        fontSize: round(fontSize),
+      });
+    }
+  }
+  return words;
+}
+
+const round = (n: number): number => Math.round(n * 10) / 10;
+
+export async function readPdfPage(doc: PDFDocumentProxy, request: PdfPageRequest): Promise<PdfPageOutput> {
+  const page = await doc.getPage(request.pageNumber);
+  try {
+    let scale = request.dpi / 72;
+    const base = page.getViewport({ scale: 1 });
+    const longest = Math.max(base.width, base.height) * scale;
+    if (longest > request.maxRenderSide) scale = request.maxRenderSide / Math.max(base.width, base.height);
+    const viewport = page.getViewport({ scale });
+    const content = await page.getTextContent();
+    const words = textLayerWords(page, content.items as TextItemLike[], scale);
+    const width = Math.round(viewport.width);
+    const height = Math.round(viewport.height);
+    const textChars = words.reduce((n, w) => n + w.text.length, 0);
+    if (textChars >= request.minTextChars && !request.forceRender) return { width, height, words };
+    return { width, height, words: [], raster: await renderPage(doc, page, viewport, request.renderTimeoutMs) };
+  } finally {
+    page.cleanup();
+  }
+}
+
+async function renderPage(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: ReturnType<PDFPageProxy['getViewport']>, timeoutMs: number): Promise<GreyImage> {
+  const width = Math.max(1, Math.round(viewport.width));
+  const height = Math.max(1, Math.round(viewport.height));
+  const factory = (doc as unknown as { canvasFactory: { create(w: number, h: number): { canvas: CanvasLike; context: Canvas2D } } }).canvasFactory;
+  const { canvas, context } = factory.create(width, height);
+  context.fillStyle = '#ffffff';
+  context.fillRect(0, 0, width, height);
+  const task = page.render({ canvasContext: context as never, canvas: canvas as never, viewport });
+  const timer = setTimeout(() => task.cancel(), timeoutMs);
+  try {
+    await task.promise;
+  } catch (error) {
+    if ((error as Error).name === 'RenderingCancelledException') throw { failure: 'render-timeout', message: `rendering page ${page.pageNumber} took longer than ${timeoutMs} ms` } satisfies PdfFailure;
+    throw { failure: 'corrupt', message: `page ${page.pageNumber} cannot be rendered (${(error as Error).message})` } satisfies PdfFailure;
+  } finally {
+    clearTimeout(timer);
+  }
+  const pixels = context.getImageData(0, 0, width, height).data;
+  canvas.width = 0; // frees the native surface now rather than at GC
+  return rgbaToGrey(pixels, width, height);
+}
+
+interface CanvasLike {
+  width: number;
+}
+interface Canvas2D {
+  fillStyle: string;
+  fillRect(x: number, y: number, w: number, h: number): void;
+  getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+}

@@ -1,0 +1,95 @@
+import { execFile, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { promisify } from 'node:util';
+import { toPgm, type GreyImage } from '../../documents/raster.js';
+import { appError } from '../../errors/app-error.js';
+import { Semaphore } from '../../runtime/semaphore.js';
+import type { OcrEngine, OcrEngineStatus, OcrPageText, RecognizeRequest } from '../spec.js';
+import { linesFromTsv } from './tsv.js';
+
+const run = promisify(execFile);
+
+interface Detection {
+  available: boolean;
+  reason?: string;
+  version?: string;
+  languages: string[];
+}
+
+/**
+ * The native `tesseract` binary, one single-threaded process per page (a second OpenMP
+ * thread buys little and costs much: one process per core is the efficient shape).
+ */
+export class TesseractCliEngine implements OcrEngine {
+  readonly name = 'tesseract-cli' as const;
+  private detection: Promise<Detection> | undefined;
+  private readonly slots: Semaphore;
+  private readonly concurrency: number;
+  private readonly running = new Set<ReturnType<typeof spawn>>();
+
+  constructor(private readonly options: { binary: string; workers?: number; pageSegmentationMode?: number }) {
+    this.concurrency = options.workers || Math.max(1, availableParallelism());
+    this.slots = new Semaphore(this.concurrency);
+  }
+
+  /** Runs `tesseract --version` and `--list-langs` once (start-up calls this early, without waiting). */
+  detect(): Promise<Detection> {
+    this.detection ??= (async () => {
+      if (!this.options.binary) return { available: false, reason: 'disabled by config (ocr.tesseractBinary is empty)', languages: [] };
+      try {
+        const version = await run(this.options.binary, ['--version'], { timeout: 5000 });
+        const list = await run(this.options.binary, ['--list-langs'], { timeout: 5000 });
+        const languages = list.stdout.split('\n').slice(1).map((l) => l.trim()).filter((l) => /^[a-z_]+$/.test(l) && l !== 'osd');
+        return { available: true, version: /tesseract\s+(\S+)/i.exec(version.stdout + version.stderr)?.[1] ?? 'unknown', languages };
+      } catch {
+        return { available: false, reason: `the "${this.options.binary}" binary was not found (apt-get install tesseract-ocr)`, languages: [] };
+      }
+    })();
+    return this.detection;
+  }
+
+  async status(): Promise<OcrEngineStatus> {
+    const d = await this.detect();
+    return { name: this.name, ...d, concurrency: this.concurrency, loaded: d.available };
+  }
+
+  async recognize(image: GreyImage, request: RecognizeRequest, signal?: AbortSignal): Promise<OcrPageText> {
+    const d = await this.detect();
+    if (!d.available) throw appError('engine_unavailable', `tesseract-cli is not available: ${d.reason}`);
+    const missing = request.languages.filter((l) => !d.languages.includes(l));
+    if (missing.length) throw appError('unsupported_language', `tesseract-cli has no data for ${missing.join(', ')}; installed: ${d.languages.join(', ')} (apt-get install tesseract-ocr-<lang>)`, { allowed: d.languages });
+    return this.slots.use(() => this.spawnOnce(image, request.languages, signal), signal);
+  }
+
+  private spawnOnce(image: GreyImage, languages: string[], signal?: AbortSignal): Promise<OcrPageText> {
+    return new Promise((resolve, reject) => {
+      const args = ['stdin', 'stdout', '-l', languages.join('+'), '--oem', '1', '--psm', String(this.options.pageSegmentationMode ?? 3), 'tsv'];
+      const child = spawn(this.options.binary, args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      this.running.add(child);
+      const out: Buffer[] = [];
+      let err = '';
+      const onAbort = (): void => {
+        child.kill('SIGKILL');
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.on('data', (d: Buffer) => {
+        if (err.length < 4000) err += d.toString();
+      });
+      child.stdin.on('error', () => undefined); // EPIPE when the process dies early; 'close' reports it
+      child.on('error', (e) => reject(appError('engine_unavailable', `tesseract-cli failed to start: ${e.message}`)));
+      child.on('close', (code) => {
+        this.running.delete(child);
+        signal?.removeEventListener('abort', onAbort);
+        if (signal?.aborted) return reject(appError('client_closed', 'the request was cancelled'));
+        if (code !== 0) return reject(appError('internal', `tesseract exited with code ${code}: ${err.trim().slice(0, 300)}`));
+        resolve({ lines: linesFromTsv(Buffer.concat(out).toString('utf8')) });
+      });
+      child.stdin.end(toPgm(image));
+    });
+  }
+
+  async unload(): Promise<void> {
+    for (const child of this.running) child.kill('SIGKILL');
+  }
+}

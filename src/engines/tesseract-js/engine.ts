@@ -1,0 +1,122 @@
+import { availableParallelism } from 'node:os';
+import { createWorker, OEM, type Worker, type Block } from 'tesseract.js';
+import { toPgm, type GreyImage } from '../../documents/raster.js';
+import { appError } from '../../errors/app-error.js';
+import { lineOf, round3, type OcrEngine, type OcrEngineStatus, type OcrLine, type OcrPageText, type RecognizeRequest } from '../spec.js';
+import { buildLanguageFolder, discoverLanguages, type LanguageSource } from './language-data.js';
+
+interface Slot {
+  worker: Worker;
+  languages: string;
+  busy: boolean;
+}
+
+/** Converts tesseract.js's block tree into our lines (confidence 0–1, bbox arrays). */
+export function linesFromBlocks(blocks: Block[] | null): OcrLine[] {
+  const lines: OcrLine[] = [];
+  for (const block of blocks ?? []) {
+    for (const paragraph of block.paragraphs) {
+      for (const line of paragraph.lines) {
+        const words = line.words
+          .filter((w) => w.text.trim() !== '')
+          .map((w) => ({ text: w.text, bbox: [w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1] as [number, number, number, number], confidence: round3(w.confidence / 100) }));
+        if (words.length) lines.push(lineOf(words));
+      }
+    }
+  }
+  return lines;
+}
+
+/**
+ * Tesseract compiled to WebAssembly: works everywhere, no system packages. One worker
+ * thread per slot; slots are reused across requests and re-initialised when a request
+ * needs other languages.
+ */
+export class TesseractJsEngine implements OcrEngine {
+  readonly name = 'tesseract-js' as const;
+  private readonly sources: LanguageSource[];
+  private langFolder: string | undefined;
+  private readonly slots: Slot[] = [];
+  private readonly waiters: Array<() => void> = [];
+  private readonly size: number;
+
+  constructor(options: { workers?: number; extraLanguageDir?: string } = {}) {
+    this.size = options.workers || Math.max(1, availableParallelism());
+    this.sources = discoverLanguages(options.extraLanguageDir);
+  }
+
+  async status(): Promise<OcrEngineStatus> {
+    return {
+      name: this.name,
+      available: this.sources.length > 0,
+      ...(this.sources.length ? {} : { reason: 'no language data found (install @tesseract.js-data/eng)' }),
+      languages: this.sources.map((s) => s.code),
+      version: '7',
+      concurrency: this.size,
+      loaded: this.slots.length > 0,
+    };
+  }
+
+  async recognize(image: GreyImage, request: RecognizeRequest, signal?: AbortSignal): Promise<OcrPageText> {
+    const missing = request.languages.filter((l) => !this.sources.some((s) => s.code === l));
+    if (missing.length) {
+      throw appError('unsupported_language', `tesseract-js has no data for ${missing.join(', ')}; installed: ${this.sources.map((s) => s.code).join(', ')}`, { allowed: this.sources.map((s) => s.code) });
+    }
+    const slot = await this.acquire(request.languages.join('+'), signal);
+    try {
+      const result = await slot.worker.recognize(toPgm(image), {}, { blocks: true, text: false, hocr: false, tsv: false });
+      return { lines: linesFromBlocks(result.data.blocks) };
+    } finally {
+      slot.busy = false;
+      this.waiters.shift()?.();
+    }
+  }
+
+  private async acquire(languages: string, signal?: AbortSignal): Promise<Slot> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const idle = this.slots.filter((s) => !s.busy);
+      const match = idle.find((s) => s.languages === languages);
+      if (match) {
+        match.busy = true;
+        return match;
+      }
+      if (this.slots.length < this.size) {
+        this.langFolder ??= buildLanguageFolder(this.sources);
+        const slot: Slot = { worker: undefined as unknown as Worker, languages, busy: true };
+        this.slots.push(slot);
+        try {
+          slot.worker = await createWorker(languages, OEM.LSTM_ONLY, { langPath: this.langFolder, cacheMethod: 'none', gzip: false });
+        } catch (error) {
+          this.slots.splice(this.slots.indexOf(slot), 1);
+          throw appError('engine_unavailable', `tesseract-js could not load ${languages}: ${String(error)}`);
+        }
+        return slot;
+      }
+      const other = idle[0];
+      if (other) {
+        other.busy = true;
+        await other.worker.reinitialize(languages, OEM.LSTM_ONLY);
+        other.languages = languages;
+        return other;
+      }
+      await new Promise<void>((resolve, reject) => {
+        const wake = (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = (): void => {
+          this.waiters.splice(this.waiters.indexOf(wake), 1);
+          reject(appError('client_closed', 'the request was cancelled while waiting for an OCR worker'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.waiters.push(wake);
+      });
+    }
+  }
+
+  async unload(): Promise<void> {
+    const slots = this.slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker?.terminate().catch(() => undefined)));
+  }
+}

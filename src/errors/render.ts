@@ -1,0 +1,42 @@
+import type { AppError } from './app-error.js';
+
+/** The three HTTP surfaces, each with its own error body (see DESIGN.md). */
+export type Surface = 'native' | 'openai' | 'compat';
+
+/** RFC 9457 problem details, with the catalog code and the facts as extensions. */
+export function renderProblem(error: AppError, instance: string, requestId: string): Record<string, unknown> {
+  return {
+    type: `urn:visiongate:error:${error.code}`,
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    instance,
+    code: error.code,
+    request_id: requestId,
+    ...Object.fromEntries(Object.entries(error.facts).filter(([, v]) => v !== undefined)),
+  };
+}
+
+const openAiTypes: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error', 413: 'invalid_request_error', 415: 'invalid_request_error', 422: 'invalid_request_error', 429: 'rate_limit_error' };
+
+/** OpenAI's error object, as its SDKs parse it. */
+export function renderOpenAi(error: AppError): Record<string, unknown> {
+  const param = typeof error.facts.field === 'string' ? error.facts.field : null;
+  return { error: { message: error.message, type: openAiTypes[error.status] ?? (error.status >= 500 ? 'server_error' : 'invalid_request_error'), param, code: error.code } };
+}
+
+/** FastAPI's `{"detail": "..."}`, which the seed clients read. */
+export function renderCompat(error: AppError): Record<string, unknown> {
+  return { detail: error.message };
+}
+
+export function renderError(surface: Surface, error: AppError, instance: string, requestId: string): { contentType: string; body: Record<string, unknown> } {
+  switch (surface) {
+    case 'openai':
+      return { contentType: 'application/json; charset=utf-8', body: renderOpenAi(error) };
+    case 'compat':
+      return { contentType: 'application/json; charset=utf-8', body: renderCompat(error) };
+    default:
+      return { contentType: 'application/problem+json; charset=utf-8', body: renderProblem(error, instance, requestId) };
+  }
+}

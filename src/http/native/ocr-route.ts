@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import { ocrDocument } from '../../core/ocr.js';
+import type { Services } from '../../services.js';
+import { documentFetchPolicy } from '../fetch-policy.js';
+import { ocrOptionsFrom, outputFormat } from '../ocr-options.js';
+import { readDocument } from '../read-document.js';
+
+/** POST /api/v1/ocr: a document in (multipart, raw, base64 JSON or URL), text out. */
+export function registerOcrRoute(app: FastifyInstance, services: Services): void {
+  app.post('/api/v1/ocr', async (request, reply) => {
+    const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
+    const format = outputFormat(document.fields, request.headers.accept);
+    const result = await ocrDocument(services, document.bytes, ocrOptionsFrom(document.fields, services.config), request.work);
+    if (format === 'text') return reply.type('text/plain; charset=utf-8').send(result.text);
+    if (format === 'markdown') return reply.type('text/markdown; charset=utf-8').send(result.markdown);
+    return { ...result, filename: document.filename ?? null };
+  });
+}

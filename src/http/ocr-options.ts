@@ -1,0 +1,50 @@
+import type { Config } from '../config/schema.js';
+import type { OcrOptions } from '../core/ocr.js';
+import { parseLanguages } from '../engines/languages.js';
+import { ocrEngineNames } from '../engines/spec.js';
+import type { EngineChoice } from '../engines/ocr-engines.js';
+import { appError } from '../errors/app-error.js';
+
+export type OutputFormat = 'json' | 'text' | 'markdown';
+const outputs: OutputFormat[] = ['json', 'text', 'markdown'];
+
+const truthy = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()) ? true : ['0', 'false', 'no', 'off', ''].includes(v.toLowerCase()) ? false : undefined);
+
+function intField(fields: Record<string, string>, name: string, min: number, max: number): number | undefined {
+  const raw = fields[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw appError('invalid_parameter', `${name}: must be a whole number from ${min} to ${max}, received "${raw}"`, { field: name, received: raw });
+  return value;
+}
+
+/** Request fields (query, form or JSON, as strings) → validated OCR options. */
+export function ocrOptionsFrom(fields: Record<string, string>, config: Readonly<Config>): OcrOptions {
+  const engine = (fields.engine ?? config.ocr.defaultEngine) as EngineChoice;
+  if (engine !== 'auto' && !ocrEngineNames.includes(engine)) {
+    throw appError('invalid_parameter', `engine: "${engine}" is not one of auto, ${ocrEngineNames.join(', ')}`, { field: 'engine', received: engine, allowed: ['auto', ...ocrEngineNames] });
+  }
+  const forceOcr = truthy(fields.force_ocr);
+  if (fields.force_ocr !== undefined && forceOcr === undefined) throw appError('invalid_parameter', `force_ocr: must be true or false, received "${fields.force_ocr}"`, { field: 'force_ocr' });
+  return {
+    engine,
+    languages: parseLanguages(fields.languages ?? fields.language ?? fields.lang, config.ocr.defaultLanguages),
+    ...(fields.pages !== undefined ? { pages: fields.pages } : {}),
+    dpi: intField(fields, 'dpi', 50, 600) ?? config.ocr.pdfDpi,
+    forceOcr: forceOcr ?? false,
+  };
+}
+
+/** `output=` wins; else the Accept header (text/plain, text/markdown); else JSON. */
+export function outputFormat(fields: Record<string, string>, accept: string | undefined): OutputFormat {
+  const asked = fields.output ?? fields.format;
+  if (asked !== undefined) {
+    if (!outputs.includes(asked as OutputFormat)) throw appError('invalid_parameter', `output: must be one of ${outputs.join(', ')}, received "${asked}"`, { field: 'output', allowed: outputs });
+    return asked as OutputFormat;
+  }
+  const a = (accept ?? '').toLowerCase();
+  if (a.includes('application/json') || a === '' || a.includes('*/*')) return 'json';
+  if (a.includes('text/markdown')) return 'markdown';
+  if (a.includes('text/plain')) return 'text';
+  return 'json';
+}

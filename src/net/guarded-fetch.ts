@@ -1,0 +1,103 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { appError, formatBytes, isAppError } from '../errors/app-error.js';
+import { ForbiddenAddressError, guardedLookup, literalHostForbidden } from './address-guard.js';
+
+export interface FetchPolicy {
+  allowPrivateAddresses: boolean;
+  timeoutMs: number;
+  maxRedirects: number;
+  maxBytes: number;
+}
+
+export interface Fetched {
+  bytes: Buffer;
+  contentType: string | undefined;
+  finalUrl: string;
+}
+
+const agents = new Map<boolean, Agent>();
+function agentFor(allowPrivate: boolean): Agent {
+  let agent = agents.get(allowPrivate);
+  if (!agent) {
+    agent = new Agent({ connect: { lookup: guardedLookup(allowPrivate) as never }, connections: 16 });
+    agents.set(allowPrivate, agent);
+  }
+  return agent;
+}
+
+function checkUrl(raw: string, policy: FetchPolicy): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw appError('url_forbidden', `"${raw.slice(0, 200)}" is not a valid URL`, { field: 'url' });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw appError('url_forbidden', `only http and https URLs can be fetched, not ${url.protocol}`, { field: 'url' });
+  if (url.username || url.password) throw appError('url_forbidden', 'URLs with credentials are not fetched', { field: 'url' });
+  // WHATWG parsing has already turned decimal/octal/hex IPv4 forms into dotted quads.
+  if (!policy.allowPrivateAddresses && literalHostForbidden(url.hostname)) {
+    throw appError('url_forbidden', `${url.hostname} is a private, loopback or reserved address; set fetch.allowPrivateAddresses to allow it`, { field: 'url' });
+  }
+  return url;
+}
+
+async function readLimited(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += (chunk as Buffer).length;
+    if (total > maxBytes) {
+      body.destroy();
+      throw appError('payload_too_large', `the document at the URL is larger than ${formatBytes(maxBytes)} (limits.maxDocumentBytes)`, { limit: maxBytes });
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** GET a document by URL under the SSRF policy: every hop checked, size and time bounded. */
+export async function guardedFetch(raw: string, policy: FetchPolicy, signal?: AbortSignal): Promise<Fetched> {
+  let url = checkUrl(raw, policy);
+  const timeout = AbortSignal.timeout(policy.timeoutMs);
+  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  for (let hop = 0; ; hop++) {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, { method: 'GET', dispatcher: agentFor(policy.allowPrivateAddresses), signal: combined, headers: { 'user-agent': 'visiongate' } });
+    } catch (error) {
+      throw translate(error, url, policy);
+    }
+    if (response.statusCode >= 300 && response.statusCode < 400 && response.headers.location) {
+      response.body.destroy();
+      if (hop >= policy.maxRedirects) throw appError('url_fetch_failed', `too many redirects (more than ${policy.maxRedirects}, fetch.maxRedirects)`, { field: 'url' });
+      url = checkUrl(new URL(String(response.headers.location), url).href, policy);
+      continue;
+    }
+    if (response.statusCode >= 400) {
+      response.body.destroy();
+      throw appError('url_fetch_failed', `the URL answered HTTP ${response.statusCode}`, { field: 'url', upstream_status: response.statusCode });
+    }
+    const declared = Number(response.headers['content-length']);
+    if (declared > policy.maxBytes) {
+      response.body.destroy();
+      throw appError('payload_too_large', `the document at the URL is ${formatBytes(declared)}; the limit is ${formatBytes(policy.maxBytes)} (limits.maxDocumentBytes)`, { limit: policy.maxBytes });
+    }
+    try {
+      const bytes = await readLimited(response.body, policy.maxBytes);
+      const type = response.headers['content-type'];
+      return { bytes, contentType: Array.isArray(type) ? type[0] : type, finalUrl: url.href };
+    } catch (error) {
+      throw translate(error, url, policy);
+    }
+  }
+}
+
+function translate(error: unknown, url: URL, policy: FetchPolicy): unknown {
+  if (isAppError(error)) return error;
+  const e = error as { name?: string; code?: string; message?: string; cause?: unknown };
+  if (e instanceof ForbiddenAddressError || e.cause instanceof ForbiddenAddressError || e.code === 'EFORBIDDENADDRESS') {
+    return appError('url_forbidden', `${url.hostname} resolves to a private, loopback or reserved address; set fetch.allowPrivateAddresses to allow it`, { field: 'url' });
+  }
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return appError('url_fetch_failed', `fetching ${url.host} took longer than ${policy.timeoutMs} ms (fetch.timeoutMs) or was cancelled`, { field: 'url' });
+  return appError('url_fetch_failed', `could not fetch ${url.host}: ${e.code ?? e.message ?? 'connection failed'}`, { field: 'url' });
+}

@@ -1,0 +1,62 @@
+import { appError } from '../errors/app-error.js';
+
+/** Bounded concurrency with a FIFO wait list that honours AbortSignal. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<{ resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal; onAbort?: () => void }> = [];
+
+  constructor(private readonly limit: number) {}
+
+  get inUse(): number {
+    return this.active;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
+    if (this.active < this.limit) {
+      this.active++;
+      return this.releaser();
+    }
+    await new Promise<void>((resolve, reject) => {
+      const entry: (typeof this.waiting)[number] = { resolve, reject, signal };
+      if (signal) {
+        entry.onAbort = () => {
+          const at = this.waiting.indexOf(entry);
+          if (at >= 0) this.waiting.splice(at, 1);
+          reject(appError('client_closed', 'the request was cancelled while waiting for a worker'));
+        };
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      this.waiting.push(entry);
+    });
+    return this.releaser();
+  }
+
+  async use<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const release = await this.acquire(signal);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  private releaser(): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const next = this.waiting.shift();
+      if (next) {
+        if (next.onAbort) next.signal?.removeEventListener('abort', next.onAbort);
+        next.resolve(); // the slot passes straight to the next waiter
+      } else {
+        this.active--;
+      }
+    };
+  }
+}

@@ -1,0 +1,31 @@
+import type { Config } from './config/schema.js';
+import type { OcrDependencies } from './core/ocr.js';
+import { DocumentPool } from './documents/document-pool.js';
+import { OcrEngines } from './engines/ocr-engines.js';
+import { PaddleEngine } from './engines/paddle/engine.js';
+import { TesseractCliEngine } from './engines/tesseract-cli/engine.js';
+import { TesseractJsEngine } from './engines/tesseract-js/engine.js';
+
+/** Everything the core needs, built in one place for the server, the CLI and workers. */
+export interface Services extends OcrDependencies {
+  config: Readonly<Config>;
+  close(): Promise<void>;
+}
+
+export function createServices(config: Readonly<Config>): Services {
+  const workers = config.ocr.workers || undefined;
+  const documents = new DocumentPool(workers);
+  const cli = new TesseractCliEngine({ binary: config.ocr.tesseractBinary, workers });
+  void cli.detect(); // start-up detection in the background; never delays listening
+  const engines = new OcrEngines([new TesseractJsEngine({ workers, extraLanguageDir: config.ocr.extraLanguageDir }), cli, new PaddleEngine({ workers })]);
+  return {
+    config,
+    documents,
+    engines,
+    limits: config.limits,
+    async close() {
+      await engines.unload();
+      await documents.close();
+    },
+  };
+}
