@@ -26,7 +26,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && safeRequestId.test(given) ? given : randomUUID();
     },
-    disableRequestLogging: false,
     return503OnClosing: true,
   });
   app.addHook('onSend', async (request, reply) => {
