@@ -1,0 +1,128 @@
+/**
+ * `npm run bench`: visiongate against native baselines measured in the same run, on the
+ * same pages and the same parallelism. Prints ratios; asserts nothing about time.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { characterErrorRate } from '../test/helpers/cer.js';
+import { startServer } from '../test/helpers/server-process.js';
+import { makePdf, renderPage, renderScan } from '../test/fixtures/pages.js';
+
+const run = promisify(execFile);
+const parallel = availableParallelism();
+const dir = mkdtempSync(join(tmpdir(), 'vg-bench-'));
+
+const paragraphs = [
+  'The committee reviewed the annual budget and approved the new maintenance schedule.',
+  'Each station reports its water pressure, flow rate and energy use every fifteen minutes.',
+  'Replacement parts are ordered two weeks ahead so that repairs never wait for delivery.',
+  'Inspectors note corrosion, leaks and unusual noise, and attach photographs to the report.',
+  'The results are published on the first Monday of every month for the whole district.',
+];
+
+async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+  return (performance.now() - started) / 1000;
+}
+
+const percentile = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
+const fmt = (n: number, digits = 2): string => n.toFixed(digits);
+
+async function hasBinary(name: string): Promise<boolean> {
+  return run(name, ['-v']).then(() => true, () => false);
+}
+
+async function main(): Promise<void> {
+  const report: string[] = [];
+  const readyStart = performance.now();
+  const server = await startServer();
+  const readyMs = performance.now() - readyStart;
+  await new Promise((r) => setTimeout(r, 500));
+  const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))?.[1];
+  report.push(`ready: ${fmt(readyMs, 0)} ms from spawn to listening; idle RSS ${fmt(Number(rss) / 1024, 0)} MB`);
+
+  // Pages: clean and degraded, 300 dpi-ish A4 width.
+  const kinds: Record<string, { file: string; bytes: Buffer; reference: string }[]> = { clean: [], degraded: [] };
+  for (let i = 0; i < 4; i++) {
+    const lines = paragraphs.map((p, j) => paragraphs[(i + j) % paragraphs.length]!.slice(0, 60 + ((i * 7 + j) % 20)));
+    const clean = await renderPage({ lines, width: 2480, height: 1400 });
+    const scan = await renderScan({ lines, width: 2480, height: 1400 }, i + 3);
+    for (const [kind, bytes] of [['clean', clean], ['degraded', scan]] as const) {
+      const file = join(dir, `${kind}-${i}.png`);
+      writeFileSync(file, bytes);
+      kinds[kind]!.push({ file, bytes, reference: lines.join('\n') });
+    }
+  }
+
+  const native = await hasBinary('tesseract');
+  for (const [kind, pages] of Object.entries(kinds)) {
+    const serverText: string[] = [];
+    const serverSeconds = await pool(pages.map((p, i) => ({ p, i })), parallel, async ({ p, i }) => {
+      const res = await fetch(`${server.url}/api/v1/ocr?output=text`, { method: 'POST', body: p.bytes, headers: { 'content-type': 'image/png' } });
+      serverText[i] = await res.text();
+    });
+    const serverCer = pages.reduce((s, p, i) => s + characterErrorRate(p.reference, serverText[i]!), 0) / pages.length;
+    let line = `OCR ${kind}: server ${fmt(pages.length / serverSeconds)} pages/s, CER ${fmt(serverCer * 100, 1)}%`;
+    if (native) {
+      const nativeText: string[] = [];
+      const nativeSeconds = await pool(pages.map((p, i) => ({ p, i })), parallel, async ({ p, i }) => {
+        nativeText[i] = (await run('tesseract', [p.file, 'stdout', '-l', 'eng'], { env: { ...process.env, OMP_THREAD_LIMIT: '1' } })).stdout;
+      });
+      const nativeCer = pages.reduce((s, p, i) => s + characterErrorRate(p.reference, nativeText[i]!), 0) / pages.length;
+      line += ` | native tesseract ${fmt(pages.length / nativeSeconds)} pages/s, CER ${fmt(nativeCer * 100, 1)}% | speed ratio server/native ${fmt(nativeSeconds / serverSeconds)}`;
+    }
+    report.push(line);
+  }
+
+  // /health latency while OCR saturates the cores.
+  const load = kinds.clean!.concat(kinds.clean!).map((p) => fetch(`${server.url}/api/v1/ocr?output=text`, { method: 'POST', body: p.bytes, headers: { 'content-type': 'image/png' } }).then((r) => r.text()));
+  const latencies: number[] = [];
+  let done = false;
+  void Promise.all(load).then(() => (done = true));
+  while (!done && latencies.length < 200) {
+    const t0 = performance.now();
+    await fetch(`${server.url}/health`).then((r) => r.text());
+    latencies.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await Promise.all(load);
+  report.push(`/health under OCR load: p50 ${fmt(percentile(latencies, 50))} ms, p99 ${fmt(percentile(latencies, 99))} ms over ${latencies.length} probes`);
+
+  // Digital PDF against pdftotext.
+  const pdfPages = Array.from({ length: 20 }, (_, i) => ({ text: paragraphs.map((p) => `${i + 1}. ${p}`) }));
+  const pdf = await makePdf(pdfPages);
+  const pdfFile = join(dir, 'digital.pdf');
+  writeFileSync(pdfFile, pdf);
+  const rounds = 5;
+  let serverPdfSeconds = 0;
+  let serverPdfText = '';
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    serverPdfText = await (await fetch(`${server.url}/api/v1/ocr?output=text`, { method: 'POST', body: pdf, headers: { 'content-type': 'application/pdf' } })).text();
+    serverPdfSeconds += (performance.now() - t0) / 1000;
+  }
+  let line = `digital PDF: server ${fmt((pdfPages.length * rounds) / serverPdfSeconds, 0)} pages/s`;
+  if (await hasBinary('pdftotext')) {
+    let popplerSeconds = 0;
+    let popplerText = '';
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      popplerText = (await run('pdftotext', [pdfFile, '-'])).stdout;
+      popplerSeconds += (performance.now() - t0) / 1000;
+    }
+    const norm = (s: string): string => s.replace(/\s+/g, ' ').trim();
+    line += ` | pdftotext ${fmt((pdfPages.length * rounds) / popplerSeconds, 0)} pages/s | ratio ${fmt(popplerSeconds / serverPdfSeconds)} | text identical to pdftotext: ${norm(popplerText) === norm(serverPdfText)}`;
+  }
+  report.push(line);
+  await server.stop();
+  process.stdout.write(`visiongate bench (${parallel} cores)\n${report.map((l) => `- ${l}`).join('\n')}\n`);
+}
+
+await main();
