@@ -27,6 +27,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       return typeof given === 'string' && safeRequestId.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // Bounds the drain on shutdown: a connection that goes idle after close() began waits at most this long.
+    keepAliveTimeout: 5000,
   });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
