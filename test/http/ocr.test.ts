@@ -97,6 +97,14 @@ describe('POST /api/v1/ocr on rendered images', () => {
     assert.ok(cer <= 0.03, `CER ${cer} for ${JSON.stringify(body.text)}`);
   });
 
+  test('Russian page with language=Russian, from Debian tessdata (CER ≤ 3%)', async () => {
+    const russian = ['Съешь же ещё этих мягких французских булок.', 'Отчёт о проверке насосной станции номер четыре.'];
+    const { status, body } = await ocr(await renderPage({ lines: russian }), { language: 'Russian' });
+    assert.equal(status, 200, JSON.stringify(body));
+    const cer = characterErrorRate(russian.join('\n'), body.text);
+    assert.ok(cer <= 0.03, `CER ${cer} for ${JSON.stringify(body.text)}`);
+  });
+
   test('Chinese page goes to PaddleOCR automatically (CER ≤ 5%)', async () => {
     const chinese = ['今天天气很好，我们去公园散步。', '这份报告介绍了新产品的设计。'];
     const { status, body } = await ocr(await renderPage({ lines: chinese, font: 'Noto Sans CJK SC', fontSize: 48 }), { languages: 'chi_sim' });
