@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { registerChatVlmLlmRoutes } from './http/compat/chatvlmllm.js';
+import { registerInternVlRoutes } from './http/compat/internvl.js';
 import { registerHealthRoutes } from './http/health-route.js';
+import { registerModelRoutes } from './http/native/models-route.js';
+import { registerDocs } from './http/plugins/docs.js';
 import { registerOcrRoute } from './http/native/ocr-route.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { registerRequestSignal } from './http/plugins/request-signal.js';
@@ -40,7 +44,11 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxDocumentBytes }, (_request, body, done) => done(null, body));
   await app.register(multipart, { limits: { fileSize: limits.maxDocumentBytes, files: 20, fields: 50, fieldSize: 1024 * 1024, parts: 100 } });
 
+  await registerDocs(app);
   registerHealthRoutes(app, services);
   registerOcrRoute(app, services);
+  registerModelRoutes(app, services);
+  registerChatVlmLlmRoutes(app, services);
+  registerInternVlRoutes(app, services);
   return app;
 }

@@ -5,10 +5,12 @@ import { OcrEngines } from './engines/ocr-engines.js';
 import { PaddleEngine } from './engines/paddle/engine.js';
 import { TesseractCliEngine } from './engines/tesseract-cli/engine.js';
 import { TesseractJsEngine } from './engines/tesseract-js/engine.js';
+import { ModelRegistry } from './runtime/model-registry.js';
 
 /** Everything the core needs, built in one place for the server, the CLI and workers. */
 export interface Services extends OcrDependencies {
   config: Readonly<Config>;
+  models: ModelRegistry;
   close(): Promise<void>;
 }
 
@@ -20,6 +22,7 @@ export function createServices(config: Readonly<Config>): Services {
   const engines = new OcrEngines([new TesseractJsEngine({ workers, extraLanguageDir: config.ocr.extraLanguageDir }), cli, new PaddleEngine({ workers })]);
   return {
     config,
+    models: new ModelRegistry(config.models, engines),
     documents,
     engines,
     limits: config.limits,

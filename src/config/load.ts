@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import Value from 'typebox/value';
 import { ConfigSchema, type Config } from './schema.js';
+import { defaultModels } from './seed-models.js';
 
 /** A bad configuration: start-up stops with this message, which names the key. */
 export class ConfigError extends Error {
@@ -91,7 +92,9 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; file?: string; ov
       throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
     }
   }
-  const raw = merge(merge(fromFile, coerceStrings(ConfigSchema, configFromEnv(env)) as Tree), options.overrides ?? {});
+  // Seed model ids come first, so a config that adds or rebinds models keeps the others.
+  const base: Tree = { models: defaultModels() };
+  const raw = merge(merge(merge(base, fromFile), coerceStrings(ConfigSchema, configFromEnv(env)) as Tree), options.overrides ?? {});
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
   if (!Value.Check(ConfigSchema, withDefaults)) {
     const problems = Value.Errors(ConfigSchema, withDefaults).map((e) => {

@@ -2,6 +2,23 @@ import Type, { type Static } from 'typebox';
 
 const Mb = 1024 * 1024;
 
+const EngineName = Type.Union([Type.Literal('auto'), Type.Literal('tesseract-js'), Type.Literal('tesseract-cli'), Type.Literal('paddle')]);
+
+/** One model name the server answers to, and what serves it. */
+export const ModelSchema = Type.Object(
+  {
+    /** Display name (the seeds' /models list shows it). */
+    name: Type.Optional(Type.String()),
+    /** Parameter count as shown to clients ("2B"). */
+    params: Type.Optional(Type.String()),
+    aliases: Type.Optional(Type.Array(Type.String())),
+    /** OCR through an embedded engine. */
+    ocr: Type.Optional(Type.Object({ engine: EngineName, languages: Type.Optional(Type.String()) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+export type ModelConfig = Static<typeof ModelSchema>;
+
 /**
  * The whole configuration, with defaults. Read from an optional YAML/JSON file and from
  * `VISIONGATE_*` environment variables (see `load.ts`), validated once, then frozen.
@@ -35,7 +52,7 @@ export const ConfigSchema = Type.Object(
     ocr: Type.Object(
       {
         /** `auto` picks per language; or one of the engine names. */
-        defaultEngine: Type.Union([Type.Literal('auto'), Type.Literal('tesseract-js'), Type.Literal('tesseract-cli'), Type.Literal('paddle')], { default: 'auto' }),
+        defaultEngine: Type.Union(EngineName.anyOf, { default: 'auto' }),
         defaultLanguages: Type.String({ default: 'eng', minLength: 1 }),
         /** Resolution at which scanned PDF pages are rendered for OCR. */
         pdfDpi: Type.Integer({ default: 300, minimum: 50, maximum: 600 }),
@@ -54,6 +71,18 @@ export const ConfigSchema = Type.Object(
         allowPrivateAddresses: Type.Boolean({ default: false }),
         timeoutMs: Type.Integer({ default: 20_000, minimum: 100 }),
         maxRedirects: Type.Integer({ default: 3, minimum: 0, maximum: 10 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    /** Model names → what serves them; the seeds' ids are bound by default (seed-models.ts). */
+    models: Type.Record(Type.String({ pattern: '^[A-Za-z0-9._:/-]{1,128}$' }), ModelSchema, { default: {} }),
+    /** Settings of the seed-compatible routes. */
+    compat: Type.Object(
+      {
+        /** Model the InternVL OCR service routes use. */
+        internvlModel: Type.String({ default: 'internvl3-8b' }),
+        /** Default model of the ChatVLMLLM routes. */
+        chatvlmDefaultModel: Type.String({ default: 'qwen3_vl_2b' }),
       },
       { default: {}, additionalProperties: false },
     ),

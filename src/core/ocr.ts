@@ -1,3 +1,4 @@
+import { abortError } from '../errors/app-error.js';
 import { openDocument, type DocumentLimits, type DocumentPage, type OpenedDocument } from '../documents/document.js';
 import type { DocumentPool } from '../documents/document-pool.js';
 import { parsePageRange } from '../documents/page-range.js';
@@ -78,7 +79,7 @@ export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, opti
   const engineStatus = await engine.status();
   const readOptions = { dpi: options.dpi, forceOcr: options.forceOcr ?? false, minTextChars: options.minTextChars ?? 8, renderTimeoutMs: options.renderTimeoutMs ?? 60_000 };
   yield* orderedMap(pages, Math.max(1, engineStatus.concurrency), async (pageNumber) => {
-    signal?.throwIfAborted();
+    if (signal?.aborted) throw abortError(signal);
     const started = performance.now();
     const page = await doc.readPage(pageNumber, readOptions, signal);
     if (page.source === 'text-layer') return pageResult(page, 'pdf-text-layer', linesFromTextLayer(page.words), started);

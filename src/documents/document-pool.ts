@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { appError, type ErrorFacts } from '../errors/app-error.js';
+import { abortError, appError, type ErrorFacts } from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/catalog.js';
 import type { DocumentTask } from './document-worker.js';
 import type { PdfPageOutput, PdfSummary } from './pdf-reader.js';
@@ -47,7 +47,7 @@ export class DocumentPool {
     try {
       return (await this.piscina.run(task, signal ? { signal } : {})) as TaskResult<T['type']>;
     } catch (error) {
-      if ((error as Error)?.name === 'AbortError') throw appError('client_closed', 'the request was cancelled');
+      if ((error as Error)?.name === 'AbortError') throw abortError(signal);
       throw translate(error);
     }
   }

@@ -38,3 +38,30 @@ export function formatBytes(bytes: number): string {
   if (bytes >= 1024) return `${+(bytes / 1024).toFixed(1)} KB`;
   return `${bytes} bytes`;
 }
+
+/**
+ * The error to throw when work stops because its signal fired: the signal's own reason
+ * when it is a catalog error (a timeout names its limit), else "cancelled".
+ */
+export function abortError(signal: AbortSignal | undefined): AppError {
+  return isAppError(signal?.reason) ? signal.reason : appError('client_closed', 'the request was cancelled');
+}
+
+/**
+ * A signal that also fires after `ms`, with a request_timeout error naming the limit.
+ * `clear()` drops the timer once the work is done.
+ */
+export function withTimeout(signal: AbortSignal, ms: number, limitName: string): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(appError('request_timeout', `the request took longer than ${ms / 1000} s (${limitName})`, { limit: ms })), ms);
+  timer.unref();
+  const forward = (): void => controller.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener('abort', forward, { once: true });
+  const clear = (): void => {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', forward);
+  };
+  controller.signal.addEventListener('abort', clear, { once: true });
+  return { signal: controller.signal, clear };
+}

@@ -20,6 +20,8 @@ export const errorCatalog = {
   url_forbidden: { status: 422, title: 'URL not allowed' },
   url_fetch_failed: { status: 422, title: 'Could not fetch the URL' },
   not_found: { status: 404, title: 'Not found' },
+  model_not_found: { status: 404, title: 'Model not found' },
+  capability_unavailable: { status: 503, title: 'Capability not configured' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   not_acceptable: { status: 406, title: 'Not acceptable' },
   request_timeout: { status: 504, title: 'Processing took too long' },

@@ -25,8 +25,13 @@ export function renderOpenAi(error: AppError): Record<string, unknown> {
   return { error: { message: error.message, type: openAiTypes[error.status] ?? (error.status >= 500 ? 'server_error' : 'invalid_request_error'), param, code: error.code } };
 }
 
-/** FastAPI's `{"detail": "..."}`, which the seed clients read. */
+/**
+ * FastAPI's `{"detail": "..."}`, which the seed clients read; a field error carrying `loc`
+ * takes the shape of FastAPI's request validation (`detail` as a list).
+ */
 export function renderCompat(error: AppError): Record<string, unknown> {
+  const loc = error.facts.loc;
+  if (Array.isArray(loc)) return { detail: [{ type: error.facts.validation ?? 'value_error', loc, msg: error.message, input: error.facts.input ?? null }] };
   return { detail: error.message };
 }
 

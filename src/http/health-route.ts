@@ -1,25 +1,46 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.js';
 
-const version = '0.1.0';
+export const version = '0.1.0';
 
 /**
- * GET /health: liveness plus what is installed. Answers from cached state only (engine
- * detection ran at start-up), so it stays fast while OCR keeps every core busy.
+ * GET / and GET /health are shared by every seed service: one superset JSON holding every
+ * field any seed client reads, with honest values (no GPU here: gpu_available false).
+ * Answers from cached state only, so it stays fast while OCR keeps every core busy.
  */
 export function registerHealthRoutes(app: FastifyInstance, services: Services): void {
-  app.get('/health', async () => {
+  app.get('/', { config: { surface: 'compat' } }, async () => ({
+    message: 'visiongate API',
+    service: 'visiongate',
+    version,
+    docs: '/docs',
+    health: '/health',
+    api: '/api/v1',
+    compatible_with: ['ChatVLMLLM API', 'InterVL OCR'],
+  }));
+
+  app.get('/health', { config: { surface: 'compat' } }, async () => {
     const engines = await services.engines.statuses();
+    const loaded = services.models.loadedIds();
+    const internvl = services.config.compat.internvlModel;
     return {
       status: 'healthy',
       service: 'visiongate',
       version,
       uptime_s: Math.round(process.uptime()),
+      timestamp: new Date().toISOString(),
       device: 'cpu',
       gpu_available: false,
+      gpu_name: null,
+      // The seeds each reported one model; ready to serve counts as loaded, since engines load on first use.
+      model: internvl,
+      model_loaded: engines.some((e) => e.available),
+      models_loaded: loaded.length,
+      loaded_models: loaded,
       engines: Object.fromEntries(engines.map((e) => [e.name, { available: e.available, loaded: e.loaded, languages: e.languages, concurrency: e.concurrency, ...(e.version ? { version: e.version } : {}), ...(e.reason ? { reason: e.reason } : {}) }])),
     };
   });
+
   app.get('/ready', async (request, reply) => {
     const engines = await services.engines.statuses();
     const ready = engines.some((e) => e.available);

@@ -1,4 +1,4 @@
-import { appError } from '../errors/app-error.js';
+import { abortError } from '../errors/app-error.js';
 
 /** Bounded concurrency with a FIFO wait list that honours AbortSignal. */
 export class Semaphore {
@@ -16,7 +16,7 @@ export class Semaphore {
   }
 
   async acquire(signal?: AbortSignal): Promise<() => void> {
-    signal?.throwIfAborted();
+    if (signal?.aborted) throw abortError(signal);
     if (this.active < this.limit) {
       this.active++;
       return this.releaser();
@@ -27,7 +27,7 @@ export class Semaphore {
         entry.onAbort = () => {
           const at = this.waiting.indexOf(entry);
           if (at >= 0) this.waiting.splice(at, 1);
-          reject(appError('client_closed', 'the request was cancelled while waiting for a worker'));
+          reject(abortError(signal));
         };
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }

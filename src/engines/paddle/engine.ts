@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { GreyImage } from '../../documents/raster.js';
-import { appError } from '../../errors/app-error.js';
+import { abortError, appError } from '../../errors/app-error.js';
 import type { OcrEngine, OcrEngineStatus, OcrLine, OcrPageText, RecognizeRequest } from '../spec.js';
 import type { PaddleModelPaths } from './pipeline.js';
 
@@ -59,7 +59,7 @@ export class PaddleEngine implements OcrEngine {
       const lines = (await this.pool.run({ paths: this.paths, image }, signal ? { signal } : {})) as OcrLine[];
       return { lines };
     } catch (error) {
-      if ((error as Error)?.name === 'AbortError') throw appError('client_closed', 'the request was cancelled');
+      if ((error as Error)?.name === 'AbortError') throw abortError(signal);
       throw error;
     }
   }

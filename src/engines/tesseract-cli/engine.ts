@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { toPgm, type GreyImage } from '../../documents/raster.js';
-import { appError } from '../../errors/app-error.js';
+import { abortError, appError } from '../../errors/app-error.js';
 import { Semaphore } from '../../runtime/semaphore.js';
 import type { OcrEngine, OcrEngineStatus, OcrPageText, RecognizeRequest } from '../spec.js';
 import { linesFromTsv } from './tsv.js';
@@ -81,7 +81,7 @@ export class TesseractCliEngine implements OcrEngine {
       child.on('close', (code) => {
         this.running.delete(child);
         signal?.removeEventListener('abort', onAbort);
-        if (signal?.aborted) return reject(appError('client_closed', 'the request was cancelled'));
+        if (signal?.aborted) return reject(abortError(signal));
         if (code !== 0) return reject(appError('internal', `tesseract exited with code ${code}: ${err.trim().slice(0, 300)}`));
         resolve({ lines: linesFromTsv(Buffer.concat(out).toString('utf8')) });
       });

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { createWorker, OEM, type Worker, type Block } from 'tesseract.js';
 import { toPgm, type GreyImage } from '../../documents/raster.js';
-import { appError } from '../../errors/app-error.js';
+import { abortError, appError } from '../../errors/app-error.js';
 import { lineOf, round3, type OcrEngine, type OcrEngineStatus, type OcrLine, type OcrPageText, type RecognizeRequest } from '../spec.js';
 import { buildLanguageFolder, discoverLanguages, type LanguageSource } from './language-data.js';
 
@@ -74,7 +74,7 @@ export class TesseractJsEngine implements OcrEngine {
 
   private async acquire(languages: string, signal?: AbortSignal): Promise<Slot> {
     for (;;) {
-      signal?.throwIfAborted();
+      if (signal?.aborted) throw abortError(signal);
       const idle = this.slots.filter((s) => !s.busy);
       const match = idle.find((s) => s.languages === languages);
       if (match) {
@@ -107,7 +107,7 @@ export class TesseractJsEngine implements OcrEngine {
         };
         const onAbort = (): void => {
           this.waiters.splice(this.waiters.indexOf(wake), 1);
-          reject(appError('client_closed', 'the request was cancelled while waiting for an OCR worker'));
+          reject(abortError(signal));
         };
         signal?.addEventListener('abort', onAbort, { once: true });
         this.waiters.push(wake);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { appError } from '../../errors/app-error.js';
+import { appError, withTimeout } from '../../errors/app-error.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -12,14 +12,13 @@ declare module 'fastify' {
 export function registerRequestSignal(app: FastifyInstance, timeoutMs: number): void {
   app.decorateRequest('work', undefined as unknown as AbortSignal);
   app.addHook('onRequest', async (request, reply) => {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(appError('request_timeout', `the request took longer than ${timeoutMs} ms (server.requestTimeoutMs)`)), timeoutMs);
-    timer.unref();
+    const disconnect = new AbortController();
+    const work = withTimeout(disconnect.signal, timeoutMs, 'server.requestTimeoutMs');
     reply.raw.once('close', () => {
-      clearTimeout(timer);
       // Closed before the answer was written: the client went away.
-      if (!reply.raw.writableFinished) controller.abort(appError('client_closed', 'the client closed the connection'));
+      if (!reply.raw.writableFinished) disconnect.abort(appError('client_closed', 'the client closed the connection'));
+      work.clear();
     });
-    request.work = controller.signal;
+    request.work = work.signal;
   });
 }

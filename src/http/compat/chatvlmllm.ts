@@ -1,0 +1,96 @@
+/**
+ * The ChatVLMLLM REST API (seed 001), unchanged for its clients: same paths, fields,
+ * defaults, limits and `{"detail": ...}` errors, over the same core as /api/v1.
+ */
+import type {} from '@fastify/swagger'; // schema.tags / summary / consumes types
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { appError, withTimeout } from '../../errors/app-error.js';
+import type { Services } from '../../services.js';
+import { ocrUpload } from './ocr-upload.js';
+import { readUploads, type Upload } from './uploads.js';
+
+const maxMb = 10;
+const limits = { maxBytes: maxMb * 1024 * 1024, seconds: 30 };
+const formats = { allowed: ['jpeg', 'png', 'bmp', 'tiff'] as const, text: 'JPG, PNG, BMP, TIFF' };
+
+/** model and language come from the query string or the form (the seed's clients use both). */
+function pick(request: FastifyRequest, fields: Record<string, string>, name: string): string | undefined {
+  const query = request.query as Record<string, string | undefined>;
+  return fields[name] ?? query[name] ?? undefined;
+}
+
+function fieldNumber(fields: Record<string, string>, name: string, range: { min: number; max: number; integer?: boolean }): number | undefined {
+  const raw = fields[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  const kind = range.integer ? 'int' : 'float';
+  if (!Number.isFinite(value) || (range.integer && !Number.isInteger(value))) {
+    throw appError('invalid_parameter', `Input should be a valid ${range.integer ? 'integer' : 'number'}`, { loc: ['body', name], validation: `${kind}_parsing`, input: raw, field: name });
+  }
+  if (value < range.min) throw appError('invalid_parameter', `Input should be greater than or equal to ${range.min}`, { loc: ['body', name], validation: 'greater_than_equal', input: raw, field: name });
+  if (value > range.max) throw appError('invalid_parameter', `Input should be less than or equal to ${range.max}`, { loc: ['body', name], validation: 'less_than_equal', input: raw, field: name });
+  return value;
+}
+
+export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Services): void {
+  const config = { surface: 'compat' as const };
+  const defaultModel = services.config.compat.chatvlmDefaultModel;
+  const ocrOne = async (request: FastifyRequest, upload: Upload, fields: Record<string, string>, signal: AbortSignal) =>
+    ocrUpload(services, upload, { model: pick(request, fields, 'model') ?? defaultModel, language: pick(request, fields, 'language'), allowed: [...formats.allowed], formatsText: formats.text, maxMb }, signal);
+  const timed = (request: FastifyRequest) => withTimeout(request.work, limits.seconds * 1000, 'the ChatVLMLLM 30 s request timeout');
+
+  app.get('/models', { config, schema: { tags: ['ChatVLMLLM'], summary: 'List available and loaded models' } }, async () => ({
+    available: services.models.list().map((m) => ({ id: m.id, name: m.name, params: m.params })),
+    loaded: services.models.loadedIds(),
+  }));
+
+  app.post('/ocr', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Extract text from an image (file; model, language)', consumes: ['multipart/form-data'] } }, async (request) => {
+    const { files, fields } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
+    const work = timed(request);
+    try {
+      const done = await ocrOne(request, files[0]!, fields, work.signal);
+      const first = done.result.pages[0];
+      return { text: done.result.text, model: done.model, processing_time: done.seconds, image_size: [first?.width ?? 0, first?.height ?? 0], language: pick(request, fields, 'language') ?? null };
+    } finally {
+      work.clear();
+    }
+  });
+
+  app.post('/chat', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Chat about an image (file, prompt, model, temperature, max_tokens)', consumes: ['multipart/form-data'] } }, async (request) => {
+    const { fields } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
+    fieldNumber(fields, 'temperature', { min: 0, max: 1 });
+    fieldNumber(fields, 'max_tokens', { min: 1, max: 32768, integer: true });
+    const model = services.models.require(pick(request, fields, 'model') ?? defaultModel);
+    // No chat backend can be bound yet (the model runtime is its own issue): say so, never fake an answer.
+    throw appError('capability_unavailable', `No chat model is configured for '${model.id}'. Chat needs a vision or text model behind this name (a remote OpenAI-compatible or Ollama server, or a local GGUF); until one is bound in the config's models section, /chat cannot answer. /ocr works with the embedded engines.`, { model: model.id }, { retryAfterSeconds: 3600 });
+  });
+
+  app.post('/batch/ocr', { config, schema: { tags: ['ChatVLMLLM'], summary: 'OCR up to 10 images (files[]; model)', consumes: ['multipart/form-data'] } }, async (request) => {
+    const { files, fields } = await readUploads(request, { field: 'files', maxBytes: limits.maxBytes, maxFiles: 10 });
+    const work = timed(request);
+    try {
+      const results = [];
+      for (const upload of files) {
+        const started = performance.now();
+        try {
+          const done = await ocrOne(request, upload, fields, work.signal);
+          results.push({ filename: upload.filename, text: done.result.text, processing_time: done.seconds, status: 'success' });
+        } catch (error) {
+          if (work.signal.aborted) throw error;
+          // One bad file fails alone, with its reason.
+          results.push({ filename: upload.filename, text: '', processing_time: Math.round(performance.now() - started) / 1000, status: 'error', error: (error as Error).message });
+        }
+      }
+      const successful = results.filter((r) => r.status === 'success').length;
+      return { results, total: files.length, successful, failed: files.length - successful };
+    } finally {
+      work.clear();
+    }
+  });
+
+  app.delete('/models/:model_name', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Unload a model from memory' } }, async (request) => {
+    const { model_name: name } = request.params as { model_name: string };
+    const { id } = await services.models.unload(name);
+    return { status: 'success', message: `Model ${id} unloaded` };
+  });
+}

@@ -1,0 +1,35 @@
+import { ocrDocument, type OcrResult } from '../../core/ocr.js';
+import { sniffKind, type DocumentKind } from '../../documents/sniff.js';
+import { parseLanguages } from '../../engines/languages.js';
+import { appError } from '../../errors/app-error.js';
+import type { Services } from '../../services.js';
+import type { Upload } from './uploads.js';
+
+export interface UploadOcr {
+  result: OcrResult;
+  model: string;
+  seconds: number;
+  kind: DocumentKind;
+}
+
+/**
+ * The one path every seed OCR route takes: check the upload against the seed's formats
+ * and size, resolve the seed's model id in the registry, OCR through the core.
+ */
+export async function ocrUpload(
+  services: Services,
+  upload: Upload,
+  request: { model: string; language?: string | undefined; allowed: DocumentKind[]; formatsText: string; maxMb: number },
+  signal: AbortSignal,
+): Promise<UploadOcr> {
+  if (upload.tooLarge) throw appError('payload_too_large', `File too large. Maximum size: ${request.maxMb}MB`, { limit: request.maxMb * 1024 * 1024 });
+  const kind = sniffKind(upload.bytes);
+  if (!kind || !request.allowed.includes(kind)) {
+    throw appError('bad_request', `Unsupported file format: ${kind ? `.${kind === 'jpeg' ? 'jpg' : kind}` : 'unknown'}. Supported formats: ${request.formatsText}`, { received: kind ?? 'unknown' });
+  }
+  const model = services.models.ocrEngineOf(request.model);
+  const started = performance.now();
+  const result = await ocrDocument(services, upload.bytes, { engine: model.engine, languages: parseLanguages(request.language, model.languages ?? services.config.ocr.defaultLanguages), dpi: services.config.ocr.pdfDpi }, signal);
+  services.models.markUsed(model.id);
+  return { result, model: model.id, seconds: Math.round(performance.now() - started) / 1000, kind };
+}

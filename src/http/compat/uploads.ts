@@ -1,0 +1,52 @@
+import type {} from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
+import { appError } from '../../errors/app-error.js';
+
+export interface Upload {
+  filename: string;
+  bytes: Buffer;
+  /** Larger than the route's limit: only the first `maxBytes` were kept. */
+  tooLarge: boolean;
+}
+
+export interface UploadLimits {
+  /** Form field holding the file(s). */
+  field: string;
+  maxBytes: number;
+  maxFiles: number;
+}
+
+/** FastAPI's answer to a missing form field: 422 with a validation list. */
+export function fieldRequired(field: string): Error {
+  return appError('missing_document', 'Field required', { loc: ['body', field], validation: 'missing' });
+}
+
+/**
+ * Reads the seed routes' multipart uploads. Files are held in memory only (nothing is
+ * written to disk, so nothing can be left behind); an oversize file is marked, not thrown,
+ * so a batch can fail that one file alone.
+ */
+export async function readUploads(request: FastifyRequest, limits: UploadLimits): Promise<{ files: Upload[]; fields: Record<string, string> }> {
+  const fields: Record<string, string> = {};
+  const files: Upload[] = [];
+  if (!request.isMultipart()) throw fieldRequired(limits.field);
+  let extra = 0;
+  // throwFileSizeLimit is honoured per request at run time; the plugin's types omit it.
+  const options = { limits: { fileSize: limits.maxBytes, files: limits.maxFiles + 1 }, throwFileSizeLimit: false } as Parameters<FastifyRequest['parts']>[0];
+  for await (const part of request.parts(options)) {
+    if (part.type === 'field') {
+      if (typeof part.value === 'string') fields[part.fieldname] = part.value;
+      continue;
+    }
+    if (part.fieldname !== limits.field || files.length >= limits.maxFiles) {
+      if (part.fieldname === limits.field) extra++;
+      part.file.resume();
+      continue;
+    }
+    const bytes = await part.toBuffer();
+    files.push({ filename: part.filename, bytes, tooLarge: part.file.truncated });
+  }
+  if (extra > 0) throw appError('bad_request', `Maximum ${limits.maxFiles} files per batch`, { limit: limits.maxFiles });
+  if (files.length === 0) throw fieldRequired(limits.field);
+  return { files, fields };
+}

@@ -1,0 +1,12 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services.js';
+
+/** GET /api/v1/models, DELETE /api/v1/models/{name}: the registry, natively. */
+export function registerModelRoutes(app: FastifyInstance, services: Services): void {
+  app.get('/api/v1/models', async () => ({ models: services.models.list() }));
+  app.delete('/api/v1/models/:name', async (request) => {
+    const { name } = request.params as { name: string };
+    const { id, wasLoaded } = await services.models.unload(name);
+    return { id, unloaded: true, was_loaded: wasLoaded };
+  });
+}

@@ -1,0 +1,35 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { version } from '../health-route.js';
+
+const redocBundle = createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js');
+
+const redocPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>visiongate API - ReDoc</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><redoc spec-url="/openapi.json"></redoc><script src="/redoc/redoc.standalone.js"></script></body></html>`;
+
+/** OpenAPI spec at /openapi.json, Swagger UI at /docs and ReDoc at /redoc, as FastAPI serves them. */
+export async function registerDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'visiongate', version, description: 'OCR of images and PDFs, seed-compatible routes and the native API.' },
+      tags: [
+        { name: 'native', description: 'visiongate API (/api/v1)' },
+        { name: 'ChatVLMLLM', description: 'ChatVLMLLM REST API, unchanged' },
+        { name: 'InternVL OCR', description: 'InternVL engineering-document OCR service, unchanged' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/redoc', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(redocPage));
+  let bundle: Promise<Buffer> | undefined;
+  app.get('/redoc/redoc.standalone.js', { schema: { hide: true } }, async (_request, reply) => {
+    bundle ??= readFile(redocBundle);
+    return reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(await bundle);
+  });
+}
