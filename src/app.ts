@@ -6,6 +6,7 @@ import { registerInternVlRoutes } from './http/compat/internvl.js';
 import { registerHealthRoutes } from './http/health-route.js';
 import { registerModelRoutes } from './http/native/models-route.js';
 import { registerDocs } from './http/plugins/docs.js';
+import { registerWebRoutes } from './http/web-routes.js';
 import { registerOcrRoute } from './http/native/ocr-route.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { registerRequestSignal } from './http/plugins/request-signal.js';
@@ -45,7 +46,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(multipart, { limits: { fileSize: limits.maxDocumentBytes, files: 20, fields: 50, fieldSize: 1024 * 1024, parts: 100 } });
 
   await registerDocs(app);
-  registerHealthRoutes(app, services);
+  registerHealthRoutes(app, services, registerWebRoutes(app));
   registerOcrRoute(app, services);
   registerModelRoutes(app, services);
   registerChatVlmLlmRoutes(app, services);

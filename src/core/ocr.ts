@@ -6,6 +6,7 @@ import type { EngineChoice, OcrEngines } from '../engines/ocr-engines.js';
 import { mean, round3, type OcrEngine, type OcrEngineName, type OcrLine, type OcrWord } from '../engines/spec.js';
 import { blocksToMarkdown, blocksToText, layoutBlocks, linesFromTextLayer, type Block } from './layout.js';
 import { orderedMap } from './ordered-map.js';
+import { pagePreview, type PagePreview } from './preview.js';
 
 export interface OcrOptions {
   engine: EngineChoice;
@@ -17,6 +18,8 @@ export interface OcrOptions {
   forceOcr?: boolean;
   minTextChars?: number;
   renderTimeoutMs?: number;
+  /** Add a small PNG of each page (pages[].preview), e.g. to draw word boxes over it. */
+  previews?: boolean;
 }
 
 export interface OcrPageResult {
@@ -31,6 +34,7 @@ export interface OcrPageResult {
   words: OcrWord[];
   lines: OcrLine[];
   blocks: Block[];
+  preview?: PagePreview;
   timings: { total_ms: number };
 }
 
@@ -49,8 +53,9 @@ export interface OcrDependencies {
   limits: DocumentLimits;
 }
 
-function pageResult(page: DocumentPage, engine: OcrResult['pages'][number]['engine'], lines: OcrLine[], started: number): OcrPageResult {
+async function pageResult(page: DocumentPage, engine: OcrPageResult['engine'], lines: OcrLine[], started: number, previews: boolean): Promise<OcrPageResult> {
   const blocks = layoutBlocks(lines);
+  const preview = previews && page.image ? await pagePreview(page.image) : undefined;
   const words = lines.flatMap((l) => l.words);
   return {
     page: page.page,
@@ -64,6 +69,7 @@ function pageResult(page: DocumentPage, engine: OcrResult['pages'][number]['engi
     words,
     lines,
     blocks,
+    ...(preview ? { preview } : {}),
     timings: { total_ms: Math.round(performance.now() - started) },
   };
 }
@@ -77,14 +83,15 @@ export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, opti
   // Choose before any work so a bad engine/language fails fast, even for digital PDFs.
   const engine: OcrEngine = await deps.engines.choose(options.engine, options.languages);
   const engineStatus = await engine.status();
-  const readOptions = { dpi: options.dpi, forceOcr: options.forceOcr ?? false, minTextChars: options.minTextChars ?? 8, renderTimeoutMs: options.renderTimeoutMs ?? 60_000 };
+  const previews = options.previews ?? false;
+  const readOptions = { dpi: options.dpi, forceOcr: options.forceOcr ?? false, minTextChars: options.minTextChars ?? 8, renderTimeoutMs: options.renderTimeoutMs ?? 60_000, wantImage: previews };
   yield* orderedMap(pages, Math.max(1, engineStatus.concurrency), async (pageNumber) => {
     if (signal?.aborted) throw abortError(signal);
     const started = performance.now();
     const page = await doc.readPage(pageNumber, readOptions, signal);
-    if (page.source === 'text-layer') return pageResult(page, 'pdf-text-layer', linesFromTextLayer(page.words), started);
+    if (page.source === 'text-layer') return pageResult(page, 'pdf-text-layer', linesFromTextLayer(page.words), started, previews);
     const read = await engine.recognize(page.image, { languages: options.languages }, signal);
-    return pageResult(page, engine.name, read.lines, started);
+    return pageResult(page, engine.name, read.lines, started, previews);
   });
 }
 

@@ -21,11 +21,13 @@ export interface PageReadOptions {
   minTextChars: number;
   /** OCR even pages that have a text layer. */
   forceOcr: boolean;
+  /** Also render text-layer pages to pixels (for previews). */
+  wantImage?: boolean;
 }
 
 /** One page, either already text (a PDF text layer) or pixels to recognise. */
 export type DocumentPage =
-  | { page: number; width: number; height: number; source: 'text-layer'; words: TextLayerWord[] }
+  | { page: number; width: number; height: number; source: 'text-layer'; words: TextLayerWord[]; image?: GreyImage }
   | { page: number; width: number; height: number; source: 'ocr'; image: GreyImage };
 
 export interface OpenedDocument {
@@ -141,11 +143,12 @@ async function openPdfDocument(bytes: Buffer, base: Base, limits: DocumentLimits
     pageCount: summary.pageCount,
     async readPage(page, options, pageSignal) {
       const out = await pool.run(
-        { type: 'pdf-page', docId, data: shared, pageNumber: page, dpi: options.dpi, minTextChars: options.minTextChars, maxRenderSide: limits.maxRenderSide, renderTimeoutMs: options.renderTimeoutMs, forceRender: options.forceOcr },
+        { type: 'pdf-page', docId, data: shared, pageNumber: page, dpi: options.dpi, minTextChars: options.minTextChars, maxRenderSide: limits.maxRenderSide, renderTimeoutMs: options.renderTimeoutMs, forceRender: options.forceOcr, wantImage: options.wantImage ?? false },
         pageSignal,
       );
-      if (out.raster) return { page, width: out.raster.width, height: out.raster.height, source: 'ocr', image: out.raster };
-      return { page, width: out.width, height: out.height, source: 'text-layer', words: out.words };
+      if (out.textLayer) return { page, width: out.width, height: out.height, source: 'text-layer', words: out.words, ...(out.raster ? { image: out.raster } : {}) };
+      if (!out.raster) throw new Error('the PDF worker returned neither a text layer nor pixels');
+      return { page, width: out.raster.width, height: out.raster.height, source: 'ocr', image: out.raster };
     },
     async close() {
       // Best effort: reaches one thread; the others drop the document when it ages out.

@@ -33,7 +33,9 @@ export interface PdfPageOutput {
   width: number;
   height: number;
   words: TextLayerWord[];
-  /** Present when the page had no usable text layer (or rendering was forced). */
+  /** The words come from the page's text layer (no OCR needed). */
+  textLayer: boolean;
+  /** Present when the page must be OCRed, or a picture of it was asked for. */
   raster?: GreyImage;
 }
 
@@ -43,7 +45,10 @@ export interface PdfPageRequest {
   minTextChars: number;
   maxRenderSide: number;
   renderTimeoutMs: number;
+  /** OCR the page even when it has a text layer. */
   forceRender: boolean;
+  /** Render a picture of the page even when its text layer is read (previews). */
+  wantImage: boolean;
 }
 
 /** Thrown to the main thread as a plain object so it survives structured cloning. */
@@ -129,8 +134,10 @@ export async function readPdfPage(doc: PDFDocumentProxy, request: PdfPageRequest
     const width = Math.round(viewport.width);
     const height = Math.round(viewport.height);
     const textChars = words.reduce((n, w) => n + w.text.length, 0);
-    if (textChars >= request.minTextChars && !request.forceRender) return { width, height, words };
-    return { width, height, words: [], raster: await renderPage(doc, page, viewport, request.renderTimeoutMs) };
+    const hasTextLayer = textChars >= request.minTextChars && !request.forceRender;
+    if (hasTextLayer && !request.wantImage) return { width, height, words, textLayer: true };
+    const raster = await renderPage(doc, page, viewport, request.renderTimeoutMs);
+    return { width, height, words: hasTextLayer ? words : [], textLayer: hasTextLayer, raster };
   } finally {
     page.cleanup();
   }

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { wantsHtml } from './web-routes.js';
 import type { Services } from '../services.js';
 
 export const version = '0.1.0';
@@ -8,8 +9,8 @@ export const version = '0.1.0';
  * field any seed client reads, with honest values (no GPU here: gpu_available false).
  * Answers from cached state only, so it stays fast while OCR keeps every core busy.
  */
-export function registerHealthRoutes(app: FastifyInstance, services: Services): void {
-  app.get('/', { config: { surface: 'compat' } }, async () => ({
+export function registerHealthRoutes(app: FastifyInstance, services: Services, page: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>): void {
+  app.get('/', { config: { surface: 'compat' } }, async (request, reply) => (wantsHtml(request) ? page(request, reply) : {
     message: 'visiongate API',
     service: 'visiongate',
     version,
@@ -17,6 +18,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
     health: '/health',
     api: '/api/v1',
     compatible_with: ['ChatVLMLLM API', 'InterVL OCR'],
+    playground: '/ui',
   }));
 
   app.get('/health', { config: { surface: 'compat' } }, async () => {

@@ -24,14 +24,18 @@ export function ocrOptionsFrom(fields: Record<string, string>, config: Readonly<
   if (engine !== 'auto' && !ocrEngineNames.includes(engine)) {
     throw appError('invalid_parameter', `engine: "${engine}" is not one of auto, ${ocrEngineNames.join(', ')}`, { field: 'engine', received: engine, allowed: ['auto', ...ocrEngineNames] });
   }
-  const forceOcr = truthy(fields.force_ocr);
-  if (fields.force_ocr !== undefined && forceOcr === undefined) throw appError('invalid_parameter', `force_ocr: must be true or false, received "${fields.force_ocr}"`, { field: 'force_ocr' });
+  const flag = (name: string): boolean => {
+    const value = truthy(fields[name]);
+    if (fields[name] !== undefined && value === undefined) throw appError('invalid_parameter', `${name}: must be true or false, received "${fields[name]}"`, { field: name });
+    return value ?? false;
+  };
   return {
     engine,
     languages: parseLanguages(fields.languages ?? fields.language ?? fields.lang, config.ocr.defaultLanguages),
     ...(fields.pages !== undefined ? { pages: fields.pages } : {}),
     dpi: intField(fields, 'dpi', 50, 600) ?? config.ocr.pdfDpi,
-    forceOcr: forceOcr ?? false,
+    forceOcr: flag('force_ocr'),
+    previews: flag('previews'),
   };
 }
 

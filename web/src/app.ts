@@ -1,0 +1,116 @@
+import { ApiError, apiKey, call, setApiKey, type Health, type ModelList, type OcrResult } from './api.js';
+import { showPages } from './ocr-view.js';
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+type Tab = 'text' | 'markdown' | 'json';
+let current: { result: OcrResult; name: string } | undefined;
+let tab: Tab = 'text';
+
+function render(): void {
+  if (!current) return;
+  const { result } = current;
+  $('out').textContent = tab === 'text' ? result.text : tab === 'markdown' ? result.markdown : JSON.stringify({ ...result, pages: result.pages.map(({ preview: _preview, ...p }) => p) }, null, 2);
+  for (const t of ['text', 'markdown', 'json'] as Tab[]) $(`tab-${t}`).setAttribute('aria-selected', String(t === tab));
+}
+
+function showError(message: string | undefined): void {
+  const el = $('error');
+  el.hidden = !message;
+  el.textContent = message ?? '';
+}
+
+async function loadServerState(): Promise<void> {
+  try {
+    const health = await call<Health>('/health');
+    const available = Object.entries(health.engines).filter(([, e]) => e.available);
+    const engine = $<HTMLSelectElement>('engine');
+    for (const [name] of available) engine.add(new Option(name, name));
+    const languages = [...new Set(available.flatMap(([, e]) => e.languages))].sort();
+    $('installed-languages').textContent = languages.join(', ');
+    const models = await call<ModelList>('/api/v1/models');
+    $('status').textContent = `${health.status}: ${available.map(([n]) => n).join(', ')} · ${models.models.length} models`;
+    const has = (capability: string): boolean => models.models.some((m) => m.capabilities.includes(capability));
+    $('chat-state').textContent = has('chat') ? 'Chat is available for: ' + models.models.filter((m) => m.capabilities.includes('chat')).map((m) => m.id).join(', ') : 'No chat model is configured on this server. Chat needs a vision or text model bound in the config (a remote OpenAI-compatible or Ollama server, or a local GGUF).';
+    $('summary-state').textContent = has('summarize') ? 'Summarization is available.' : 'Summarization is not available on this server yet.';
+    $('generate-state').textContent = has('image') ? 'Image generation is available.' : 'No image backend is configured (AUTOMATIC1111, ComfyUI or an OpenAI-compatible images API).';
+  } catch (error) {
+    $('status').textContent = `The server did not answer: ${(error as Error).message}`;
+  }
+}
+
+async function runOcr(file: File): Promise<void> {
+  showError(undefined);
+  $('result').hidden = true;
+  const progress = $('progress');
+  progress.hidden = false;
+  progress.textContent = `Reading ${file.name}…`;
+  $<HTMLButtonElement>('run').disabled = true;
+  const body = new FormData();
+  body.append('file', file, file.name);
+  const params = new URLSearchParams({ previews: 'true', engine: $<HTMLSelectElement>('engine').value, languages: $<HTMLInputElement>('languages').value });
+  const pages = $<HTMLInputElement>('pages').value.trim();
+  if (pages) params.set('pages', pages);
+  try {
+    const result = await call<OcrResult>(`/api/v1/ocr?${params}`, { method: 'POST', body });
+    current = { result, name: file.name };
+    showPages($('page-views'), result);
+    render();
+    $('result').hidden = false;
+    progress.textContent = `${result.pages.length} page${result.pages.length === 1 ? '' : 's'} read in ${(result.timings.total_ms / 1000).toFixed(1)} s`;
+  } catch (error) {
+    progress.hidden = true;
+    const status = error instanceof ApiError ? ` (HTTP ${error.status})` : '';
+    showError(`Could not read ${file.name}${status}: ${(error as Error).message}`);
+  } finally {
+    $<HTMLButtonElement>('run').disabled = false;
+  }
+}
+
+function wire(): void {
+  const input = $<HTMLInputElement>('file');
+  const drop = $('drop');
+  $('ocr-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const file = input.files?.[0];
+    if (file) void runOcr(file);
+    else showError('Choose an image or a PDF first.');
+  });
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    if (file) void runOcr(file);
+  });
+  drop.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (event) => {
+    event.preventDefault();
+    drop.classList.remove('over');
+    const file = event.dataTransfer?.files[0];
+    if (file) void runOcr(file);
+  });
+  for (const t of ['text', 'markdown', 'json'] as Tab[]) {
+    $(`tab-${t}`).addEventListener('click', () => {
+      tab = t;
+      render();
+    });
+  }
+  $('copy').addEventListener('click', () => void navigator.clipboard?.writeText($('out').textContent ?? ''));
+  $('download').addEventListener('click', () => {
+    if (!current) return;
+    const extension = tab === 'json' ? 'json' : tab === 'markdown' ? 'md' : 'txt';
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([$('out').textContent ?? ''], { type: 'text/plain' }));
+    link.download = `${current.name.replace(/\.[^.]+$/, '')}.${extension}`;
+    link.click();
+    URL.revokeObjectURL(link.href);
+  });
+  const key = $<HTMLInputElement>('api-key');
+  key.value = apiKey();
+  key.addEventListener('change', () => setApiKey(key.value.trim()));
+}
+
+wire();
+void loadServerState();
