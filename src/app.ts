@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { registerChatVlmLlmRoutes } from './http/compat/chatvlmllm.js';
+import { deepSynthNotFound, registerDeepSynthRoutes } from './http/compat/deepsynth.js';
 import { registerInternVlRoutes } from './http/compat/internvl.js';
+import { registerSummarizeRoute } from './http/native/summarize-route.js';
 import { registerHealthRoutes } from './http/health-route.js';
 import { registerModelRoutes } from './http/native/models-route.js';
 import { registerDocs } from './http/plugins/docs.js';
+import { registerMetrics } from './http/plugins/metrics.js';
 import { registerWebRoutes } from './http/web-routes.js';
 import { registerOcrRoute } from './http/native/ocr-route.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
@@ -38,8 +41,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
-  registerErrorHandler(app, limits.maxDocumentBytes);
+  registerErrorHandler(app, limits.maxDocumentBytes, [deepSynthNotFound]);
   registerRequestSignal(app, server.requestTimeoutMs);
+  registerMetrics(app, services.metrics);
 
   // Any body that is not JSON or multipart is the document itself.
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxDocumentBytes }, (_request, body, done) => done(null, body));
@@ -51,5 +55,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerModelRoutes(app, services);
   registerChatVlmLlmRoutes(app, services);
   registerInternVlRoutes(app, services);
+  registerSummarizeRoute(app, services);
+  registerDeepSynthRoutes(app, services);
   return app;
 }

@@ -1,34 +1,37 @@
 import type { Config } from './config/schema.js';
 import type { OcrDependencies } from './core/ocr.js';
-import { DocumentPool } from './documents/document-pool.js';
+import { WorkerPool } from './runtime/worker-pool.js';
 import { OcrEngines } from './engines/ocr-engines.js';
 import { PaddleEngine } from './engines/paddle/engine.js';
 import { TesseractCliEngine } from './engines/tesseract-cli/engine.js';
 import { TesseractJsEngine } from './engines/tesseract-js/engine.js';
+import { Metrics } from './runtime/metrics.js';
 import { ModelRegistry } from './runtime/model-registry.js';
 
 /** Everything the core needs, built in one place for the server, the CLI and workers. */
 export interface Services extends OcrDependencies {
   config: Readonly<Config>;
+  metrics: Metrics;
   models: ModelRegistry;
   close(): Promise<void>;
 }
 
 export function createServices(config: Readonly<Config>): Services {
   const workers = config.ocr.workers || undefined;
-  const documents = new DocumentPool(workers);
+  const pool = new WorkerPool(workers);
   const cli = new TesseractCliEngine({ binary: config.ocr.tesseractBinary, workers });
   void cli.detect(); // start-up detection in the background; never delays listening
   const engines = new OcrEngines([new TesseractJsEngine({ workers, extraLanguageDir: config.ocr.extraLanguageDir }), cli, new PaddleEngine({ workers })]);
   return {
     config,
+    metrics: new Metrics(() => pool.queued),
     models: new ModelRegistry(config.models, engines),
-    documents,
+    workers: pool,
     engines,
     limits: config.limits,
     async close() {
       await engines.unload();
-      await documents.close();
+      await pool.close();
     },
   };
 }

@@ -1,9 +1,11 @@
-import { abortError } from '../errors/app-error.js';
+import { abortError, isAppError } from '../errors/app-error.js';
+import type { GreyImage } from '../documents/raster.js';
+import type { Metrics } from '../runtime/metrics.js';
 import { openDocument, type DocumentLimits, type DocumentPage, type OpenedDocument } from '../documents/document.js';
-import type { DocumentPool } from '../documents/document-pool.js';
+import type { WorkerPool } from '../runtime/worker-pool.js';
 import { parsePageRange } from '../documents/page-range.js';
 import type { EngineChoice, OcrEngines } from '../engines/ocr-engines.js';
-import { mean, round3, type OcrEngine, type OcrEngineName, type OcrLine, type OcrWord } from '../engines/spec.js';
+import { mean, round3, type OcrEngine, type OcrEngineName, type OcrLine, type OcrPageText, type OcrWord } from '../engines/spec.js';
 import { blocksToMarkdown, blocksToText, layoutBlocks, linesFromTextLayer, type Block } from './layout.js';
 import { orderedMap } from './ordered-map.js';
 import { pagePreview, type PagePreview } from './preview.js';
@@ -48,9 +50,10 @@ export interface OcrResult {
 }
 
 export interface OcrDependencies {
-  documents: DocumentPool;
+  workers: WorkerPool;
   engines: OcrEngines;
   limits: DocumentLimits;
+  metrics?: Metrics;
 }
 
 async function pageResult(page: DocumentPage, engine: OcrPageResult['engine'], lines: OcrLine[], started: number, previews: boolean): Promise<OcrPageResult> {
@@ -89,16 +92,30 @@ export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, opti
     if (signal?.aborted) throw abortError(signal);
     const started = performance.now();
     const page = await doc.readPage(pageNumber, readOptions, signal);
-    if (page.source === 'text-layer') return pageResult(page, 'pdf-text-layer', linesFromTextLayer(page.words), started, previews);
-    const read = await engine.recognize(page.image, { languages: options.languages }, signal);
-    return pageResult(page, engine.name, read.lines, started, previews);
+    const result =
+      page.source === 'text-layer'
+        ? await pageResult(page, 'pdf-text-layer', linesFromTextLayer(page.words), started, previews)
+        : await pageResult(page, engine.name, (await recognize(deps, engine, page.image, options.languages, signal)).lines, started, previews);
+    deps.metrics?.ocrPages.inc({ engine: result.engine, source: result.source });
+    deps.metrics?.ocrPageDuration.observe({ engine: result.engine }, result.timings.total_ms / 1000);
+    return result;
   });
+}
+
+/** One page through the engine; its own failures (not cancellations or client errors) are counted. */
+async function recognize(deps: OcrDependencies, engine: OcrEngine, image: GreyImage, languages: string[], signal?: AbortSignal): Promise<OcrPageText> {
+  try {
+    return await engine.recognize(image, { languages }, signal);
+  } catch (error) {
+    if (!isAppError(error) || error.status >= 500) deps.metrics?.engineErrors.inc({ engine: engine.name });
+    throw error;
+  }
 }
 
 /** Whole-document OCR: open, read every selected page, assemble text and Markdown. */
 export async function ocrDocument(deps: OcrDependencies, bytes: Buffer, options: OcrOptions, signal?: AbortSignal): Promise<OcrResult> {
   const started = performance.now();
-  const doc = await openDocument(bytes, deps.limits, deps.documents, signal);
+  const doc = await openDocument(bytes, deps.limits, deps.workers, signal);
   try {
     const pages: OcrPageResult[] = [];
     for await (const page of ocrPages(deps, doc, options, signal)) pages.push(page);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import sharp, { type Metadata } from 'sharp';
 import { appError, formatBytes, isAppError } from '../errors/app-error.js';
 import { readBmpHeader } from './bmp.js';
-import type { DocumentPool } from './document-pool.js';
+import type { WorkerPool } from '../runtime/worker-pool.js';
 import type { TextLayerWord } from './pdf-reader.js';
 import type { GreyImage } from './raster.js';
 import { describeBytes, mimeTypes, sniffKind, type DocumentKind } from './sniff.js';
@@ -58,7 +58,7 @@ function checkPages(pageCount: number, limits: DocumentLimits): void {
 }
 
 /** Sniffs, checks limits, and returns a handle that reads pages lazily (off the main thread). */
-export async function openDocument(bytes: Buffer, limits: DocumentLimits, pool: DocumentPool, signal?: AbortSignal): Promise<OpenedDocument> {
+export async function openDocument(bytes: Buffer, limits: DocumentLimits, pool: WorkerPool, signal?: AbortSignal): Promise<OpenedDocument> {
   if (bytes.length === 0) throw appError('corrupt_document', 'the document is empty (0 bytes)', { received: 'an empty file' });
   if (bytes.length > limits.maxDocumentBytes) {
     throw appError('payload_too_large', `the document is ${formatBytes(bytes.length)}; the limit is ${formatBytes(limits.maxDocumentBytes)} (limits.maxDocumentBytes)`, { limit: limits.maxDocumentBytes });
@@ -114,7 +114,7 @@ async function openRasterImage(bytes: Buffer, base: Base, limits: DocumentLimits
   };
 }
 
-async function openBmp(bytes: Buffer, base: Base, limits: DocumentLimits, pool: DocumentPool): Promise<OpenedDocument> {
+async function openBmp(bytes: Buffer, base: Base, limits: DocumentLimits, pool: WorkerPool): Promise<OpenedDocument> {
   const header = readBmpHeader(bytes);
   checkPixels(header.width, header.height, limits);
   return {
@@ -128,7 +128,7 @@ async function openBmp(bytes: Buffer, base: Base, limits: DocumentLimits, pool: 
   };
 }
 
-async function openPdfDocument(bytes: Buffer, base: Base, limits: DocumentLimits, pool: DocumentPool, signal?: AbortSignal): Promise<OpenedDocument> {
+async function openPdfDocument(bytes: Buffer, base: Base, limits: DocumentLimits, pool: WorkerPool, signal?: AbortSignal): Promise<OpenedDocument> {
   // Shared memory: every worker thread reads the same bytes without a copy per page.
   const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
   shared.set(bytes);

@@ -1,7 +1,7 @@
 import type { AppError } from './app-error.js';
 
 /** The three HTTP surfaces, each with its own error body (see DESIGN.md). */
-export type Surface = 'native' | 'openai' | 'compat';
+export type Surface = 'native' | 'openai' | 'compat' | 'flask';
 
 /** RFC 9457 problem details, with the catalog code and the facts as extensions. */
 export function renderProblem(error: AppError, instance: string, requestId: string): Record<string, unknown> {
@@ -41,6 +41,9 @@ export function renderError(surface: Surface, error: AppError, instance: string,
       return { contentType: 'application/json; charset=utf-8', body: renderOpenAi(error) };
     case 'compat':
       return { contentType: 'application/json; charset=utf-8', body: renderCompat(error) };
+    case 'flask':
+      // The DeepSynth seed (Flask) answered {"error": "..."}.
+      return { contentType: 'application/json', body: { error: error.message } };
     default:
       return { contentType: 'application/problem+json; charset=utf-8', body: renderProblem(error, instance, requestId) };
   }

@@ -17,7 +17,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services, p
     docs: '/docs',
     health: '/health',
     api: '/api/v1',
-    compatible_with: ['ChatVLMLLM API', 'InterVL OCR'],
+    compatible_with: ['ChatVLMLLM API', 'InterVL OCR', 'DeepSynth summarizer'],
     playground: '/ui',
   }));
 

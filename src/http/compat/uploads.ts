@@ -21,15 +21,22 @@ export function fieldRequired(field: string): Error {
   return appError('missing_document', 'Field required', { loc: ['body', field], validation: 'missing' });
 }
 
+export interface Uploads {
+  files: Upload[];
+  fields: Record<string, string>;
+  /** Files past maxFiles, drained unread. */
+  extra: number;
+}
+
 /**
  * Reads the seed routes' multipart uploads. Files are held in memory only (nothing is
  * written to disk, so nothing can be left behind); an oversize file is marked, not thrown,
- * so a batch can fail that one file alone.
+ * so a batch can fail that one file alone. A body that is not multipart has no files.
  */
-export async function readUploads(request: FastifyRequest, limits: UploadLimits): Promise<{ files: Upload[]; fields: Record<string, string> }> {
+export async function readMultipart(request: FastifyRequest, limits: UploadLimits): Promise<Uploads> {
   const fields: Record<string, string> = {};
   const files: Upload[] = [];
-  if (!request.isMultipart()) throw fieldRequired(limits.field);
+  if (!request.isMultipart()) return { files, fields, extra: 0 };
   let extra = 0;
   // throwFileSizeLimit is honoured per request at run time; the plugin's types omit it.
   const options = { limits: { fileSize: limits.maxBytes, files: limits.maxFiles + 1 }, throwFileSizeLimit: false } as Parameters<FastifyRequest['parts']>[0];
@@ -46,6 +53,12 @@ export async function readUploads(request: FastifyRequest, limits: UploadLimits)
     const bytes = await part.toBuffer();
     files.push({ filename: part.filename, bytes, tooLarge: part.file.truncated });
   }
+  return { files, fields, extra };
+}
+
+/** The FastAPI seeds' reading: a missing file is a 422, too many files a 400. */
+export async function readUploads(request: FastifyRequest, limits: UploadLimits): Promise<{ files: Upload[]; fields: Record<string, string> }> {
+  const { files, fields, extra } = await readMultipart(request, limits);
   if (extra > 0) throw appError('bad_request', `Maximum ${limits.maxFiles} files per batch`, { limit: limits.maxFiles });
   if (files.length === 0) throw fieldRequired(limits.field);
   return { files, fields };

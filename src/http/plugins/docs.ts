@@ -21,6 +21,7 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
         { name: 'native', description: 'visiongate API (/api/v1)' },
         { name: 'ChatVLMLLM', description: 'ChatVLMLLM REST API, unchanged' },
         { name: 'InternVL OCR', description: 'InternVL engineering-document OCR service, unchanged' },
+        { name: 'DeepSynth', description: 'DeepSynth summarizer API, unchanged' },
       ],
     },
   });

@@ -6,15 +6,20 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Which surface renders this route's errors (native problem+json by default). */
     surface?: Surface;
+    /** The surface's own words for a body over the route's limit (a seed's exact 413 text). */
+    payloadTooLarge?: string;
   }
 }
 
 /** Fastify's and its plugins' own errors, translated into the catalog. */
-function fromFramework(error: FastifyError, maxBytes: number): AppError {
+function fromFramework(error: FastifyError, request: FastifyRequest, maxBytes: number): AppError {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-    case 'FST_REQ_FILE_TOO_LARGE':
-      return appError('payload_too_large', `the upload is larger than ${formatBytes(maxBytes)} (limits.maxDocumentBytes)`, { limit: maxBytes });
+    case 'FST_REQ_FILE_TOO_LARGE': {
+      const own = request.routeOptions.config?.payloadTooLarge;
+      const limit = request.routeOptions.bodyLimit ?? maxBytes;
+      return appError('payload_too_large', own ?? `the upload is larger than ${formatBytes(Math.min(limit, maxBytes))} (limits.maxDocumentBytes)`, { limit: Math.min(limit, maxBytes) });
+    }
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return appError('unsupported_media_type', error.message);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -39,14 +44,26 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
   return reply.code(error.status).type(contentType).send(body);
 }
 
+/** A family of paths whose unknown members answer in a seed's own 404 shape. */
+export interface NotFoundOwner {
+  owns(path: string): boolean;
+  surface: Surface;
+  message: string;
+}
+
 /** One error handler for every route: catalog errors rendered by the route's surface. */
-export function registerErrorHandler(app: FastifyInstance, maxBytes: number): void {
+export function registerErrorHandler(app: FastifyInstance, maxBytes: number, owners: NotFoundOwner[] = []): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const known = isAppError(error) ? error : fromFramework(error, maxBytes);
+    const known = isAppError(error) ? error : fromFramework(error, request, maxBytes);
     if (known.status >= 500 && known.code !== 'engine_unavailable') request.log.error({ err: known.cause ?? error }, 'request failed');
     else request.log.info({ code: known.code, status: known.status }, known.message);
     if (reply.raw.headersSent) return;
     return sendError(request, reply, known);
   });
-  app.setNotFoundHandler((request, reply) => sendError(request, reply, appError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? request.url;
+    const owner = owners.find((o) => o.owns(path));
+    if (owner) return reply.code(404).type('application/json').send(renderError(owner.surface, appError('not_found', owner.message), path, request.id).body);
+    return sendError(request, reply, appError('not_found', `no route ${request.method} ${path}`));
+  });
 }

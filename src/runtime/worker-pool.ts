@@ -2,11 +2,22 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { abortError, appError, type ErrorFacts } from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/catalog.js';
-import type { DocumentTask } from './document-worker.js';
-import type { PdfPageOutput, PdfSummary } from './pdf-reader.js';
-import type { GreyImage } from './raster.js';
+import type { WorkerTask } from './worker-tasks.js';
+import type { PdfPageOutput, PdfSummary } from '../documents/pdf-reader.js';
+import type { GreyImage } from '../documents/raster.js';
+import type { ExtractiveSummary } from '../engines/extractive/summarizer.js';
 
-type TaskResult<T extends DocumentTask['type']> = T extends 'pdf-summary' ? PdfSummary : T extends 'pdf-page' ? PdfPageOutput : T extends 'bmp-decode' ? GreyImage : null;
+type TaskResult<T extends WorkerTask['type']> = T extends 'pdf-summary'
+  ? PdfSummary
+  : T extends 'pdf-page'
+    ? PdfPageOutput
+    : T extends 'bmp-decode'
+      ? GreyImage
+      : T extends 'extract-text'
+        ? string
+        : T extends 'summarize-extractive'
+          ? ExtractiveSummary
+          : null;
 
 interface WorkerFailure {
   failure: 'app' | 'encrypted' | 'corrupt' | 'render-timeout';
@@ -28,13 +39,13 @@ function translate(error: unknown): unknown {
   return appError(code, f.message, f.facts);
 }
 
-/** Worker threads that parse and render documents, so the event loop never does. */
-export class DocumentPool {
+/** Worker threads for CPU-bound work (PDF parsing and rendering, decoding, text extraction, summarizing), so the event loop never does it. */
+export class WorkerPool {
   private readonly piscina: Piscina;
 
   constructor(threads = Math.max(1, availableParallelism())) {
     this.piscina = new Piscina({
-      filename: new URL('./document-worker.js', import.meta.url).href,
+      filename: new URL('./worker-tasks.js', import.meta.url).href,
       minThreads: 0,
       maxThreads: threads,
       idleTimeout: 60_000,
@@ -43,13 +54,18 @@ export class DocumentPool {
     });
   }
 
-  async run<T extends DocumentTask>(task: T, signal?: AbortSignal): Promise<TaskResult<T['type']>> {
+  async run<T extends WorkerTask>(task: T, signal?: AbortSignal): Promise<TaskResult<T['type']>> {
     try {
       return (await this.piscina.run(task, signal ? { signal } : {})) as TaskResult<T['type']>;
     } catch (error) {
       if ((error as Error)?.name === 'AbortError') throw abortError(signal);
       throw translate(error);
     }
+  }
+
+  /** Tasks waiting for a thread. */
+  get queued(): number {
+    return this.piscina.queueSize;
   }
 
   get threads(): number {

@@ -1,18 +1,22 @@
 /**
- * Entry of the document worker threads (piscina). Holds recently opened PDFs so a
+ * Entry of the worker threads (piscina). Holds recently opened PDFs so a
  * multi-page document is parsed once per thread, not once per page.
  */
 import type { PDFDocumentProxy } from 'pdfjs-dist/types/src/display/api.js';
 import { isAppError } from '../errors/app-error.js';
-import { decodeBmp } from './bmp.js';
-import { openPdf, readPdfPage, summarizePdf, type PdfPageOutput, type PdfPageRequest, type PdfSummary } from './pdf-reader.js';
-import type { GreyImage } from './raster.js';
+import { decodeBmp } from '../documents/bmp.js';
+import { extractText, type MarkupKind } from '../documents/text-extract.js';
+import { summarizeExtractive, type ExtractiveSummary } from '../engines/extractive/summarizer.js';
+import { openPdf, readPdfPage, summarizePdf, type PdfPageOutput, type PdfPageRequest, type PdfSummary } from '../documents/pdf-reader.js';
+import type { GreyImage } from '../documents/raster.js';
 
-export type DocumentTask =
+export type WorkerTask =
   | { type: 'pdf-summary'; docId: string; data: Uint8Array }
   | ({ type: 'pdf-page'; docId: string; data: Uint8Array } & PdfPageRequest)
   | { type: 'pdf-close'; docId: string }
-  | { type: 'bmp-decode'; data: Uint8Array };
+  | { type: 'bmp-decode'; data: Uint8Array }
+  | { type: 'extract-text'; kind: MarkupKind; data: Uint8Array }
+  | { type: 'summarize-extractive'; text: string; maxWords: number };
 
 const openDocs = new Map<string, { doc: Promise<PDFDocumentProxy>; lastUse: number }>();
 const keepMs = 30_000;
@@ -41,7 +45,7 @@ function document(docId: string, data: Uint8Array): Promise<PDFDocumentProxy> {
   return entry.doc;
 }
 
-export default async function run(task: DocumentTask): Promise<PdfSummary | PdfPageOutput | GreyImage | null> {
+export default async function run(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | null> {
   try {
     return await perform(task);
   } catch (error) {
@@ -51,7 +55,7 @@ export default async function run(task: DocumentTask): Promise<PdfSummary | PdfP
   }
 }
 
-async function perform(task: DocumentTask): Promise<PdfSummary | PdfPageOutput | GreyImage | null> {
+async function perform(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | null> {
   switch (task.type) {
     case 'pdf-summary':
       return summarizePdf(await document(task.docId, task.data), task.data);
@@ -65,5 +69,9 @@ async function perform(task: DocumentTask): Promise<PdfSummary | PdfPageOutput |
     }
     case 'bmp-decode':
       return decodeBmp(task.data);
+    case 'extract-text':
+      return extractText(task.kind, task.data);
+    case 'summarize-extractive':
+      return summarizeExtractive(task.text, { maxWords: task.maxWords });
   }
 }
