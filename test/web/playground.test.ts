@@ -64,6 +64,14 @@ describe('web playground', () => {
 
     await page.click('#tab-markdown');
     assert.match((await page.textContent('#out')) ?? '', /Playground test page/);
+
+    // Summarize the same document.
+    await page.fill('#summary-length', '8');
+    await page.click('#summarize');
+    await page.waitForSelector('#summary:not([hidden])', { timeout: 30_000 });
+    const summary = (await page.textContent('#summary')) ?? '';
+    assert.ok(/Playground test page with known words\.|Every word gets a box over the picture\./.test(summary), summary);
+    assert.match((await page.textContent('#summary-state')) ?? '', /1 of 2 sentences kept/);
     await page.screenshot({ path: `${artifacts}/playground-image.png`, fullPage: true });
     await page.close();
   });

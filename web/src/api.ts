@@ -58,6 +58,12 @@ export interface OcrResult {
   timings: { total_ms: number };
 }
 
+export interface Summary {
+  summary: string;
+  compression_ratio: number;
+  sentences: { total: number; selected: number[] };
+}
+
 export interface Health {
   status: string;
   engines: Record<string, { available: boolean; languages: string[]; reason?: string }>;

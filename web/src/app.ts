@@ -1,10 +1,11 @@
-import { ApiError, apiKey, call, setApiKey, type Health, type ModelList, type OcrResult } from './api.js';
+import { ApiError, apiKey, call, setApiKey, type Health, type ModelList, type OcrResult, type Summary } from './api.js';
 import { showPages } from './ocr-view.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
 type Tab = 'text' | 'markdown' | 'json';
 let current: { result: OcrResult; name: string } | undefined;
+let chosen: File | undefined;
 let tab: Tab = 'text';
 
 function render(): void {
@@ -32,14 +33,39 @@ async function loadServerState(): Promise<void> {
     $('status').textContent = `${health.status}: ${available.map(([n]) => n).join(', ')} · ${models.models.length} models`;
     const has = (capability: string): boolean => models.models.some((m) => m.capabilities.includes(capability));
     $('chat-state').textContent = has('chat') ? 'Chat is available for: ' + models.models.filter((m) => m.capabilities.includes('chat')).map((m) => m.id).join(', ') : 'No chat model is configured on this server. Chat needs a vision or text model bound in the config (a remote OpenAI-compatible or Ollama server, or a local GGUF).';
-    $('summary-state').textContent = has('summarize') ? 'Summarization is available.' : 'Summarization is not available on this server yet.';
     $('generate-state').textContent = has('image') ? 'Image generation is available.' : 'No image backend is configured (AUTOMATIC1111, ComfyUI or an OpenAI-compatible images API).';
   } catch (error) {
     $('status').textContent = `The server did not answer: ${(error as Error).message}`;
   }
 }
 
+function problem(file: File, error: unknown): string {
+  const status = error instanceof ApiError ? ` (HTTP ${error.status})` : '';
+  return `Could not read ${file.name}${status}: ${(error as Error).message}`;
+}
+
+async function summarize(): Promise<void> {
+  if (!chosen) return;
+  const out = $('summary');
+  const state = $('summary-state');
+  const body = new FormData();
+  body.append('file', chosen, chosen.name);
+  body.append('max_length', $<HTMLInputElement>('summary-length').value || '80');
+  state.textContent = `Summarizing ${chosen.name}…`;
+  try {
+    const result = await call<Summary>('/api/v1/summarize', { method: 'POST', body });
+    out.textContent = result.summary;
+    out.hidden = false;
+    state.textContent = `${result.sentences.selected.length} of ${result.sentences.total} sentences kept, ${result.compression_ratio}× shorter.`;
+  } catch (error) {
+    out.hidden = true;
+    state.textContent = problem(chosen, error);
+  }
+}
+
 async function runOcr(file: File): Promise<void> {
+  chosen = file;
+  $<HTMLButtonElement>('summarize').disabled = false;
   showError(undefined);
   $('result').hidden = true;
   const progress = $('progress');
@@ -60,8 +86,7 @@ async function runOcr(file: File): Promise<void> {
     progress.textContent = `${result.pages.length} page${result.pages.length === 1 ? '' : 's'} read in ${(result.timings.total_ms / 1000).toFixed(1)} s`;
   } catch (error) {
     progress.hidden = true;
-    const status = error instanceof ApiError ? ` (HTTP ${error.status})` : '';
-    showError(`Could not read ${file.name}${status}: ${(error as Error).message}`);
+    showError(problem(file, error));
   } finally {
     $<HTMLButtonElement>('run').disabled = false;
   }
@@ -106,6 +131,10 @@ function wire(): void {
     link.download = `${current.name.replace(/\.[^.]+$/, '')}.${extension}`;
     link.click();
     URL.revokeObjectURL(link.href);
+  });
+  $('summary-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void summarize();
   });
   const key = $<HTMLInputElement>('api-key');
   key.value = apiKey();
