@@ -5,6 +5,7 @@ import { registerChatVlmLlmRoutes } from './http/compat/chatvlmllm.js';
 import { deepSynthNotFound, registerDeepSynthRoutes } from './http/compat/deepsynth.js';
 import { registerInternVlRoutes } from './http/compat/internvl.js';
 import { registerSummarizeRoute } from './http/native/summarize-route.js';
+import { registerOpenAiRoutes } from './http/openai/routes.js';
 import { registerHealthRoutes } from './http/health-route.js';
 import { registerModelRoutes } from './http/native/models-route.js';
 import { registerDocs } from './http/plugins/docs.js';
@@ -57,5 +58,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerInternVlRoutes(app, services);
   registerSummarizeRoute(app, services);
   registerDeepSynthRoutes(app, services);
+  registerOpenAiRoutes(app, services);
   return app;
 }

@@ -1,5 +1,6 @@
 import type { Config } from './config/schema.js';
-import type { OcrDependencies } from './core/ocr.js';
+import type { ChatDependencies } from './core/chat.js';
+import { parseLanguages } from './engines/languages.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { OcrEngines } from './engines/ocr-engines.js';
 import { PaddleEngine } from './engines/paddle/engine.js';
@@ -9,7 +10,7 @@ import { Metrics } from './runtime/metrics.js';
 import { ModelRegistry } from './runtime/model-registry.js';
 
 /** Everything the core needs, built in one place for the server, the CLI and workers. */
-export interface Services extends OcrDependencies {
+export interface Services extends ChatDependencies {
   config: Readonly<Config>;
   metrics: Metrics;
   models: ModelRegistry;
@@ -22,13 +23,13 @@ export function createServices(config: Readonly<Config>): Services {
   const cli = new TesseractCliEngine({ binary: config.ocr.tesseractBinary, workers });
   void cli.detect(); // start-up detection in the background; never delays listening
   const engines = new OcrEngines([new TesseractJsEngine({ workers, extraLanguageDir: config.ocr.extraLanguageDir }), cli, new PaddleEngine({ workers })]);
+  const metrics = new Metrics(() => pool.queued);
+  const deps = { workers: pool, engines, limits: config.limits, metrics };
   return {
+    ...deps,
     config,
-    metrics: new Metrics(() => pool.queued),
-    models: new ModelRegistry(config.models, engines),
-    workers: pool,
-    engines,
-    limits: config.limits,
+    models: new ModelRegistry(config.models, engines, deps, { languages: config.ocr.defaultLanguages, dpi: config.ocr.pdfDpi }),
+    ocrDefaults: { languages: parseLanguages(undefined, config.ocr.defaultLanguages), dpi: config.ocr.pdfDpi },
     async close() {
       await engines.unload();
       await pool.close();

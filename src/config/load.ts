@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import Value from 'typebox/value';
 import { ConfigSchema, type Config } from './schema.js';
-import { defaultModels } from './seed-models.js';
+import { defaultModels, ocrFluxFromEnv } from './seed-models.js';
 
 /** A bad configuration: start-up stops with this message, which names the key. */
 export class ConfigError extends Error {
@@ -93,7 +93,7 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; file?: string; ov
     }
   }
   // Seed model ids come first, so a config that adds or rebinds models keeps the others.
-  const base: Tree = { models: defaultModels() };
+  const base: Tree = { models: { ...defaultModels(), ...ocrFluxFromEnv(env) } };
   const raw = merge(merge(merge(base, fromFile), coerceStrings(ConfigSchema, configFromEnv(env)) as Tree), options.overrides ?? {});
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
   if (!Value.Check(ConfigSchema, withDefaults)) {

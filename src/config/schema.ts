@@ -12,8 +12,32 @@ export const ModelSchema = Type.Object(
     /** Parameter count as shown to clients ("2B"). */
     params: Type.Optional(Type.String()),
     aliases: Type.Optional(Type.Array(Type.String())),
-    /** OCR through an embedded engine. */
+    /** OCR through an embedded engine (it answers chat requests with images as Markdown too). */
     ocr: Type.Optional(Type.Object({ engine: EngineName, languages: Type.Optional(Type.String()) }, { additionalProperties: false })),
+    /** Chat through a remote server speaking OpenAI's chat completions (vLLM, llama.cpp server, LocalAI, OpenAI). */
+    chat: Type.Optional(
+      Type.Object(
+        {
+          backend: Type.Literal('openai'),
+          /** One or more base URLs ending in /v1; requests are balanced over the healthy ones. */
+          urls: Type.Array(Type.String({ pattern: '^https?://' }), { minItems: 1 }),
+          /** Model name sent upstream (default: this entry's name). */
+          model: Type.Optional(Type.String()),
+          apiKey: Type.Optional(Type.String()),
+          /** The model reads images itself; otherwise images are OCRed and sent as text. */
+          vision: Type.Boolean({ default: false }),
+          timeoutMs: Type.Integer({ default: 120_000, minimum: 100 }),
+          connectTimeoutMs: Type.Integer({ default: 5000, minimum: 50 }),
+          maxRetries: Type.Integer({ default: 1, minimum: 0, maximum: 10 }),
+          /** Requests sent upstream at once, and how many may wait; past that, 503 at once. */
+          concurrency: Type.Integer({ default: 8, minimum: 1 }),
+          maxQueue: Type.Integer({ default: 64, minimum: 0 }),
+          /** Context window in tokens, for chunking long summaries. */
+          contextTokens: Type.Integer({ default: 4096, minimum: 256 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -8,7 +8,7 @@ import { lineOf, unionBbox, type Bbox, type OcrLine, type OcrWord } from '../eng
 export type Block =
   | { type: 'heading'; level: 1 | 2 | 3; text: string; bbox: Bbox }
   | { type: 'paragraph'; text: string; bbox: Bbox }
-  | { type: 'list-item'; level: number; ordered: boolean; marker: string; text: string; bbox: Bbox }
+  | { type: 'list-item'; level: number; ordered: boolean; marker: string; text: string; bbox: Bbox; checkbox?: 'checked' | 'unchecked' }
   | { type: 'table'; rows: string[][]; bbox: Bbox };
 
 /** One visual row: line pieces that share a baseline, left to right. */
@@ -82,7 +82,7 @@ function buildRows(lines: OcrLine[]): Row[] {
 
 const rowText = (row: Row): string => row.cells.map((c) => c.text).join(' ');
 // OCR often reads a bullet as », «, ¢ or °: those count as bullets at the start of a row.
-const listMarker = /^(?:([•·▪◦●○■\-–*»«¢°])|(\d{1,3}[.)])|([a-z][.)]))\s+/;
+const listMarker = /^(?:([•·▪◦●○■\-–*»«¢°])|(\d{1,3}[.)])|([a-z][.)])|(\[[√ ]\]))\s+/;
 
 /** Runs of ≥2 rows with the same number (≥2) of short cells are a table. */
 function tableRuns(rows: Row[]): Array<[number, number]> {
@@ -138,7 +138,8 @@ export function layoutBlocks(lines: OcrLine[]): Block[] {
       if (previous?.type !== 'list-item') listLeft = row.bbox[0];
       listLeft = Math.min(listLeft, row.bbox[0]);
       const level = Math.max(0, Math.round((row.bbox[0] - listLeft) / (2 * bodyHeight)));
-      blocks.push({ type: 'list-item', level, ordered: !marker[1], marker: marker[0].trim(), text: text.slice(marker[0].length), bbox: row.bbox });
+      const checkbox = marker[4] ? (marker[4] === '[√]' ? 'checked' : 'unchecked') : undefined;
+      blocks.push({ type: 'list-item', level, ordered: Boolean(marker[2] || marker[3]), marker: marker[0].trim(), text: text.slice(marker[0].length), bbox: row.bbox, ...(checkbox ? { checkbox } : {}) });
       continue;
     }
     const prev = paragraph[paragraph.length - 1];
@@ -180,7 +181,7 @@ export function blocksToMarkdown(blocks: Block[]): string {
         out.push(b.text.replace(/^([#>+-])/gm, '\\$1').replaceAll('\n', ' '));
         break;
       case 'list-item':
-        out.push(`${'  '.repeat(b.level)}${b.ordered ? b.marker.replace(')', '.') : '-'} ${b.text}`);
+        out.push(`${'  '.repeat(b.level)}${b.ordered ? b.marker.replace(')', '.') : b.checkbox ? `- ${b.marker}` : '-'} ${b.text}`);
         break;
       case 'table': {
         const width = Math.max(...b.rows.map((r) => r.length));

@@ -7,6 +7,7 @@ import { parsePageRange } from '../documents/page-range.js';
 import type { EngineChoice, OcrEngines } from '../engines/ocr-engines.js';
 import { mean, round3, type OcrEngine, type OcrEngineName, type OcrLine, type OcrPageText, type OcrWord } from '../engines/spec.js';
 import { blocksToMarkdown, blocksToText, layoutBlocks, linesFromTextLayer, type Block } from './layout.js';
+import { applyCheckboxes } from './checkbox-lines.js';
 import { orderedMap } from './ordered-map.js';
 import { pagePreview, type PagePreview } from './preview.js';
 
@@ -22,6 +23,8 @@ export interface OcrOptions {
   renderTimeoutMs?: number;
   /** Add a small PNG of each page (pages[].preview), e.g. to draw word boxes over it. */
   previews?: boolean;
+  /** Find checkboxes and write them into the text as [√] / [ ]. */
+  checkboxes?: boolean;
 }
 
 export interface OcrPageResult {
@@ -87,15 +90,14 @@ export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, opti
   const engine: OcrEngine = await deps.engines.choose(options.engine, options.languages);
   const engineStatus = await engine.status();
   const previews = options.previews ?? false;
-  const readOptions = { dpi: options.dpi, forceOcr: options.forceOcr ?? false, minTextChars: options.minTextChars ?? 8, renderTimeoutMs: options.renderTimeoutMs ?? 60_000, wantImage: previews };
+  const readOptions = { dpi: options.dpi, forceOcr: options.forceOcr ?? false, minTextChars: options.minTextChars ?? 8, renderTimeoutMs: options.renderTimeoutMs ?? 60_000, wantImage: previews || (options.checkboxes ?? false) };
   yield* orderedMap(pages, Math.max(1, engineStatus.concurrency), async (pageNumber) => {
     if (signal?.aborted) throw abortError(signal);
     const started = performance.now();
     const page = await doc.readPage(pageNumber, readOptions, signal);
-    const result =
-      page.source === 'text-layer'
-        ? await pageResult(page, 'pdf-text-layer', linesFromTextLayer(page.words), started, previews)
-        : await pageResult(page, engine.name, (await recognize(deps, engine, page.image, options.languages, signal)).lines, started, previews);
+    let lines = page.source === 'text-layer' ? linesFromTextLayer(page.words) : (await recognize(deps, engine, page.image, options.languages, signal)).lines;
+    if (options.checkboxes && page.image) lines = applyCheckboxes(lines, await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal));
+    const result = await pageResult(page, page.source === 'text-layer' ? 'pdf-text-layer' : engine.name, lines, started, previews);
     deps.metrics?.ocrPages.inc({ engine: result.engine, source: result.source });
     deps.metrics?.ocrPageDuration.observe({ engine: result.engine }, result.timings.total_ms / 1000);
     return result;

@@ -27,6 +27,10 @@ export const errorCatalog = {
   request_timeout: { status: 504, title: 'Processing took too long' },
   client_closed: { status: 499, title: 'Client closed the request' },
   overloaded: { status: 503, title: 'Server busy' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  upstream_error: { status: 502, title: 'Upstream model server failed' },
+  upstream_unavailable: { status: 503, title: 'Upstream model server unavailable' },
+  upstream_timeout: { status: 504, title: 'Upstream model server timed out' },
   internal: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

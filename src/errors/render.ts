@@ -35,7 +35,16 @@ export function renderCompat(error: AppError): Record<string, unknown> {
   return { detail: error.message };
 }
 
-export function renderError(surface: Surface, error: AppError, instance: string, requestId: string): { contentType: string; body: Record<string, unknown> } {
+export function renderError(surface: Surface, error: AppError, instance: string, requestId: string): { status: number; contentType: string; body: Record<string, unknown> } {
+  return { status: statusFor(surface, error), ...bodyFor(surface, error, instance, requestId) };
+}
+
+/** OpenAI's SDKs expect 400 for every invalid request (they have no 413/415/422 classes). */
+function statusFor(surface: Surface, error: AppError): number {
+  return surface === 'openai' && [413, 415, 422].includes(error.status) ? 400 : error.status;
+}
+
+function bodyFor(surface: Surface, error: AppError, instance: string, requestId: string): { contentType: string; body: Record<string, unknown> } {
   switch (surface) {
     case 'openai':
       return { contentType: 'application/json; charset=utf-8', body: renderOpenAi(error) };

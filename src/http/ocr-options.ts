@@ -36,6 +36,7 @@ export function ocrOptionsFrom(fields: Record<string, string>, config: Readonly<
     dpi: intField(fields, 'dpi', 50, 600) ?? config.ocr.pdfDpi,
     forceOcr: flag('force_ocr'),
     previews: flag('previews'),
+    checkboxes: flag('checkboxes'),
   };
 }
 

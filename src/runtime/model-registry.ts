@@ -1,6 +1,12 @@
 import type { ModelConfig } from '../config/schema.js';
+import type { OcrDependencies } from '../core/ocr.js';
+import type { ChatEngine } from '../engines/chat-spec.js';
+import { parseLanguages } from '../engines/languages.js';
 import type { EngineChoice, OcrEngines } from '../engines/ocr-engines.js';
+import { OcrChatEngine } from '../engines/ocr-chat/engine.js';
+import { OpenAiCompatibleEngine } from '../engines/openai-compatible/engine.js';
 import { appError } from '../errors/app-error.js';
+import { Semaphore } from './semaphore.js';
 
 export type Capability = 'ocr' | 'chat' | 'vision' | 'summarize' | 'image';
 
@@ -10,7 +16,7 @@ export interface ModelInfo {
   params: string | null;
   aliases: string[];
   capabilities: Capability[];
-  /** What serves it, for people reading /models ("embedded OCR: auto"). */
+  /** What serves it, for people reading /models ("embedded OCR (auto)"). */
   backend: string;
   loaded: boolean;
 }
@@ -20,18 +26,36 @@ export interface ResolvedModel {
   config: ModelConfig;
 }
 
+/** A chat model ready to use: its engine and the gate that bounds its concurrency and queue. */
+export interface ChatModel {
+  id: string;
+  engine: ChatEngine;
+  gate: Semaphore;
+  /** A real conversational model (remote), rather than the embedded OCR answering with Markdown. */
+  conversational: boolean;
+  contextTokens: number;
+}
+
+export interface RegistryDefaults {
+  languages: string;
+  dpi: number;
+}
+
 /**
- * Every model name the server answers to (with aliases) and its state. A model counts as
- * loaded from its first use until it is unloaded; unloading frees the engine behind it
- * once no other loaded model still uses that engine.
+ * Every model name the server answers to (with aliases), what serves it, and its state.
+ * A model counts as loaded from its first use until it is unloaded; unloading frees the
+ * engine behind it once no other loaded model still uses that engine.
  */
 export class ModelRegistry {
   private readonly byName = new Map<string, string>();
   private readonly loaded = new Set<string>();
+  private readonly chats = new Map<string, ChatModel>();
 
   constructor(
     private readonly models: Readonly<Record<string, ModelConfig>>,
     private readonly engines: OcrEngines,
+    private readonly deps: OcrDependencies,
+    private readonly defaults: RegistryDefaults,
   ) {
     for (const [id, model] of Object.entries(models)) {
       this.byName.set(id, id);
@@ -57,6 +81,39 @@ export class ModelRegistry {
     return { id, engine: config.ocr.engine, ...(config.ocr.languages ? { languages: config.ocr.languages } : {}) };
   }
 
+  /**
+   * The chat engine of a model: its remote backend when one is bound, else the embedded
+   * OCR answering image messages with Markdown. Built once, on first use.
+   */
+  chat(name: string): ChatModel {
+    const { id, config } = this.require(name);
+    let model = this.chats.get(id);
+    if (!model) {
+      if (config.chat) {
+        const c = config.chat;
+        model = {
+          id,
+          engine: new OpenAiCompatibleEngine({ urls: c.urls, model: c.model ?? id, ...(c.apiKey ? { apiKey: c.apiKey } : {}), vision: c.vision, timeoutMs: c.timeoutMs, connectTimeoutMs: c.connectTimeoutMs, maxRetries: c.maxRetries }),
+          gate: new Semaphore(c.concurrency, c.maxQueue, `model '${id}'`),
+          conversational: true,
+          contextTokens: c.contextTokens,
+        };
+      } else if (config.ocr) {
+        const languages = parseLanguages(config.ocr.languages, this.defaults.languages);
+        model = { id, engine: new OcrChatEngine(this.deps, id, { engine: config.ocr.engine, languages, dpi: this.defaults.dpi }), gate: new Semaphore(64, 256, `model '${id}'`), conversational: false, contextTokens: 0 };
+      } else {
+        throw appError('capability_unavailable', `model '${id}' has no chat backend; bind one under models.${id}.chat in the config`, { model: id });
+      }
+      this.chats.set(id, model);
+    }
+    return model;
+  }
+
+  /** The first model with a conversational (remote) chat backend, for defaults. */
+  firstConversational(): string | undefined {
+    return Object.entries(this.models).find(([, c]) => c.chat)?.[0];
+  }
+
   markUsed(id: string): void {
     this.loaded.add(id);
   }
@@ -66,7 +123,21 @@ export class ModelRegistry {
   }
 
   capabilitiesOf(config: ModelConfig): Capability[] {
-    return config.ocr ? ['ocr', 'vision'] : [];
+    const caps = new Set<Capability>();
+    if (config.ocr) ['ocr', 'vision', 'chat'].forEach((c) => caps.add(c as Capability));
+    if (config.chat) {
+      caps.add('chat');
+      caps.add('summarize');
+      caps.add('vision'); // images reach it directly, or as OCR text
+    }
+    return [...caps];
+  }
+
+  backendOf(config: ModelConfig): string {
+    const parts = [];
+    if (config.chat) parts.push(`openai-compatible: ${config.chat.urls.join(', ')}`);
+    if (config.ocr) parts.push(`embedded OCR (${config.ocr.engine})`);
+    return parts.join('; ') || 'none';
   }
 
   list(): ModelInfo[] {
@@ -76,7 +147,7 @@ export class ModelRegistry {
       params: config.params ?? null,
       aliases: config.aliases ?? [],
       capabilities: this.capabilitiesOf(config),
-      backend: config.ocr ? `embedded OCR (${config.ocr.engine})` : 'none',
+      backend: this.backendOf(config),
       loaded: this.loaded.has(id),
     }));
   }
@@ -85,6 +156,7 @@ export class ModelRegistry {
   async unload(name: string): Promise<{ id: string; wasLoaded: boolean }> {
     const { id, config } = this.require(name);
     const wasLoaded = this.loaded.delete(id);
+    this.chats.delete(id);
     const engine = config.ocr?.engine;
     const stillUsed = [...this.loaded].some((other) => this.models[other]?.ocr?.engine === engine);
     if (engine && !stillUsed) {

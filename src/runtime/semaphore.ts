@@ -1,11 +1,19 @@
-import { abortError } from '../errors/app-error.js';
+import { abortError, appError } from '../errors/app-error.js';
 
-/** Bounded concurrency with a FIFO wait list that honours AbortSignal. */
+/**
+ * Bounded concurrency with a FIFO wait list that honours AbortSignal. With `maxQueue`,
+ * a caller that would wait behind that many others is refused at once (503, Retry-After)
+ * instead of hanging until a timeout.
+ */
 export class Semaphore {
   private active = 0;
   private readonly waiting: Array<{ resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal; onAbort?: () => void }> = [];
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly maxQueue = Infinity,
+    private readonly name = 'the server',
+  ) {}
 
   get inUse(): number {
     return this.active;
@@ -20,6 +28,9 @@ export class Semaphore {
     if (this.active < this.limit) {
       this.active++;
       return this.releaser();
+    }
+    if (this.waiting.length >= this.maxQueue) {
+      throw appError('overloaded', `${this.name} is busy: ${this.active} requests running and ${this.waiting.length} waiting (the queue limit); retry shortly`, { limit: this.maxQueue }, { retryAfterSeconds: 1 });
     }
     await new Promise<void>((resolve, reject) => {
       const entry: (typeof this.waiting)[number] = { resolve, reject, signal };

@@ -4,6 +4,7 @@ import { abortError, appError, type ErrorFacts } from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/catalog.js';
 import type { WorkerTask } from './worker-tasks.js';
 import type { PdfPageOutput, PdfSummary } from '../documents/pdf-reader.js';
+import type { Checkbox } from '../documents/checkboxes.js';
 import type { GreyImage } from '../documents/raster.js';
 import type { ExtractiveSummary } from '../engines/extractive/summarizer.js';
 
@@ -17,7 +18,9 @@ type TaskResult<T extends WorkerTask['type']> = T extends 'pdf-summary'
         ? string
         : T extends 'summarize-extractive'
           ? ExtractiveSummary
-          : null;
+          : T extends 'detect-checkboxes'
+            ? Checkbox[]
+            : null;
 
 interface WorkerFailure {
   failure: 'app' | 'encrypted' | 'corrupt' | 'render-timeout';

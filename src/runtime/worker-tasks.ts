@@ -5,6 +5,7 @@
 import type { PDFDocumentProxy } from 'pdfjs-dist/types/src/display/api.js';
 import { isAppError } from '../errors/app-error.js';
 import { decodeBmp } from '../documents/bmp.js';
+import { detectCheckboxes, type Checkbox } from '../documents/checkboxes.js';
 import { extractText, type MarkupKind } from '../documents/text-extract.js';
 import { summarizeExtractive, type ExtractiveSummary } from '../engines/extractive/summarizer.js';
 import { openPdf, readPdfPage, summarizePdf, type PdfPageOutput, type PdfPageRequest, type PdfSummary } from '../documents/pdf-reader.js';
@@ -16,7 +17,8 @@ export type WorkerTask =
   | { type: 'pdf-close'; docId: string }
   | { type: 'bmp-decode'; data: Uint8Array }
   | { type: 'extract-text'; kind: MarkupKind; data: Uint8Array }
-  | { type: 'summarize-extractive'; text: string; maxWords: number };
+  | { type: 'summarize-extractive'; text: string; maxWords: number }
+  | { type: 'detect-checkboxes'; image: GreyImage };
 
 const openDocs = new Map<string, { doc: Promise<PDFDocumentProxy>; lastUse: number }>();
 const keepMs = 30_000;
@@ -45,7 +47,7 @@ function document(docId: string, data: Uint8Array): Promise<PDFDocumentProxy> {
   return entry.doc;
 }
 
-export default async function run(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | null> {
+export default async function run(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | Checkbox[] | null> {
   try {
     return await perform(task);
   } catch (error) {
@@ -55,7 +57,7 @@ export default async function run(task: WorkerTask): Promise<PdfSummary | PdfPag
   }
 }
 
-async function perform(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | null> {
+async function perform(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | Checkbox[] | null> {
   switch (task.type) {
     case 'pdf-summary':
       return summarizePdf(await document(task.docId, task.data), task.data);
@@ -73,5 +75,7 @@ async function perform(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | G
       return extractText(task.kind, task.data);
     case 'summarize-extractive':
       return summarizeExtractive(task.text, { maxWords: task.maxWords });
+    case 'detect-checkboxes':
+      return detectCheckboxes(task.image);
   }
 }

@@ -22,6 +22,7 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
         { name: 'ChatVLMLLM', description: 'ChatVLMLLM REST API, unchanged' },
         { name: 'InternVL OCR', description: 'InternVL engineering-document OCR service, unchanged' },
         { name: 'DeepSynth', description: 'DeepSynth summarizer API, unchanged' },
+        { name: 'OpenAI', description: 'OpenAI-compatible /v1' },
       ],
     },
   });

@@ -39,9 +39,9 @@ function fromFramework(error: FastifyError, request: FastifyRequest, maxBytes: n
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   const surface = request.routeOptions.config?.surface ?? 'native';
-  const { contentType, body } = renderError(surface, error, request.url.split('?')[0] ?? request.url, request.id);
+  const { status, contentType, body } = renderError(surface, error, request.url.split('?')[0] ?? request.url, request.id);
   if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds));
-  return reply.code(error.status).type(contentType).send(body);
+  return reply.code(status).type(contentType).send(body);
 }
 
 /** A family of paths whose unknown members answer in a seed's own 404 shape. */

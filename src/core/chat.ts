@@ -1,0 +1,59 @@
+import type { ChatPart, ChatRequest } from '../engines/chat-spec.js';
+import type { ModelRegistry, ChatModel } from '../runtime/model-registry.js';
+import { ocrDocument, type OcrDependencies } from './ocr.js';
+
+export interface OpenedChat {
+  model: ChatModel;
+  request: ChatRequest;
+  /** Images turned into OCR text because the model reads no images. */
+  imagesAsText: number;
+  /** Gives the model's slot back; call once the answer is complete or abandoned. */
+  release(): void;
+}
+
+export interface ChatDependencies extends OcrDependencies {
+  models: ModelRegistry;
+  ocrDefaults: { languages: string[]; dpi: number };
+}
+
+/** Images sent to a text-only model become their OCR text, in place. */
+async function imagesToText(deps: ChatDependencies, request: ChatRequest, signal?: AbortSignal): Promise<{ request: ChatRequest; count: number }> {
+  let count = 0;
+  const messages = [];
+  for (const message of request.messages) {
+    if (typeof message.content === 'string') {
+      messages.push(message);
+      continue;
+    }
+    const parts: ChatPart[] = [];
+    for (const part of message.content) {
+      if (part.type === 'text') {
+        parts.push(part);
+        continue;
+      }
+      count++;
+      const result = await ocrDocument(deps, part.data, { engine: 'auto', languages: deps.ocrDefaults.languages, dpi: deps.ocrDefaults.dpi, checkboxes: true }, signal);
+      parts.push({ type: 'text', text: `[Text of image ${count}, read by OCR]\n${result.markdown}` });
+    }
+    messages.push({ ...message, content: parts });
+  }
+  return { request: { ...request, messages }, count };
+}
+
+/**
+ * Resolves the model, takes a slot in its bounded queue (503 at once when full), and
+ * prepares the request for its engine. The caller streams or completes, then releases.
+ */
+export async function openChat(deps: ChatDependencies, modelName: string, request: ChatRequest, signal?: AbortSignal): Promise<OpenedChat> {
+  const model = deps.models.chat(modelName);
+  const hasImages = request.messages.some((m) => typeof m.content !== 'string' && m.content.some((p) => p.type === 'image'));
+  const release = await model.gate.acquire(signal);
+  try {
+    const prepared = !model.engine.vision && hasImages ? await imagesToText(deps, request, signal) : { request, count: 0 };
+    deps.models.markUsed(model.id);
+    return { model, request: prepared.request, imagesAsText: prepared.count, release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}

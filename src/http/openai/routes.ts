@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { openChat } from '../../core/chat.js';
+import { isAppError, appError } from '../../errors/app-error.js';
+import { renderOpenAi } from '../../errors/render.js';
+import type { Services } from '../../services.js';
+import { documentFetchPolicy } from '../fetch-policy.js';
+import { parseChatBody } from './chat-request.js';
+
+const created = (): number => Math.floor(Date.now() / 1000);
+
+/** OpenAI-compatible /v1: chat completions (JSON and SSE) and the model list. */
+export function registerOpenAiRoutes(app: FastifyInstance, services: Services): void {
+  const config = { surface: 'openai' as const };
+
+  app.get('/v1/models', { config, schema: { tags: ['OpenAI'], summary: 'List models' } }, async () => ({
+    object: 'list',
+    data: services.models.list().map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: 'visiongate', capabilities: m.capabilities })),
+  }));
+
+  app.get('/v1/models/:model', { config, schema: { tags: ['OpenAI'], summary: 'One model' } }, async (request) => {
+    const { id } = services.models.require((request.params as { model: string }).model);
+    return { id, object: 'model', created: 0, owned_by: 'visiongate' };
+  });
+
+  app.post('/v1/chat/completions', { config, schema: { tags: ['OpenAI'], summary: 'Chat completion (text and image_url parts; stream or not)' } }, async (request, reply) => {
+    const parsed = await parseChatBody(request.body, documentFetchPolicy(services.config), request.work);
+    const chat = await openChat(services, parsed.model, parsed.request, request.work);
+    const id = `chatcmpl-${randomUUID()}`;
+    const headers: Record<string, string> = { 'x-request-id': request.id };
+    if (chat.imagesAsText) headers['x-visiongate-image-ocr'] = String(chat.imagesAsText);
+    try {
+      if (!parsed.stream) {
+        const result = await chat.model.engine.complete(chat.request, request.work);
+        return reply.headers(headers).send({
+          id,
+          object: 'chat.completion',
+          created: created(),
+          model: parsed.model,
+          choices: [{ index: 0, message: { role: 'assistant', content: result.content }, finish_reason: result.finishReason, logprobs: null }],
+          usage: result.usage,
+        });
+      }
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      const send = (data: unknown): boolean => raw.write(`data: ${JSON.stringify(data)}\n\n`);
+      const chunk = (delta: Record<string, unknown>, finish: string | null) => ({ id, object: 'chat.completion.chunk', created: created(), model: parsed.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] });
+      send(chunk({ role: 'assistant', content: '' }, null));
+      try {
+        for await (const piece of chat.model.engine.stream(chat.request, request.work)) {
+          if (piece.type === 'delta') send(chunk({ content: piece.content }, null));
+          else {
+            send(chunk({}, piece.finishReason));
+            if (parsed.includeUsage) send({ id, object: 'chat.completion.chunk', created: created(), model: parsed.model, choices: [], usage: piece.usage });
+          }
+        }
+      } catch (error) {
+        // Headers are gone: the error travels as an event, as OpenAI's own streams do.
+        const known = isAppError(error) ? error : appError('internal', 'the stream failed');
+        if (!isAppError(error)) request.log.error({ err: error }, 'chat stream failed');
+        if (!raw.destroyed) send(renderOpenAi(known));
+      }
+      if (!raw.destroyed) raw.end('data: [DONE]\n\n');
+      return reply;
+    } finally {
+      chat.release();
+    }
+  });
+}
