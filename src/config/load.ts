@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import Value from 'typebox/value';
-import { ConfigSchema, type Config } from './schema.js';
+import { ConfigSchema, ModelSchema, type Config } from './schema.js';
 import { defaultModels, ocrFluxFromEnv } from './seed-models.js';
 
 /** A bad configuration: start-up stops with this message, which names the key. */
@@ -95,7 +95,10 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; file?: string; ov
   // Seed model ids come first, so a config that adds or rebinds models keeps the others.
   const base: Tree = { models: { ...defaultModels(), ...ocrFluxFromEnv(env) } };
   const raw = merge(merge(merge(base, fromFile), coerceStrings(ConfigSchema, configFromEnv(env)) as Tree), options.overrides ?? {});
-  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw)) as Tree;
+  // Value.Default does not descend into Record values: fill each model's defaults itself.
+  const models = withDefaults.models as Record<string, unknown> | undefined;
+  if (models && typeof models === 'object') for (const id of Object.keys(models)) models[id] = Value.Default(ModelSchema, models[id]);
   if (!Value.Check(ConfigSchema, withDefaults)) {
     const problems = Value.Errors(ConfigSchema, withDefaults).map((e) => {
       const key = e.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)';

@@ -1,6 +1,8 @@
 import { appError } from '../errors/app-error.js';
 import { documentText, type DocumentText } from './document-text.js';
-import type { OcrDependencies, OcrOptions } from './ocr.js';
+import { summarizeAbstractive } from './abstractive.js';
+import type { ChatDependencies } from './chat.js';
+import type { OcrOptions } from './ocr.js';
 
 export type SummaryEngine = 'extractive' | 'abstractive';
 
@@ -30,26 +32,42 @@ export function compressionRatio(original: number, summary: number): number {
   return summary > 0 ? Math.round((original / summary) * 100) / 100 : 0;
 }
 
+/** Deltas of an abstractive summary as they stream, for callers that forward them. */
+export type SummaryDeltas = (delta: string) => void;
+
 /**
- * Summarizes text. The extractive engine runs in a worker thread; abstractive needs a
- * chat model, which the model runtime provides (not configured here yet: a clear 503).
+ * Summarizes text: extractive in a worker thread, or abstractive through a chat model
+ * (map-reduce over the model's context; `onDelta` receives the final step's tokens).
  */
-export async function summarizeText(deps: OcrDependencies, text: string, options: SummarizeOptions, signal?: AbortSignal, extracted: Partial<Pick<DocumentText, 'source'>> & { extractMs?: number } = {}): Promise<SummaryResult> {
+export async function summarizeText(deps: ChatDependencies, text: string, options: SummarizeOptions, signal?: AbortSignal, extracted: Partial<Pick<DocumentText, 'source'>> & { extractMs?: number } = {}, onDelta?: SummaryDeltas): Promise<SummaryResult> {
   const started = performance.now();
+  let summary = '';
+  let model: string | null = null;
+  let sentences: SummaryResult['sentences'] = { total: 0, selected: [] };
   if (options.engine === 'abstractive') {
-    throw appError('capability_unavailable', `abstractive summarization needs a chat model${options.model ? ` ('${options.model}')` : ''}, and no chat backend is configured on this server; use engine "extractive"`, { field: 'engine' });
+    for await (const chunk of summarizeAbstractive(deps, text, { ...(options.model ? { model: options.model } : {}), maxLength: options.maxLength, temperature: options.temperature }, signal)) {
+      model = chunk.model ?? model;
+      if (chunk.type === 'delta') {
+        summary += chunk.content;
+        onDelta?.(chunk.content);
+      }
+    }
+    summary = summary.trim();
+  } else {
+    const result = await deps.workers.run({ type: 'summarize-extractive', text, maxWords: options.maxLength }, signal);
+    summary = result.summary;
+    sentences = { total: result.sentenceCount, selected: result.selected };
   }
-  const result = await deps.workers.run({ type: 'summarize-extractive', text, maxWords: options.maxLength }, signal);
   const summarizeMs = Math.round(performance.now() - started);
-  deps.metrics?.summarizeDuration.observe({ engine: 'extractive' }, summarizeMs / 1000);
+  deps.metrics?.summarizeDuration.observe({ engine: options.engine }, summarizeMs / 1000);
   return {
-    summary: result.summary,
-    engine: 'extractive',
-    model: null,
+    summary,
+    engine: options.engine,
+    model,
     original_length: text.length,
-    summary_length: result.summary.length,
-    compression_ratio: compressionRatio(text.length, result.summary.length),
-    sentences: { total: result.sentenceCount, selected: result.selected },
+    summary_length: summary.length,
+    compression_ratio: compressionRatio(text.length, summary.length),
+    sentences,
     source: extracted.source ?? 'text',
     parameters: { max_length: options.maxLength, temperature: options.temperature },
     timings: { extract_ms: extracted.extractMs ?? 0, summarize_ms: summarizeMs, total_ms: (extracted.extractMs ?? 0) + summarizeMs },
@@ -57,9 +75,9 @@ export async function summarizeText(deps: OcrDependencies, text: string, options
 }
 
 /** Summarizes a file: its text first (text layer, OCR or a parser), then the summary. */
-export async function summarizeDocument(deps: OcrDependencies, bytes: Buffer, filename: string | undefined, options: SummarizeOptions, ocr: Omit<OcrOptions, 'pages'>, signal?: AbortSignal): Promise<SummaryResult> {
+export async function summarizeDocument(deps: ChatDependencies, bytes: Buffer, filename: string | undefined, options: SummarizeOptions, ocr: Omit<OcrOptions, 'pages'>, signal?: AbortSignal, onDelta?: SummaryDeltas): Promise<SummaryResult> {
   const started = performance.now();
   const doc = await documentText(deps, bytes, filename, ocr, signal);
   if (!doc.text.trim()) throw appError('corrupt_document', 'no text was found in the document', { received: doc.source });
-  return summarizeText(deps, doc.text, options, signal, { source: doc.source, extractMs: Math.round(performance.now() - started) });
+  return summarizeText(deps, doc.text, options, signal, { source: doc.source, extractMs: Math.round(performance.now() - started) }, onDelta);
 }

@@ -13,9 +13,13 @@ function number(value: unknown, field: string, range: { min: number; max: number
   return n;
 }
 
-/** max_length (default 128), temperature (default 0.7), engine, model, from JSON or form fields. */
-export function summarizeOptionsFrom(fields: Record<string, unknown>, defaults: { engine: SummaryEngine } = { engine: 'extractive' }): SummarizeOptions {
-  const engine = (fields.engine ?? defaults.engine) as SummaryEngine;
+/**
+ * max_length (default 128), temperature (default 0.7), engine, model, from JSON or form
+ * fields. The engine defaults to abstractive when a model is named or a chat model is
+ * configured, else extractive.
+ */
+export function summarizeOptionsFrom(fields: Record<string, unknown>, chatConfigured: boolean): SummarizeOptions {
+  const engine = (fields.engine ?? (fields.model || chatConfigured ? 'abstractive' : 'extractive')) as SummaryEngine;
   if (!engines.includes(engine)) throw appError('invalid_parameter', `engine must be one of ${engines.join(', ')}, received ${JSON.stringify(fields.engine)}`, { field: 'engine', allowed: engines });
   return {
     engine,

@@ -110,7 +110,7 @@ describe('POST /chat', () => {
   test('with no chat model bound: 503 with a detail saying how to configure one, never a fake answer', async () => {
     const { status, json } = await postForm(`${server.url}/chat`, form([{ field: 'file', name: 'image.jpg', bytes: documentJpg }], { prompt: 'Опишите содержимое этого документа', model: 'qwen3_vl_2b', temperature: 0.7, max_tokens: 512 }));
     assert.equal(status, 503);
-    assert.match(String(json.detail), /No chat model is configured for 'qwen3_vl_2b'.*models section/);
+    assert.match(String(json.detail), /No chat model is configured for 'qwen3_vl_2b'.*models\.qwen3_vl_2b\.chat/);
     assert.equal(json.response, undefined);
   });
 

@@ -6,6 +6,7 @@ import type {} from '@fastify/swagger'; // schema.tags / summary / consumes type
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appError, withTimeout } from '../../errors/app-error.js';
 import type { Services } from '../../services.js';
+import { openChat } from '../../core/chat.js';
 import { ocrUpload } from './ocr-upload.js';
 import { readUploads, type Upload } from './uploads.js';
 
@@ -56,13 +57,32 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Service
     }
   });
 
-  app.post('/chat', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Chat about an image (file, prompt, model, temperature, max_tokens)', consumes: ['multipart/form-data'] } }, async (request) => {
-    const { fields } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
-    fieldNumber(fields, 'temperature', { min: 0, max: 1 });
-    fieldNumber(fields, 'max_tokens', { min: 1, max: 32768, integer: true });
+  app.post('/chat', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Chat about an image (file, prompt, model, temperature, max_tokens)', consumes: ['multipart/form-data'] } }, async (request, reply) => {
+    const { files, fields } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
+    const temperature = fieldNumber(fields, 'temperature', { min: 0, max: 1 });
+    const maxTokens = fieldNumber(fields, 'max_tokens', { min: 1, max: 32768, integer: true });
+    const upload = files[0]!;
+    if (upload.tooLarge) throw appError('payload_too_large', `File too large. Maximum size: ${maxMb}MB`);
     const model = services.models.require(pick(request, fields, 'model') ?? defaultModel);
-    // No chat backend can be bound yet (the model runtime is its own issue): say so, never fake an answer.
-    throw appError('capability_unavailable', `No chat model is configured for '${model.id}'. Chat needs a vision or text model behind this name (a remote OpenAI-compatible or Ollama server, or a local GGUF); until one is bound in the config's models section, /chat cannot answer. /ocr works with the embedded engines.`, { model: model.id }, { retryAfterSeconds: 3600 });
+    if (!model.config.chat) {
+      // The embedded OCR reads documents but does not converse: say so, never fake an answer.
+      throw appError('capability_unavailable', `No chat model is configured for '${model.id}'. Bind a vision or text model to this name in the config (models.${model.id}.chat: an OpenAI-compatible server such as vLLM, llama.cpp server or Ollama's /v1); /ocr works with the embedded engines.`, { model: model.id }, { retryAfterSeconds: 3600 });
+    }
+    const prompt = fields.prompt || 'Describe this image';
+    const work = timed(request);
+    const started = performance.now();
+    try {
+      const chat = await openChat(services, model.id, { messages: [{ role: 'user', content: [{ type: 'text', text: prompt }, { type: 'image', data: upload.bytes }] }], ...(temperature !== undefined ? { temperature } : {}), ...(maxTokens !== undefined ? { maxTokens } : {}) }, work.signal);
+      try {
+        const result = await chat.model.engine.complete(chat.request, work.signal);
+        if (chat.imagesAsText) void reply.header('x-visiongate-image-ocr', String(chat.imagesAsText));
+        return { response: result.content, model: model.id, processing_time: Math.round(performance.now() - started) / 1000, prompt };
+      } finally {
+        chat.release();
+      }
+    } finally {
+      work.clear();
+    }
   });
 
   app.post('/batch/ocr', { config, schema: { tags: ['ChatVLMLLM'], summary: 'OCR up to 10 images (files[]; model)', consumes: ['multipart/form-data'] } }, async (request) => {

@@ -30,6 +30,8 @@ export function registerDeepSynthRoutes(app: FastifyInstance, services: Services
   const config = { surface: 'flask' as const, payloadTooLarge: tooLarge };
   const ocr = { engine: services.config.ocr.defaultEngine, languages: services.config.ocr.defaultLanguages.split('+'), dpi: services.config.ocr.pdfDpi };
   const options = { config, bodyLimit: maxBytes, schema: { tags: ['DeepSynth'] } };
+  // Like the seed's DeepSeek model: abstractive when a chat model is configured.
+  const hasChat = services.models.firstConversational() !== undefined;
 
   /** Multipart upload → summary of its text (any text file, PDF or image), no temp files. */
   const summarizeUpload = async (request: FastifyRequest, field: 'file' | 'image') => {
@@ -38,7 +40,7 @@ export function registerDeepSynthRoutes(app: FastifyInstance, services: Services
     if (!upload) throw appError('bad_request', field === 'file' ? 'No file provided' : 'No image provided');
     if (upload.filename === '') throw appError('bad_request', field === 'file' ? 'No file selected' : 'No image selected');
     if (upload.tooLarge) throw appError('payload_too_large', tooLarge);
-    const result = await summarizeDocument(services, upload.bytes, upload.filename, summarizeOptionsFrom(fields), ocr, request.work);
+    const result = await summarizeDocument(services, upload.bytes, upload.filename, summarizeOptionsFrom(fields, hasChat), ocr, request.work);
     return { result, filename: upload.filename };
   };
 
@@ -47,7 +49,7 @@ export function registerDeepSynthRoutes(app: FastifyInstance, services: Services
     if (!data || !('text' in data)) throw appError('bad_request', 'Missing text field');
     if (typeof data.text !== 'string') throw appError('bad_request', 'text must be a string', { field: 'text' });
     if (data.text.trim().length === 0) throw appError('bad_request', 'Empty text provided');
-    const result = await summarizeText(services, data.text, summarizeOptionsFrom(data), request.work);
+    const result = await summarizeText(services, data.text, summarizeOptionsFrom(data, hasChat), request.work);
     return {
       summary: result.summary,
       original_length: result.original_length,
@@ -74,7 +76,7 @@ export function registerDeepSynthRoutes(app: FastifyInstance, services: Services
     const texts = data.texts;
     if (!Array.isArray(texts)) throw appError('bad_request', 'texts must be a list');
     if (texts.length > 10) throw appError('bad_request', 'Maximum 10 texts per batch');
-    const parameters = summarizeOptionsFrom(data);
+    const parameters = summarizeOptionsFrom(data, hasChat);
     const results = [];
     let totalOriginal = 0;
     let totalSummary = 0;

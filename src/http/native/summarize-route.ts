@@ -1,30 +1,63 @@
-import type { FastifyInstance } from 'fastify';
-import { summarizeDocument, summarizeText } from '../../core/summarize.js';
-import { appError } from '../../errors/app-error.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { summarizeDocument, summarizeText, type SummaryDeltas, type SummaryResult } from '../../core/summarize.js';
+import { appError, isAppError } from '../../errors/app-error.js';
+import { renderProblem } from '../../errors/render.js';
 import type { Services } from '../../services.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
 import { ocrOptionsFrom } from '../ocr-options.js';
 import { readDocument } from '../read-document.js';
 import { summarizeOptionsFrom } from '../summarize-options.js';
 
-/** POST /api/v1/summarize: JSON `text`, a text/plain body, or any document (as /api/v1/ocr takes it). */
+type Run = (onDelta?: SummaryDeltas) => Promise<SummaryResult & { filename?: string | null }>;
+
+/** Server-sent events: `delta` events as the summary is written, then `summary` with the result. */
+async function streamSummary(request: FastifyRequest, reply: FastifyReply, run: Run): Promise<FastifyReply> {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': request.id });
+  const event = (name: string, data: unknown): void => {
+    if (!raw.destroyed) raw.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  try {
+    event('summary', await run((delta) => event('delta', { content: delta })));
+  } catch (error) {
+    const known = isAppError(error) ? error : appError('internal', 'the summary failed');
+    if (!isAppError(error)) request.log.error({ err: error }, 'summary stream failed');
+    event('error', renderProblem(known, request.url, request.id));
+  }
+  raw.end();
+  return reply;
+}
+
+/**
+ * POST /api/v1/summarize: JSON `text`, a text/plain body, or any document (as /api/v1/ocr
+ * takes it). `stream: true` answers with server-sent events (abstractive tokens as they come).
+ */
 export function registerSummarizeRoute(app: FastifyInstance, services: Services): void {
-  app.post('/api/v1/summarize', { schema: { tags: ['native'], summary: 'Summarize text or a document' } }, async (request) => {
+  const hasChat = (): boolean => services.models.firstConversational() !== undefined;
+  app.post('/api/v1/summarize', { schema: { tags: ['native'], summary: 'Summarize text or a document (stream: true for SSE)' } }, async (request, reply) => {
     const body = request.body;
     const query = request.query as Record<string, string>;
     const isText = typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && 'text' in body;
     // Fastify parses text/plain bodies to a string itself.
     const plain = typeof body === 'string';
+    let fields: Record<string, unknown>;
+    let run: Run;
     if (isText || plain) {
-      const fields = isText ? { ...query, ...(body as Record<string, unknown>) } : query;
+      fields = isText ? { ...query, ...(body as Record<string, unknown>) } : query;
       const text = isText ? (body as { text: unknown }).text : body;
       if (typeof text !== 'string') throw appError('invalid_parameter', 'text must be a string', { field: 'text' });
       if (!text.trim()) throw appError('invalid_parameter', 'text is empty', { field: 'text' });
-      return summarizeText(services, text, summarizeOptionsFrom(fields), request.work);
+      const options = summarizeOptionsFrom(fields, hasChat());
+      run = (onDelta) => summarizeText(services, text, options, request.work, {}, onDelta);
+    } else {
+      const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
+      fields = document.fields;
+      const options = summarizeOptionsFrom(fields, hasChat());
+      const ocr = ocrOptionsFrom(document.fields, services.config);
+      run = async (onDelta) => ({ ...(await summarizeDocument(services, document.bytes, document.filename, options, ocr, request.work, onDelta)), filename: document.filename ?? null });
     }
-    const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
-    const ocr = ocrOptionsFrom(document.fields, services.config);
-    const result = await summarizeDocument(services, document.bytes, document.filename, summarizeOptionsFrom(document.fields), ocr, request.work);
-    return { ...result, filename: document.filename ?? null };
+    const stream = fields.stream === true || fields.stream === 'true';
+    return stream ? streamSummary(request, reply, run) : run();
   });
 }

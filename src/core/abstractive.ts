@@ -1,0 +1,82 @@
+import { estimateTokens, type ChatChunk, type ChatRequest } from '../engines/chat-spec.js';
+import { appError } from '../errors/app-error.js';
+import type { ChatDependencies } from './chat.js';
+import { openChat } from './chat.js';
+
+export interface AbstractiveOptions {
+  model?: string;
+  /** Tokens of the summary. */
+  maxLength: number;
+  temperature: number;
+}
+
+const system = 'You summarize documents faithfully and concisely. Keep names, numbers and dates exact. Answer with the summary only, in the language of the text.';
+
+function prompt(text: string, maxTokens: number, partial: boolean): ChatRequest['messages'] {
+  const what = partial ? 'this part of a longer document' : 'the following text';
+  return [
+    { role: 'system', content: system },
+    { role: 'user', content: `Summarize ${what} in at most ${maxTokens} tokens.\n\n${text}` },
+  ];
+}
+
+/** Splits a text at paragraph (else sentence, else word) boundaries into pieces of at most `maxTokens`. */
+export function chunkText(text: string, maxTokens: number): string[] {
+  const chunks: string[] = [];
+  let current = '';
+  const pieces = text.split(/(\n\s*\n|(?<=[.!?。！？])\s+)/).filter((p) => p.trim());
+  for (const piece of pieces) {
+    if (estimateTokens(current + piece) > maxTokens && current) {
+      chunks.push(current.trim());
+      current = '';
+    }
+    if (estimateTokens(piece) > maxTokens) {
+      // A single piece too long for the window: cut it by characters (about 4 a token).
+      for (let at = 0; at < piece.length; at += maxTokens * 3) chunks.push(piece.slice(at, at + maxTokens * 3));
+      continue;
+    }
+    current += `${piece} `;
+  }
+  if (current.trim()) chunks.push(current.trim());
+  return chunks;
+}
+
+function chooseModel(deps: ChatDependencies, model: string | undefined): string {
+  const name = model ?? deps.models.firstConversational();
+  if (!name) throw appError('capability_unavailable', 'abstractive summarization needs a chat model, and none is configured on this server (bind one under models.<name>.chat); use engine "extractive"', { field: 'engine' });
+  return name;
+}
+
+/**
+ * Abstractive summary through a chat model. Text longer than the model's context is
+ * summarized chunk by chunk (map), then the partial summaries are summarized (reduce),
+ * recursively until one prompt fits. The final step streams.
+ */
+export async function* summarizeAbstractive(deps: ChatDependencies, text: string, options: AbstractiveOptions, signal?: AbortSignal): AsyncGenerator<ChatChunk & { model?: string }> {
+  const name = chooseModel(deps, options.model);
+  const context = deps.models.chat(name);
+  if (!context.conversational) throw appError('invalid_parameter', `model '${context.id}' is an OCR model and cannot write summaries; choose a chat model`, { field: 'model' });
+  // Room for the instructions and the answer inside the window.
+  const window = Math.max(256, context.contextTokens - options.maxLength - 200);
+  let material = text;
+  while (estimateTokens(material) > window) {
+    const partials: string[] = [];
+    for (const chunk of chunkText(material, window)) {
+      const chat = await openChat(deps, name, { messages: prompt(chunk, options.maxLength, true), maxTokens: options.maxLength, temperature: options.temperature }, signal);
+      try {
+        partials.push((await chat.model.engine.complete(chat.request, signal)).content.trim());
+      } finally {
+        chat.release();
+      }
+    }
+    const next = partials.join('\n\n');
+    if (estimateTokens(next) >= estimateTokens(material)) throw appError('upstream_error', 'the model does not shorten the text; cannot reduce it to fit its context');
+    material = next;
+  }
+  const chat = await openChat(deps, name, { messages: prompt(material, options.maxLength, false), maxTokens: options.maxLength, temperature: options.temperature }, signal);
+  try {
+    for await (const chunk of chat.model.engine.stream(chat.request, signal)) yield { ...chunk, model: context.id };
+  } finally {
+    chat.release();
+  }
+}
