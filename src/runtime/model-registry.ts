@@ -124,7 +124,9 @@ export class ModelRegistry {
 
   capabilitiesOf(config: ModelConfig): Capability[] {
     const caps = new Set<Capability>();
-    if (config.ocr) ['ocr', 'vision', 'chat'].forEach((c) => caps.add(c as Capability));
+    // An OCR-bound name also answers /v1 chat requests that carry images (with their
+    // Markdown), but it does not converse: 'chat' is kept for real chat backends.
+    if (config.ocr) ['ocr', 'vision'].forEach((c) => caps.add(c as Capability));
     if (config.chat) {
       caps.add('chat');
       caps.add('summarize');

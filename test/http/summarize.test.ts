@@ -84,6 +84,11 @@ describe('POST /api/v1/summarize', () => {
     }
     const binary = await summarizeFile('blob.bin', Buffer.from([0xff, 0xfe, 0x00, 0x81, 0x92]));
     assert.equal(binary.status, 415);
+    // engine names the summarizer; ocr_engine the OCR engine of scanned pages.
+    const withEngines = await summarizeFile('story.txt', Buffer.from(article.text), { engine: 'extractive', ocr_engine: 'tesseract-cli' });
+    assert.equal(withEngines.status, 200);
+    const badOcr = await summarizeFile('story.txt', Buffer.from(article.text), { ocr_engine: 'nope' });
+    assert.equal(badOcr.status, 422);
   });
 });
 

@@ -3,9 +3,12 @@
  * real uploads, real OCR, boxes checked against the JSON the server returned.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { makePdf, renderPage } from '../fixtures/pages.js';
 
@@ -15,14 +18,19 @@ const lines = ['Playground test page with known words.', 'Every word gets a box 
 
 let server: ServerProcess;
 let browser: Browser;
+let upstream: FakeUpstream;
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
-  server = await startServer({ VISIONGATE_LIMITS__MAX_DOCUMENT_BYTES: String(10 * 1024 * 1024) });
+  upstream = await startFakeUpstream();
+  const config = join(mkdtempSync(join(tmpdir(), 'vg-ui-')), 'visiongate.yaml');
+  writeFileSync(config, `models:\n  echo-chat:\n    chat: { backend: openai, urls: ["${upstream.url}"] }\n`);
+  server = await startServer({ VISIONGATE_LIMITS__MAX_DOCUMENT_BYTES: String(10 * 1024 * 1024), VISIONGATE_CONFIG: config });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: flags });
 });
 after(async () => {
   await browser?.close();
   await server?.stop();
+  await upstream?.close();
 });
 
 async function openPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
@@ -114,8 +122,25 @@ describe('web playground', () => {
     assert.ok(focusable.includes('file') && focusable.includes('engine') && focusable.includes('run'), focusable.join(','));
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     assert.ok(overflow <= 1, `horizontal overflow ${overflow}px`);
-    assert.match((await page.textContent('#chat-state')) ?? '', /No chat model is configured/);
+    assert.match((await page.textContent('#chat-state')) ?? '', /Ask about the chosen image/);
     await page.screenshot({ path: `${artifacts}/playground-phone.png`, fullPage: true });
+    await page.close();
+  });
+
+  test('chat about the chosen image: the answer streams in from the chosen model', async () => {
+    upstream.chunkDelayMs = 30;
+    const page = await openPage();
+    await page.setInputFiles('#file', { name: 'memo.png', mimeType: 'image/png', buffer: await renderPage({ lines: ['Memo: the audit starts on Monday.'] }) });
+    await page.waitForSelector('#result:not([hidden])', { timeout: 60_000 });
+    assert.equal(await page.inputValue('#chat-model'), 'echo-chat');
+    await page.fill('#chat-prompt', 'When does the audit start?');
+    await page.click('#chat-send');
+    await page.locator('#chat-answer', { hasText: 'When does the audit start?' }).waitFor({ timeout: 30_000 });
+    const sent = JSON.stringify(upstream.received.at(-1)?.messages);
+    assert.match(sent, /the audit starts on Monday/, 'the image reached the text-only model as its OCR text');
+    assert.equal(upstream.received.at(-1)?.stream, true);
+    await page.screenshot({ path: `${artifacts}/playground-chat.png`, fullPage: true });
+    upstream.chunkDelayMs = 0;
     await page.close();
   });
 

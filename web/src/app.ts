@@ -32,7 +32,15 @@ async function loadServerState(): Promise<void> {
     const models = await call<ModelList>('/api/v1/models');
     $('status').textContent = `${health.status}: ${available.map(([n]) => n).join(', ')} · ${models.models.length} models`;
     const has = (capability: string): boolean => models.models.some((m) => m.capabilities.includes(capability));
-    $('chat-state').textContent = has('chat') ? 'Chat is available for: ' + models.models.filter((m) => m.capabilities.includes('chat')).map((m) => m.id).join(', ') : 'No chat model is configured on this server. Chat needs a vision or text model bound in the config (a remote OpenAI-compatible or Ollama server, or a local GGUF).';
+    const chatModels = models.models.filter((m) => m.capabilities.includes('chat'));
+    if (chatModels.length) {
+      const select = $<HTMLSelectElement>('chat-model');
+      for (const m of chatModels) select.add(new Option(m.id, m.id));
+      $('chat-form').hidden = false;
+      $('chat-state').textContent = 'Ask about the chosen image; the answer streams in. Text-only models get the image as its OCR text.';
+    } else {
+      $('chat-state').textContent = 'No chat model is configured on this server. Chat needs a vision or text model bound in the config (models.<name>.chat: an OpenAI-compatible server such as vLLM, llama.cpp server or Ollama).';
+    }
     $('generate-state').textContent = has('image') ? 'Image generation is available.' : 'No image backend is configured (AUTOMATIC1111, ComfyUI or an OpenAI-compatible images API).';
   } catch (error) {
     $('status').textContent = `The server did not answer: ${(error as Error).message}`;
@@ -51,6 +59,7 @@ async function summarize(): Promise<void> {
   const body = new FormData();
   body.append('file', chosen, chosen.name);
   body.append('max_length', $<HTMLInputElement>('summary-length').value || '80');
+  body.append('engine', 'extractive');
   state.textContent = `Summarizing ${chosen.name}…`;
   try {
     const result = await call<Summary>('/api/v1/summarize', { method: 'POST', body });
@@ -63,9 +72,53 @@ async function summarize(): Promise<void> {
   }
 }
 
+/** Streams a /v1 chat completion about the chosen image into the answer box. */
+async function ask(): Promise<void> {
+  if (!chosen) return;
+  const answer = $('chat-answer');
+  answer.hidden = false;
+  answer.textContent = '';
+  const image = await new Promise<string>((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(chosen!);
+  });
+  const body = {
+    model: $<HTMLSelectElement>('chat-model').value,
+    stream: true,
+    messages: [{ role: 'user', content: [{ type: 'text', text: $<HTMLTextAreaElement>('chat-prompt').value }, { type: 'image_url', image_url: { url: image } }] }],
+  };
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (apiKey()) headers.authorization = `Bearer ${apiKey()}`;
+  const response = await fetch('/v1/chat/completions', { method: 'POST', headers, body: JSON.stringify(body) });
+  if (!response.ok || !response.body) {
+    const problem = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+    answer.textContent = `The model could not answer (HTTP ${response.status}): ${problem?.error?.message ?? ''}`;
+    return;
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    const events = buffer.split('\n\n');
+    buffer = events.pop() ?? '';
+    for (const event of events) {
+      const data = event.replace(/^data: /, '');
+      if (data === '[DONE]') continue;
+      const parsed = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string } }>; error?: { message: string } };
+      if (parsed.error) answer.textContent += `\n[error: ${parsed.error.message}]`;
+      answer.textContent += parsed.choices?.[0]?.delta?.content ?? '';
+    }
+  }
+}
+
 async function runOcr(file: File): Promise<void> {
   chosen = file;
   $<HTMLButtonElement>('summarize').disabled = false;
+  $<HTMLButtonElement>('chat-send').disabled = false;
   showError(undefined);
   $('result').hidden = true;
   const progress = $('progress');
@@ -131,6 +184,10 @@ function wire(): void {
     link.download = `${current.name.replace(/\.[^.]+$/, '')}.${extension}`;
     link.click();
     URL.revokeObjectURL(link.href);
+  });
+  $('chat-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void ask();
   });
   $('summary-form').addEventListener('submit', (event) => {
     event.preventDefault();

@@ -54,7 +54,9 @@ export function registerSummarizeRoute(app: FastifyInstance, services: Services)
       const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
       fields = document.fields;
       const options = summarizeOptionsFrom(fields, hasChat());
-      const ocr = ocrOptionsFrom(document.fields, services.config);
+      // `engine` names the summarizer here; the OCR engine for scanned pages is `ocr_engine`.
+      const { engine: _summaryEngine, ocr_engine: ocrEngine, ...rest } = document.fields;
+      const ocr = ocrOptionsFrom({ ...rest, ...(ocrEngine ? { engine: ocrEngine } : {}) }, services.config);
       run = async (onDelta) => ({ ...(await summarizeDocument(services, document.bytes, document.filename, options, ocr, request.work, onDelta)), filename: document.filename ?? null });
     }
     const stream = fields.stream === true || fields.stream === 'true';
