@@ -25,12 +25,14 @@ export function createServices(config: Readonly<Config>): Services {
   const engines = new OcrEngines([new TesseractJsEngine({ workers, extraLanguageDir: config.ocr.extraLanguageDir }), cli, new PaddleEngine({ workers })]);
   const metrics = new Metrics(() => pool.queued);
   const deps = { workers: pool, engines, limits: config.limits, metrics };
+  const models = new ModelRegistry(config.models, engines, deps, { languages: config.ocr.defaultLanguages, dpi: config.ocr.pdfDpi });
   return {
     ...deps,
     config,
-    models: new ModelRegistry(config.models, engines, deps, { languages: config.ocr.defaultLanguages, dpi: config.ocr.pdfDpi }),
+    models,
     ocrDefaults: { languages: parseLanguages(undefined, config.ocr.defaultLanguages), dpi: config.ocr.pdfDpi },
     async close() {
+      await models.close();
       await engines.unload();
       await pool.close();
     },

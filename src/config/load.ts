@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import Value from 'typebox/value';
 import { ConfigSchema, ModelSchema, type Config } from './schema.js';
@@ -107,5 +107,14 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; file?: string; ov
     });
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  return deepFreeze(withDefaults as Config);
+  const config = withDefaults as Config;
+  // Cross-field rules the schema cannot say.
+  const problems = Object.entries(config.models).flatMap(([id, m]) => {
+    if (m.chat?.backend === 'openai' && !m.chat.urls) return [`models.${id}.chat.urls: the openai backend needs at least one URL`];
+    if (m.chat?.backend === 'llama-cpp' && !m.chat.path) return [`models.${id}.chat.path: the llama-cpp backend needs the path of a .gguf file`];
+    if (m.chat?.backend === 'llama-cpp' && m.chat.path && !existsSync(m.chat.path)) return [`models.${id}.chat.path: no file at ${m.chat.path}`];
+    return [];
+  });
+  if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  return deepFreeze(config);
 }

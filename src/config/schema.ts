@@ -18,9 +18,16 @@ export const ModelSchema = Type.Object(
     chat: Type.Optional(
       Type.Object(
         {
-          backend: Type.Literal('openai'),
-          /** One or more base URLs ending in /v1; requests are balanced over the healthy ones. */
-          urls: Type.Array(Type.String({ pattern: '^https?://' }), { minItems: 1 }),
+          /** openai: a remote server speaking OpenAI's API; llama-cpp: a local GGUF file. */
+          backend: Type.Union([Type.Literal('openai'), Type.Literal('llama-cpp')]),
+          /** openai: one or more base URLs ending in /v1; requests are balanced over the healthy ones. */
+          urls: Type.Optional(Type.Array(Type.String({ pattern: '^https?://' }), { minItems: 1 })),
+          /** llama-cpp: path of the .gguf file. */
+          path: Type.Optional(Type.String({ minLength: 1 })),
+          /** llama-cpp: CPU threads per generation. */
+          threads: Type.Integer({ default: 1, minimum: 1, maximum: 64 }),
+          /** llama-cpp: unload the model after this long unused. */
+          keepAliveMs: Type.Integer({ default: 300_000, minimum: 1000 }),
           /** Model name sent upstream (default: this entry's name). */
           model: Type.Optional(Type.String()),
           apiKey: Type.Optional(Type.String()),

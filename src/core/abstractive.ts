@@ -20,19 +20,21 @@ function prompt(text: string, maxTokens: number, partial: boolean): ChatRequest[
   ];
 }
 
-/** Splits a text at paragraph (else sentence, else word) boundaries into pieces of at most `maxTokens`. */
-export function chunkText(text: string, maxTokens: number): string[] {
+/** Splits a text at paragraph (else sentence) boundaries into pieces of at most `maxTokens`. */
+export function chunkText(text: string, maxTokens: number, count: (text: string) => number = estimateTokens): string[] {
   const chunks: string[] = [];
   let current = '';
   const pieces = text.split(/(\n\s*\n|(?<=[.!?。！？])\s+)/).filter((p) => p.trim());
   for (const piece of pieces) {
-    if (estimateTokens(current + piece) > maxTokens && current) {
+    if (count(current + piece) > maxTokens && current) {
       chunks.push(current.trim());
       current = '';
     }
-    if (estimateTokens(piece) > maxTokens) {
-      // A single piece too long for the window: cut it by characters (about 4 a token).
-      for (let at = 0; at < piece.length; at += maxTokens * 3) chunks.push(piece.slice(at, at + maxTokens * 3));
+    const size = count(piece);
+    if (size > maxTokens) {
+      // A single piece too long for the window: cut it in proportion.
+      const step = Math.max(1, Math.floor((piece.length * maxTokens) / size));
+      for (let at = 0; at < piece.length; at += step) chunks.push(piece.slice(at, at + step));
       continue;
     }
     current += `${piece} `;
@@ -56,12 +58,13 @@ export async function* summarizeAbstractive(deps: ChatDependencies, text: string
   const name = chooseModel(deps, options.model);
   const context = deps.models.chat(name);
   if (!context.conversational) throw appError('invalid_parameter', `model '${context.id}' is an OCR model and cannot write summaries; choose a chat model`, { field: 'model' });
+  const count = context.engine.tokenCounter ? await context.engine.tokenCounter() : estimateTokens;
   // Room for the instructions and the answer inside the window.
-  const window = Math.max(256, context.contextTokens - options.maxLength - 200);
+  const window = Math.max(64, context.contextTokens - options.maxLength - count(system) - 128);
   let material = text;
-  while (estimateTokens(material) > window) {
+  while (count(material) > window) {
     const partials: string[] = [];
-    for (const chunk of chunkText(material, window)) {
+    for (const chunk of chunkText(material, window, count)) {
       const chat = await openChat(deps, name, { messages: prompt(chunk, options.maxLength, true), maxTokens: options.maxLength, temperature: options.temperature }, signal);
       try {
         partials.push((await chat.model.engine.complete(chat.request, signal)).content.trim());
@@ -70,7 +73,7 @@ export async function* summarizeAbstractive(deps: ChatDependencies, text: string
       }
     }
     const next = partials.join('\n\n');
-    if (estimateTokens(next) >= estimateTokens(material)) throw appError('upstream_error', 'the model does not shorten the text; cannot reduce it to fit its context');
+    if (count(next) >= count(material)) throw appError('upstream_error', 'the model does not shorten the text; cannot reduce it to fit its context');
     material = next;
   }
   const chat = await openChat(deps, name, { messages: prompt(material, options.maxLength, false), maxTokens: options.maxLength, temperature: options.temperature }, signal);

@@ -40,6 +40,12 @@ export interface ChatEngine {
   readonly backend: string;
   stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatChunk>;
   complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
+  /** Local engines: whether weights are in memory now (remote ones are always ready). */
+  isLoaded?(): boolean;
+  /** Local engines: free the weights; the next request loads them again. */
+  unload?(): Promise<void>;
+  /** Engines with their own tokenizer: an exact token counter (else estimateTokens). */
+  tokenCounter?(): Promise<(text: string) => number>;
 }
 
 /** `complete` for engines that only stream. */

@@ -4,6 +4,7 @@ import type { ChatEngine } from '../engines/chat-spec.js';
 import { parseLanguages } from '../engines/languages.js';
 import type { EngineChoice, OcrEngines } from '../engines/ocr-engines.js';
 import { OcrChatEngine } from '../engines/ocr-chat/engine.js';
+import { LlamaCppEngine } from '../engines/llama-cpp/engine.js';
 import { OpenAiCompatibleEngine } from '../engines/openai-compatible/engine.js';
 import { appError } from '../errors/app-error.js';
 import { Semaphore } from './semaphore.js';
@@ -91,9 +92,13 @@ export class ModelRegistry {
     if (!model) {
       if (config.chat) {
         const c = config.chat;
+        const engine =
+          c.backend === 'llama-cpp'
+            ? new LlamaCppEngine({ path: c.path!, contextSize: c.contextTokens, threads: c.threads, keepAliveMs: c.keepAliveMs })
+            : new OpenAiCompatibleEngine({ urls: c.urls!, model: c.model ?? id, ...(c.apiKey ? { apiKey: c.apiKey } : {}), vision: c.vision, timeoutMs: c.timeoutMs, connectTimeoutMs: c.connectTimeoutMs, maxRetries: c.maxRetries });
         model = {
           id,
-          engine: new OpenAiCompatibleEngine({ urls: c.urls, model: c.model ?? id, ...(c.apiKey ? { apiKey: c.apiKey } : {}), vision: c.vision, timeoutMs: c.timeoutMs, connectTimeoutMs: c.connectTimeoutMs, maxRetries: c.maxRetries }),
+          engine,
           gate: new Semaphore(c.concurrency, c.maxQueue, `model '${id}'`),
           conversational: true,
           contextTokens: c.contextTokens,
@@ -137,7 +142,8 @@ export class ModelRegistry {
 
   backendOf(config: ModelConfig): string {
     const parts = [];
-    if (config.chat) parts.push(`openai-compatible: ${config.chat.urls.join(', ')}`);
+    if (config.chat?.backend === 'openai') parts.push(`openai-compatible: ${config.chat.urls?.join(', ')}`);
+    if (config.chat?.backend === 'llama-cpp') parts.push(`llama-cpp: ${config.chat.path}`);
     if (config.ocr) parts.push(`embedded OCR (${config.ocr.engine})`);
     return parts.join('; ') || 'none';
   }
@@ -150,14 +156,22 @@ export class ModelRegistry {
       aliases: config.aliases ?? [],
       capabilities: this.capabilitiesOf(config),
       backend: this.backendOf(config),
-      loaded: this.loaded.has(id),
+      // A local model that unloaded itself after its keep-alive is no longer loaded.
+      loaded: this.loaded.has(id) && (this.chats.get(id)?.engine.isLoaded?.() ?? true),
     }));
+  }
+
+  /** Frees every local chat model (shutdown). */
+  async close(): Promise<void> {
+    await Promise.all([...this.chats.values()].map((c) => c.engine.unload?.()));
+    this.chats.clear();
   }
 
   /** Unloads a model; its engine is freed when no other loaded model uses it. */
   async unload(name: string): Promise<{ id: string; wasLoaded: boolean }> {
     const { id, config } = this.require(name);
     const wasLoaded = this.loaded.delete(id);
+    await this.chats.get(id)?.engine.unload?.();
     this.chats.delete(id);
     const engine = config.ocr?.engine;
     const stillUsed = [...this.loaded].some((other) => this.models[other]?.ocr?.engine === engine);

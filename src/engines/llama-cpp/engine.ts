@@ -1,0 +1,140 @@
+import type { ChatHistoryItem, LlamaModel } from 'node-llama-cpp';
+import { abortError, appError } from '../../errors/app-error.js';
+import { collect, textOf, type ChatChunk, type ChatEngine, type ChatRequest, type ChatResult } from '../chat-spec.js';
+
+export interface LlamaCppOptions {
+  /** Path of the .gguf file. */
+  path: string;
+  contextSize: number;
+  /** CPU threads per generation (llama.cpp spin-waits: one per core you give it). */
+  threads: number;
+  /** Unload the model after this long unused. */
+  keepAliveMs: number;
+}
+
+/** Turns callbacks into an async iterator (node-llama-cpp reports chunks by callback). */
+class ChunkQueue {
+  private items: string[] = [];
+  private wake: (() => void) | undefined;
+  private ended = false;
+  push(item: string): void {
+    this.items.push(item);
+    this.wake?.();
+  }
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+  async *drain(): AsyncGenerator<string> {
+    for (;;) {
+      if (this.items.length) {
+        yield this.items.shift()!;
+        continue;
+      }
+      if (this.ended) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+}
+
+/**
+ * A local GGUF model through node-llama-cpp (prebuilt llama.cpp from npm, CPU, never
+ * built or downloaded at run time). Loaded on first use, unloaded after keep-alive;
+ * generation runs on llama.cpp's own threads, off the event loop. The chat template
+ * comes from the GGUF.
+ */
+export class LlamaCppEngine implements ChatEngine {
+  readonly vision = false;
+  readonly backend: string;
+  private model: Promise<LlamaModel> | undefined;
+  private idle: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: LlamaCppOptions) {
+    this.backend = `llama-cpp: ${options.path}`;
+  }
+
+  isLoaded(): boolean {
+    return this.model !== undefined;
+  }
+
+  private load(): Promise<LlamaModel> {
+    this.model ??= (async () => {
+      let module: typeof import('node-llama-cpp');
+      try {
+        module = await import('node-llama-cpp');
+      } catch {
+        throw appError('engine_unavailable', 'node-llama-cpp is not installed (it is an optional dependency: npm install node-llama-cpp)');
+      }
+      const llama = await module.getLlama({ gpu: false, build: 'never', logLevel: module.LlamaLogLevel.error });
+      try {
+        return await llama.loadModel({ modelPath: this.options.path });
+      } catch (error) {
+        throw appError('engine_unavailable', `cannot load the GGUF model at ${this.options.path}: ${(error as Error).message}`);
+      }
+    })();
+    this.model.catch(() => (this.model = undefined));
+    return this.model;
+  }
+
+  private touch(): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => void this.unload(), this.options.keepAliveMs);
+    this.idle.unref();
+  }
+
+  async *stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatChunk> {
+    const { LlamaChatSession } = await import('node-llama-cpp');
+    const model = await this.load();
+    clearTimeout(this.idle);
+    const context = await model.createContext({ contextSize: this.options.contextSize, threads: this.options.threads });
+    try {
+      const messages = request.messages;
+      const last = messages[messages.length - 1];
+      if (!last || last.role !== 'user') throw appError('invalid_parameter', 'the last message must be from the user', { field: 'messages' });
+      const history: ChatHistoryItem[] = messages.slice(0, -1).map((m) => (m.role === 'system' ? { type: 'system', text: textOf(m) } : m.role === 'user' ? { type: 'user', text: textOf(m) } : { type: 'model', response: [textOf(m)] }));
+      const session = new LlamaChatSession({ contextSequence: context.getSequence(), systemPrompt: '' });
+      session.setChatHistory(history);
+      const queue = new ChunkQueue();
+      let completion = 0;
+      const prompt = textOf(last);
+      const run = session
+        .promptWithMeta(prompt, {
+          ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
+          ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+          ...(request.topP !== undefined ? { topP: request.topP } : {}),
+          ...(request.stop?.length ? { customStopTriggers: request.stop } : {}),
+          ...(signal ? { signal, stopOnAbortSignal: true } : {}),
+          onToken: (tokens) => (completion += tokens.length),
+          onTextChunk: (text) => queue.push(text),
+        })
+        .finally(() => queue.end());
+      run.catch(() => undefined);
+      for await (const text of queue.drain()) yield { type: 'delta', content: text };
+      const meta = await run;
+      if (signal?.aborted) throw abortError(signal);
+      const promptTokens = messages.reduce((n, m) => n + model.tokenize(textOf(m)).length, 0);
+      yield { type: 'done', finishReason: meta.stopReason === 'maxTokens' ? 'length' : 'stop', usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion } };
+    } finally {
+      await context.dispose();
+      this.touch();
+    }
+  }
+
+  complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
+    return collect(this.stream(request, signal));
+  }
+
+  async tokenCounter(): Promise<(text: string) => number> {
+    const model = await this.load();
+    this.touch();
+    return (text) => model.tokenize(text).length;
+  }
+
+  async unload(): Promise<void> {
+    clearTimeout(this.idle);
+    const model = this.model;
+    this.model = undefined;
+    await model?.then((m) => m.dispose()).catch(() => undefined);
+  }
+}
