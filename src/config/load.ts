@@ -110,7 +110,7 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; file?: string; ov
   const config = withDefaults as Config;
   // Cross-field rules the schema cannot say.
   const problems = Object.entries(config.models).flatMap(([id, m]) => {
-    if (m.chat?.backend === 'openai' && !m.chat.urls) return [`models.${id}.chat.urls: the openai backend needs at least one URL`];
+    if ((m.chat?.backend === 'openai' || m.chat?.backend === 'ollama') && !m.chat.urls) return [`models.${id}.chat.urls: the ${m.chat.backend} backend needs at least one URL`];
     if (m.chat?.backend === 'llama-cpp' && !m.chat.path) return [`models.${id}.chat.path: the llama-cpp backend needs the path of a .gguf file`];
     if (m.chat?.backend === 'llama-cpp' && m.chat.path && !existsSync(m.chat.path)) return [`models.${id}.chat.path: no file at ${m.chat.path}`];
     return [];

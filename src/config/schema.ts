@@ -18,9 +18,9 @@ export const ModelSchema = Type.Object(
     chat: Type.Optional(
       Type.Object(
         {
-          /** openai: a remote server speaking OpenAI's API; llama-cpp: a local GGUF file. */
-          backend: Type.Union([Type.Literal('openai'), Type.Literal('llama-cpp')]),
-          /** openai: one or more base URLs ending in /v1; requests are balanced over the healthy ones. */
+          /** openai: a server speaking OpenAI's API; ollama: Ollama's native API; llama-cpp: a local GGUF file. */
+          backend: Type.Union([Type.Literal('openai'), Type.Literal('ollama'), Type.Literal('llama-cpp')]),
+          /** openai: base URLs ending in /v1; ollama: server roots (http://host:11434). Balanced over the healthy ones. */
           urls: Type.Optional(Type.Array(Type.String({ pattern: '^https?://' }), { minItems: 1 })),
           /** llama-cpp: path of the .gguf file. */
           path: Type.Optional(Type.String({ minLength: 1 })),

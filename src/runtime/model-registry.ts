@@ -5,6 +5,7 @@ import { parseLanguages } from '../engines/languages.js';
 import type { EngineChoice, OcrEngines } from '../engines/ocr-engines.js';
 import { OcrChatEngine } from '../engines/ocr-chat/engine.js';
 import { LlamaCppEngine } from '../engines/llama-cpp/engine.js';
+import { OllamaEngine } from '../engines/ollama/engine.js';
 import { OpenAiCompatibleEngine } from '../engines/openai-compatible/engine.js';
 import { appError } from '../errors/app-error.js';
 import { Semaphore } from './semaphore.js';
@@ -92,10 +93,13 @@ export class ModelRegistry {
     if (!model) {
       if (config.chat) {
         const c = config.chat;
+        const remote = { urls: c.urls ?? [], model: c.model ?? id, ...(c.apiKey ? { apiKey: c.apiKey } : {}), vision: c.vision, timeoutMs: c.timeoutMs, connectTimeoutMs: c.connectTimeoutMs, maxRetries: c.maxRetries };
         const engine =
           c.backend === 'llama-cpp'
             ? new LlamaCppEngine({ path: c.path!, contextSize: c.contextTokens, threads: c.threads, keepAliveMs: c.keepAliveMs })
-            : new OpenAiCompatibleEngine({ urls: c.urls!, model: c.model ?? id, ...(c.apiKey ? { apiKey: c.apiKey } : {}), vision: c.vision, timeoutMs: c.timeoutMs, connectTimeoutMs: c.connectTimeoutMs, maxRetries: c.maxRetries });
+            : c.backend === 'ollama'
+              ? new OllamaEngine(remote)
+              : new OpenAiCompatibleEngine(remote);
         model = {
           id,
           engine,
@@ -143,6 +147,7 @@ export class ModelRegistry {
   backendOf(config: ModelConfig): string {
     const parts = [];
     if (config.chat?.backend === 'openai') parts.push(`openai-compatible: ${config.chat.urls?.join(', ')}`);
+    if (config.chat?.backend === 'ollama') parts.push(`ollama: ${config.chat.urls?.join(', ')}`);
     if (config.chat?.backend === 'llama-cpp') parts.push(`llama-cpp: ${config.chat.path}`);
     if (config.ocr) parts.push(`embedded OCR (${config.ocr.engine})`);
     return parts.join('; ') || 'none';

@@ -9,7 +9,10 @@ import type { AddressInfo } from 'node:net';
 export type Fault = { status: number; message?: string } | { drop: 'before-response' | 'mid-stream' } | { delayMs: number };
 
 export interface FakeUpstream {
+  /** The OpenAI-compatible base URL (…/v1). */
   url: string;
+  /** The server root, where Ollama's native /api/chat answers. */
+  root: string;
   /** Bodies received, in order. */
   received: Array<Record<string, unknown>>;
   /** Faults for the next requests, one per request. */
@@ -43,8 +46,9 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 export async function startFakeUpstream(): Promise<FakeUpstream> {
-  const state: Omit<FakeUpstream, 'url' | 'close'> = { received: [], faults: [], chunkDelayMs: 0, aborted: 0, lastStreamEnd: 0 };
+  const state: Omit<FakeUpstream, 'url' | 'root' | 'close'> = { received: [], faults: [], chunkDelayMs: 0, aborted: 0, lastStreamEnd: 0 };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method === 'POST' && req.url === '/api/chat') return ollama(req, res);
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'error', message: 'Not Found', type: 'NotFoundError', param: null, code: 404 }));
       return;
@@ -92,10 +96,33 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     state.lastStreamEnd = performance.now();
     res.end('data: [DONE]\n\n');
   };
+  /** Ollama's native chat: NDJSON lines, a final line with done, done_reason and counts; errors as {"error": "..."}. */
+  const ollama = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const body = await readBody(req);
+    state.received.push(body);
+    const fault = state.faults.shift();
+    if (fault && 'status' in fault) {
+      res.writeHead(fault.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: fault.message ?? `scripted ${fault.status}` }));
+      return;
+    }
+    const messages = body.messages as Array<{ role: string; content: string; images?: string[] }>;
+    const last = messages[messages.length - 1]!;
+    const content = `echo: ${last.content}${last.images?.length ? ` [images: ${last.images.length}]` : ''}`;
+    const final = { model: body.model, created_at: '2024-01-01T00:00:00Z', message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', prompt_eval_count: 7, eval_count: content.split(' ').length };
+    if (body.stream === false) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...final, message: { role: 'assistant', content } }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    for (const [i, word] of content.split(' ').entries()) res.write(`${JSON.stringify({ model: body.model, created_at: '2024-01-01T00:00:00Z', message: { role: 'assistant', content: i ? ` ${word}` : word }, done: false })}\n`);
+    res.end(`${JSON.stringify(final)}\n`);
+  };
+
   const server: Server = createServer((req, res) => void handle(req, res).catch(() => res.destroy()));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const upstream = state as FakeUpstream;
-  upstream.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  upstream.root = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  upstream.url = `${upstream.root}/v1`;
   upstream.close = () => new Promise((resolve) => {
     server.closeAllConnections();
     server.close(() => resolve());

@@ -39,6 +39,7 @@ before(async () => {
       'tiny-context': chat([upstream.url], { contextTokens: 256 }),
       'remote-ocr': chat([`${secondUrl}/v1`], { vision: true, model: 'got_ocr' }),
       qwen3_vl_2b: { ocr: { engine: 'auto' }, ...chat([upstream.url]) },
+      'ollama-chat': { chat: { backend: 'ollama', urls: [upstream.root], vision: true, maxRetries: 1 } },
     },
   });
   url = await listen(t);
@@ -195,6 +196,31 @@ describe('remote backends: retries, failover, cancellation, back-pressure', () =
     let streamed = '';
     for await (const chunk of await client.chat.completions.create({ model: 'remote-ocr', messages: [message], stream: true })) streamed += chunk.choices[0]?.delta?.content ?? '';
     assert.match(streamed, /Served by the second instance\./);
+  });
+});
+
+describe("Ollama's native API", () => {
+  test('JSON and streamed: options, images and counts in Ollama\'s own fields', async () => {
+    const before = upstream.received.length;
+    const page = await png(['x']);
+    const res = await client.chat.completions.create({ model: 'ollama-chat', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi ollama' }, { type: 'image_url', image_url: { url: dataUrl(page) } }] }], max_tokens: 33, temperature: 0.2, top_p: 0.5, stop: ['##'] });
+    assert.equal(res.choices[0]!.message.content, 'echo: hi ollama [images: 1]');
+    assert.deepEqual(res.usage, { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 });
+    const sent = upstream.received[before]! as { options: unknown; messages: Array<{ images?: string[] }>; model: string };
+    assert.equal(sent.model, 'ollama-chat');
+    assert.deepEqual(sent.options, { temperature: 0.2, top_p: 0.5, num_predict: 33, stop: ['##'] });
+    assert.equal(Buffer.from(sent.messages[0]!.images![0]!, 'base64').subarray(1, 4).toString(), 'PNG');
+    let streamed = '';
+    for await (const chunk of await client.chat.completions.create({ model: 'ollama-chat', messages: [{ role: 'user', content: 'stream me' }], stream: true })) streamed += chunk.choices[0]?.delta?.content ?? '';
+    assert.equal(streamed, 'echo: stream me');
+  });
+
+  test("Ollama's error body becomes the right error; a 503 is retried", async () => {
+    upstream.faults.push({ status: 404, message: "model 'llava' not found, try pulling it first" });
+    await assert.rejects(client.chat.completions.create({ model: 'ollama-chat', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => e instanceof OpenAI.APIError && e.status === 502 && /try pulling it first/.test(e.message));
+    upstream.faults.push({ status: 503 });
+    const ok = await client.chat.completions.create({ model: 'ollama-chat', messages: [{ role: 'user', content: 'after 503' }] });
+    assert.equal(ok.choices[0]!.message.content, 'echo: after 503');
   });
 });
 

@@ -1,0 +1,111 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request, type Dispatcher } from 'undici';
+import { abortError, appError, isAppError, type AppError } from '../../errors/app-error.js';
+import { Upstreams } from './upstreams.js';
+
+export interface UpstreamOptions {
+  urls: string[];
+  apiKey?: string;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  /** Extra attempts after a connection error or a 502/503/504, before any output. */
+  maxRetries: number;
+}
+
+const retryable = new Set([502, 503, 504]);
+
+/**
+ * HTTP to a model server with several URLs: connection reuse, timeouts, bounded retries
+ * with backoff only where no output was delivered yet, failover across URLs, and the
+ * caller's cancellation passed on. Shared by every remote chat backend.
+ */
+export class UpstreamClient {
+  private readonly upstreams: Upstreams;
+  private readonly agent: Agent;
+
+  constructor(private readonly options: UpstreamOptions) {
+    this.upstreams = new Upstreams(options.urls.map((u) => u.replace(/\/+$/, '')));
+    this.agent = new Agent({ connect: { timeout: options.connectTimeoutMs }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, keepAliveTimeout: 30_000 });
+  }
+
+  get urls(): string[] {
+    return this.upstreams.urls;
+  }
+
+  healthyUrls(): string[] {
+    return this.upstreams.healthy();
+  }
+
+  /** POSTs JSON to `path` on the first URL that answers; the response is 2xx or an error is thrown. */
+  async post(path: string, body: string, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+    let last: AppError | undefined;
+    const order = this.upstreams.order();
+    // Every URL gets a chance (failover) even with no retries configured.
+    const attempts = Math.max(this.options.maxRetries + 1, order.length);
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const url = order[attempt % order.length]!;
+      if (attempt > 0) await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)), undefined, signal ? { signal } : {}).catch(() => undefined);
+      if (signal?.aborted) throw abortError(signal);
+      try {
+        const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream, application/x-ndjson' };
+        if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+        const response = await request(`${url}${path}`, { method: 'POST', body, headers, dispatcher: this.agent, ...(signal ? { signal } : {}) });
+        if (retryable.has(response.statusCode)) {
+          last = await upstreamError(response, url);
+          this.upstreams.markDown(url);
+          continue;
+        }
+        if (response.statusCode >= 400) throw await upstreamError(response, url);
+        this.upstreams.markUp(url);
+        return response;
+      } catch (error) {
+        if (signal?.aborted) throw abortError(signal);
+        if (isAppError(error)) throw error;
+        last = connectionError(error, url);
+        this.upstreams.markDown(url);
+      }
+    }
+    throw last ?? appError('upstream_unavailable', 'no upstream URL is configured');
+  }
+}
+
+/** Reads an upstream error body (OpenAI's, vLLM's and Ollama's shapes) into a catalog error. */
+async function upstreamError(response: Dispatcher.ResponseData, url: string): Promise<AppError> {
+  const text = (await response.body.text().catch(() => '')).slice(0, 2000);
+  let message = text;
+  try {
+    const json = JSON.parse(text) as { error?: { message?: string } | string; message?: string; detail?: string };
+    message = (typeof json.error === 'object' ? json.error.message : json.error) ?? json.message ?? json.detail ?? text;
+  } catch {
+    // not JSON: keep the text
+  }
+  const status = response.statusCode;
+  const facts = { upstream_status: status, upstream: new URL(url).host };
+  if (status === 429) return appError('rate_limited', `the model server is rate limiting: ${message}`, facts, { retryAfterSeconds: Number(response.headers['retry-after']) || 1 });
+  if (status === 400 || status === 422) return appError('invalid_parameter', `the model server refused the request: ${message}`, facts);
+  if (status === 503) return appError('upstream_unavailable', `the model server is unavailable (HTTP 503): ${message}`, facts, { retryAfterSeconds: 1 });
+  if (status === 504) return appError('upstream_timeout', `the model server timed out (HTTP 504): ${message}`, facts);
+  return appError('upstream_error', `the model server answered HTTP ${status}: ${message}`, facts);
+}
+
+function connectionError(error: unknown, url: string): AppError {
+  const e = error as { code?: string; message?: string };
+  const host = new URL(url).host;
+  if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') return appError('upstream_timeout', `the model server at ${host} did not answer in time`, { upstream: host });
+  return appError('upstream_unavailable', `cannot reach the model server at ${host} (${e.code ?? e.message ?? 'connection failed'})`, { upstream: host }, { retryAfterSeconds: 1 });
+}
+
+/** Lines of a streamed body (SSE or NDJSON), as they arrive. */
+export async function* lines(body: Dispatcher.ResponseData['body']): AsyncGenerator<string> {
+  let buffer = '';
+  for await (const piece of body) {
+    buffer += (piece as Buffer).toString('utf8');
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline).trim();
+      buffer = buffer.slice(newline + 1);
+      if (line) yield line;
+    }
+  }
+  if (buffer.trim()) yield buffer.trim();
+}
