@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { characterErrorRate } from '../test/helpers/cer.js';
 import { startServer } from '../test/helpers/server-process.js';
 import { articles } from '../test/fixtures/articles.js';
+import { proxyBench } from './proxy.js';
 import { makePdf, renderPage, renderScan } from '../test/fixtures/pages.js';
 
 const run = promisify(execFile);
@@ -145,6 +146,7 @@ async function main(): Promise<void> {
   });
   report.push(`DeepSynth load test (100 requests, 10 concurrent, /summarize/text): ${fmt(100 / loadSeconds, 0)} req/s, p50 ${fmt(percentile(times, 50))} ms, p99 ${fmt(percentile(times, 99))} ms`);
   await server.stop();
+  report.push(...(await proxyBench()));
   process.stdout.write(`visiongate bench (${parallel} cores)\n${report.map((l) => `- ${l}`).join('\n')}\n`);
 }
 
