@@ -39,3 +39,20 @@ test('a bad value stops start-up with a message naming the key', () => {
   assert.throws(() => loadConfig({ env: { VISIONGATE_OCR__PDF_DPI: '5000' } }), (e: Error) => /ocr\.pdfDpi/.test(e.message));
   assert.throws(() => loadConfig({ env: { VISIONGATE_LIMITS__MAX_PAGEZ: '3' } }), (e: Error) => /limits/.test(e.message) && /maxPagez/.test(e.message));
 });
+
+test("the OCRFlux seed's env names bind its model to vLLM", () => {
+  const config = loadConfig({ env: { VLLM_URL: 'http://gpu-server', VLLM_PORT: '30024', MAX_RETRIES: '3' } });
+  const model = config.models['ChatDOC/OCRFlux-3B']!;
+  assert.equal(model.chat?.backend, 'openai');
+  assert.deepEqual(model.chat?.urls, ['http://gpu-server:30024/v1']);
+  assert.equal(model.chat?.maxRetries, 3);
+  assert.equal(model.chat?.vision, true);
+  const named = loadConfig({ env: { VLLM_URL: 'http://10.0.0.5:8001', OCRFLUX_MODEL: 'my/ocrflux' } });
+  assert.deepEqual(named.models['my/ocrflux']!.chat?.urls, ['http://10.0.0.5:8001/v1']);
+  assert.equal(loadConfig({ env: {} }).models['ChatDOC/OCRFlux-3B']!.chat, undefined);
+});
+
+test('cross-field rules: a chat backend needs its URL or its file', () => {
+  assert.throws(() => loadConfig({ overrides: { models: { x: { chat: { backend: 'openai' } } } } }), /models\.x\.chat\.urls/);
+  assert.throws(() => loadConfig({ overrides: { models: { x: { chat: { backend: 'llama-cpp', path: '/nonexistent.gguf' } } } } }), /models\.x\.chat\.path: no file/);
+});

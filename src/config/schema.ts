@@ -107,6 +107,13 @@ export const ConfigSchema = Type.Object(
     ),
     /** Model names → what serves them; the seeds' ids are bound by default (seed-models.ts). */
     models: Type.Record(Type.String({ pattern: '^[A-Za-z0-9._:/-]{1,128}$' }), ModelSchema, { default: {} }),
+    runtime: Type.Object(
+      {
+        /** Memory for local (GGUF) model weights, in MB; past it the least recently used idle model is unloaded. 0 = no budget. */
+        memoryBudgetMb: Type.Number({ default: 0, minimum: 0 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     /** Settings of the seed-compatible routes. */
     compat: Type.Object(
       {

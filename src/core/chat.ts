@@ -49,6 +49,7 @@ export async function openChat(deps: ChatDependencies, modelName: string, reques
   const hasImages = request.messages.some((m) => typeof m.content !== 'string' && m.content.some((p) => p.type === 'image'));
   const release = await model.gate.acquire(signal);
   try {
+    await deps.models.makeRoom(model.id);
     const prepared = !model.engine.vision && hasImages ? await imagesToText(deps, request, signal) : { request, count: 0 };
     deps.models.markUsed(model.id);
     return { model, request: prepared.request, imagesAsText: prepared.count, release };

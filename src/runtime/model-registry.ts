@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { ModelConfig } from '../config/schema.js';
 import type { OcrDependencies } from '../core/ocr.js';
 import type { ChatEngine } from '../engines/chat-spec.js';
@@ -52,12 +53,15 @@ export class ModelRegistry {
   private readonly byName = new Map<string, string>();
   private readonly loaded = new Set<string>();
   private readonly chats = new Map<string, ChatModel>();
+  private readonly lastUsed = new Map<string, number>();
 
   constructor(
     private readonly models: Readonly<Record<string, ModelConfig>>,
     private readonly engines: OcrEngines,
     private readonly deps: OcrDependencies,
     private readonly defaults: RegistryDefaults,
+    /** Bytes of local weights allowed in memory at once (0: no budget). */
+    private readonly memoryBudget = 0,
   ) {
     for (const [id, model] of Object.entries(models)) {
       this.byName.set(id, id);
@@ -125,6 +129,37 @@ export class ModelRegistry {
 
   markUsed(id: string): void {
     this.loaded.add(id);
+    this.lastUsed.set(id, performance.now());
+  }
+
+  /** Bytes a local model takes when loaded (its GGUF file size); 0 for remote and OCR models. */
+  private weightBytes(id: string): number {
+    const chat = this.models[id]?.chat;
+    if (chat?.backend !== 'llama-cpp' || !chat.path) return 0;
+    try {
+      return statSync(chat.path).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * Before a local model loads: unload least recently used local models that are loaded and
+   * idle until it fits the memory budget; never one that is busy. 503 when it cannot fit.
+   */
+  async makeRoom(id: string): Promise<void> {
+    const need = this.weightBytes(id);
+    if (!this.memoryBudget || !need || this.chats.get(id)?.engine.isLoaded?.()) return;
+    const resident = (): string[] => [...this.chats.values()].filter((c) => c.id !== id && c.engine.isLoaded?.()).map((c) => c.id);
+    const used = (): number => resident().reduce((sum, other) => sum + this.weightBytes(other), 0);
+    while (used() + need > this.memoryBudget) {
+      const victim = resident()
+        .filter((other) => this.chats.get(other)!.gate.inUse === 0)
+        .sort((a, b) => (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0))[0];
+      if (!victim) throw appError('overloaded', `model '${id}' does not fit the memory budget (runtime.memoryBudgetMb) while the other loaded models are busy; retry shortly`, { model: id }, { retryAfterSeconds: 5 });
+      await this.chats.get(victim)!.engine.unload?.();
+      this.loaded.delete(victim);
+    }
   }
 
   loadedIds(): string[] {

@@ -3,7 +3,7 @@
  * node-llama-cpp. The words are random; the plumbing is what is checked.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,26 @@ before(async () => {
 after(() => t?.close());
 
 const loaded = async (): Promise<boolean> => ((await (await fetch(`${url}/api/v1/models`)).json()) as { models: Array<{ id: string; loaded: boolean }> }).models.find((m) => m.id === 'tiny')!.loaded;
+
+describe('a memory budget for local models', () => {
+  test('loading a second model unloads the least recently used idle one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vg-gguf-budget-'));
+    const a = writeTinyGguf(join(dir, 'a.gguf'));
+    const b = writeTinyGguf(join(dir, 'b.gguf'));
+    const size = statSync(a).size;
+    const app = await buildTestApp({ runtime: { memoryBudgetMb: (size * 1.5) / (1024 * 1024) }, models: { a: { chat: { backend: 'llama-cpp', path: a } }, b: { chat: { backend: 'llama-cpp', path: b } } } });
+    try {
+      const ask = (model: string) => app.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: { model, max_tokens: 2, messages: [{ role: 'user', content: 'x' }] } });
+      const state = async () => Object.fromEntries((await app.app.inject({ method: 'GET', url: '/api/v1/models' })).json<{ models: Array<{ id: string; loaded: boolean }> }>().models.filter((m) => m.id === 'a' || m.id === 'b').map((m) => [m.id, m.loaded]));
+      assert.equal((await ask('a')).statusCode, 200);
+      assert.deepEqual(await state(), { a: true, b: false });
+      assert.equal((await ask('b')).statusCode, 200);
+      assert.deepEqual(await state(), { a: false, b: true });
+    } finally {
+      await app.close();
+    }
+  });
+});
 
 describe('local GGUF chat through node-llama-cpp', () => {
   test('loaded on first use; a completion respects max_tokens and reports usage', async () => {
