@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { registerChatVlmLlmRoutes } from './http/compat/chatvlmllm.js';
 import { deepSynthNotFound, registerDeepSynthRoutes } from './http/compat/deepsynth.js';
 import { registerInternVlRoutes } from './http/compat/internvl.js';
@@ -8,6 +8,7 @@ import { registerSummarizeRoute } from './http/native/summarize-route.js';
 import { registerOpenAiRoutes } from './http/openai/routes.js';
 import { registerHealthRoutes } from './http/health-route.js';
 import { registerModelRoutes } from './http/native/models-route.js';
+import { registerAuth } from './http/plugins/auth.js';
 import { registerDocs } from './http/plugins/docs.js';
 import { registerMetrics } from './http/plugins/metrics.js';
 import { registerWebRoutes } from './http/web-routes.js';
@@ -17,8 +18,8 @@ import { registerRequestSignal } from './http/plugins/request-signal.js';
 import type { Services } from './services.js';
 
 export interface AppOptions {
-  /** pino options, or false for silence (tests). */
-  logger?: FastifyServerOptions['logger'];
+  /** false for silence (tests), or a stream to log to instead of stdout. */
+  logger?: false | { stream: NodeJS.WritableStream };
 }
 
 const safeRequestId = /^[\w.:-]{1,128}$/;
@@ -27,7 +28,8 @@ const safeRequestId = /^[\w.:-]{1,128}$/;
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
   const { limits, server } = services.config;
   const app = Fastify({
-    logger: options.logger ?? { level: services.config.log.level, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] },
+    // Keys never reach the logs: both headers that may carry one are redacted.
+    logger: options.logger === false ? false : { level: services.config.log.level, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'], ...(options.logger ? { stream: options.logger.stream } : {}) },
     // base64 JSON is 4/3 of the document, plus room for the other fields.
     bodyLimit: Math.ceil(limits.maxDocumentBytes * 1.37) + 64 * 1024,
     requestIdHeader: false,
@@ -45,6 +47,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerErrorHandler(app, limits.maxDocumentBytes, [deepSynthNotFound]);
   registerRequestSignal(app, server.requestTimeoutMs);
   registerMetrics(app, services.metrics);
+  registerAuth(app, services.config.auth);
 
   // Any body that is not JSON or multipart is the document itself.
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxDocumentBytes }, (_request, body, done) => done(null, body));

@@ -14,8 +14,14 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     }
     throw error;
   }
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.server.host) || config.server.host.startsWith('127.');
+  if (!config.auth.enabled && !loopback && !config.auth.allowUnauthenticated) {
+    process.stderr.write(`visiongate: refusing to serve on ${config.server.host} without API keys; enable auth (auth.enabled, auth.keys; see "visiongate keys create") or set auth.allowUnauthenticated to accept the risk\n`);
+    process.exit(2);
+  }
   const services = createServices(config);
   const app = await buildApp(services);
+  if (!config.auth.enabled && !loopback) app.log.warn({ host: config.server.host }, 'serving WITHOUT API keys on a non-loopback address (auth.allowUnauthenticated)');
   await app.listen({ host: config.server.host, port: config.server.port });
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

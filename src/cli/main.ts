@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { createKey } from '../auth/keys.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { ocrDocument } from '../core/ocr.js';
 import { isAppError } from '../errors/app-error.js';
@@ -12,6 +13,8 @@ const usage = `visiongate: one server for vision AI
 Usage:
   visiongate serve                       serve HTTP (same as npm start)
   visiongate ocr FILE [options]          OCR an image or PDF, print the result
+  visiongate keys create --name NAME     make an API key; prints the key once and its config entry
+  visiongate config check                validate the configuration (env + VISIONGATE_CONFIG) and print it
 
 OCR options:
   --lang eng+fra         languages (Tesseract codes joined by +; default from config)
@@ -63,6 +66,21 @@ export async function main(argv: string[]): Promise<number> {
         return -1; // keeps running
       case 'ocr':
         return await ocrCommand(rest);
+      case 'keys': {
+        const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { name: { type: 'string' } } });
+        if (positionals[0] !== 'create' || !values.name) throw new Error('usage: visiongate keys create --name NAME');
+        const { key, entry } = createKey(values.name);
+        process.stdout.write(`API key (shown once, store it now): ${key}\n\nAdd to the config under auth.keys:\n  - name: ${entry.name}\n    sha256: ${entry.sha256}\n`);
+        return 0;
+      }
+      case 'config': {
+        if (rest[0] !== 'check') throw new Error('usage: visiongate config check');
+        const config = loadConfig({ env: process.env });
+        // Key hashes and upstream API keys are not printed.
+        const shown = JSON.stringify(config, (k, v: unknown) => (k === 'apiKey' || k === 'sha256' ? '***' : v), 2);
+        process.stdout.write(`configuration is valid:\n${shown}\n`);
+        return 0;
+      }
       case undefined:
       case '--help':
       case '-h':

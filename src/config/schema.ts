@@ -4,6 +4,27 @@ const Mb = 1024 * 1024;
 
 const EngineName = Type.Union([Type.Literal('auto'), Type.Literal('tesseract-js'), Type.Literal('tesseract-cli'), Type.Literal('paddle')]);
 
+export const Scope = Type.Union([Type.Literal('ocr'), Type.Literal('chat'), Type.Literal('summarize'), Type.Literal('image'), Type.Literal('admin')]);
+
+/** An API key, stored as the SHA-256 of the key (never the key itself). */
+export const ApiKeySchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    /** Hex SHA-256 of the key, as `visiongate keys create` prints it. */
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    /** What it may use; all capabilities when absent. */
+    scopes: Type.Optional(Type.Array(Scope)),
+    /** Model names it may use; all when absent. */
+    models: Type.Optional(Type.Array(Type.String())),
+    /** Requests per minute (0: unlimited). */
+    rateLimitPerMinute: Type.Integer({ default: 0, minimum: 0 }),
+    /** Requests in flight at once (0: unlimited). */
+    maxConcurrent: Type.Integer({ default: 0, minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type ApiKeyConfig = Static<typeof ApiKeySchema>;
+
 /** One model name the server answers to, and what serves it. */
 export const ModelSchema = Type.Object(
   {
@@ -107,6 +128,18 @@ export const ConfigSchema = Type.Object(
     ),
     /** Model names → what serves them; the seeds' ids are bound by default (seed-models.ts). */
     models: Type.Record(Type.String({ pattern: '^[A-Za-z0-9._:/-]{1,128}$' }), ModelSchema, { default: {} }),
+    auth: Type.Object(
+      {
+        /** Require an API key (Authorization: Bearer or X-API-Key) on every route but /health, the docs and the playground page. */
+        enabled: Type.Boolean({ default: false }),
+        keys: Type.Array(ApiKeySchema, { default: [] }),
+        /** A YAML/JSON file holding more keys (a list of the same shape). */
+        keyFile: Type.Optional(Type.String()),
+        /** Serve without keys on a non-loopback address (logged as a warning). */
+        allowUnauthenticated: Type.Boolean({ default: false }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     runtime: Type.Object(
       {
         /** Memory for local (GGUF) model weights, in MB; past it the least recently used idle model is unloaded. 0 = no budget. */

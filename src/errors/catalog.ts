@@ -4,6 +4,8 @@
  */
 export const errorCatalog = {
   bad_request: { status: 400, title: 'Bad request' },
+  unauthorized: { status: 401, title: 'API key required' },
+  forbidden: { status: 403, title: 'Not allowed for this API key' },
   invalid_parameter: { status: 422, title: 'Invalid parameter' },
   missing_document: { status: 422, title: 'No document in the request' },
   payload_too_large: { status: 413, title: 'Payload too large' },

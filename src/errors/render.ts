@@ -17,7 +17,7 @@ export function renderProblem(error: AppError, instance: string, requestId: stri
   };
 }
 
-const openAiTypes: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error', 413: 'invalid_request_error', 415: 'invalid_request_error', 422: 'invalid_request_error', 429: 'rate_limit_error' };
+const openAiTypes: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_denied_error', 404: 'not_found_error', 413: 'invalid_request_error', 415: 'invalid_request_error', 422: 'invalid_request_error', 429: 'rate_limit_error' };
 
 /** OpenAI's error object, as its SDKs parse it. */
 export function renderOpenAi(error: AppError): Record<string, unknown> {

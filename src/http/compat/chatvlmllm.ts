@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appError, withTimeout } from '../../errors/app-error.js';
 import type { Services } from '../../services.js';
 import { openChat } from '../../core/chat.js';
+import { checkModelAccess } from '../plugins/auth.js';
 import { ocrUpload } from './ocr-upload.js';
 import { readUploads, type Upload } from './uploads.js';
 
@@ -36,8 +37,11 @@ function fieldNumber(fields: Record<string, string>, name: string, range: { min:
 export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Services): void {
   const config = { surface: 'compat' as const };
   const defaultModel = services.config.compat.chatvlmDefaultModel;
-  const ocrOne = async (request: FastifyRequest, upload: Upload, fields: Record<string, string>, signal: AbortSignal) =>
-    ocrUpload(services, upload, { model: pick(request, fields, 'model') ?? defaultModel, language: pick(request, fields, 'language'), allowed: [...formats.allowed], formatsText: formats.text, maxMb }, signal);
+  const ocrOne = async (request: FastifyRequest, upload: Upload, fields: Record<string, string>, signal: AbortSignal) => {
+    const model = pick(request, fields, 'model') ?? defaultModel;
+    checkModelAccess(request, services.models.require(model).id);
+    return ocrUpload(services, upload, { model, language: pick(request, fields, 'language'), allowed: [...formats.allowed], formatsText: formats.text, maxMb }, signal);
+  };
   const timed = (request: FastifyRequest) => withTimeout(request.work, limits.seconds * 1000, 'the ChatVLMLLM 30 s request timeout');
 
   app.get('/models', { config, schema: { tags: ['ChatVLMLLM'], summary: 'List available and loaded models' } }, async () => ({
@@ -64,6 +68,7 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Service
     const upload = files[0]!;
     if (upload.tooLarge) throw appError('payload_too_large', `File too large. Maximum size: ${maxMb}MB`);
     const model = services.models.require(pick(request, fields, 'model') ?? defaultModel);
+    checkModelAccess(request, model.id);
     if (!model.config.chat) {
       // The embedded OCR reads documents but does not converse: say so, never fake an answer.
       throw appError('capability_unavailable', `No chat model is configured for '${model.id}'. Bind a vision or text model to this name in the config (models.${model.id}.chat: an OpenAI-compatible server such as vLLM, llama.cpp server or Ollama's /v1); /ocr works with the embedded engines.`, { model: model.id }, { retryAfterSeconds: 3600 });

@@ -5,6 +5,7 @@ import { isAppError, appError } from '../../errors/app-error.js';
 import { renderOpenAi } from '../../errors/render.js';
 import type { Services } from '../../services.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
+import { checkModelAccess } from '../plugins/auth.js';
 import { parseChatBody } from './chat-request.js';
 
 const created = (): number => Math.floor(Date.now() / 1000);
@@ -25,6 +26,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, services: Services): 
 
   app.post('/v1/chat/completions', { config, schema: { tags: ['OpenAI'], summary: 'Chat completion (text and image_url parts; stream or not)' } }, async (request, reply) => {
     const parsed = await parseChatBody(request.body, documentFetchPolicy(services.config), request.work);
+    checkModelAccess(request, services.models.require(parsed.model).id);
     const chat = await openChat(services, parsed.model, parsed.request, request.work);
     const id = `chatcmpl-${randomUUID()}`;
     const headers: Record<string, string> = { 'x-request-id': request.id };

@@ -1,0 +1,81 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { KeyLimits } from '../../auth/key-limits.js';
+import { KeyRing, loadKeys } from '../../auth/keys.js';
+import type { ApiKeyConfig, Config } from '../../config/schema.js';
+import { appError } from '../../errors/app-error.js';
+import { wantsHtml } from '../web-routes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The API key the request authenticated with (auth on). */
+    apiKey?: ApiKeyConfig;
+  }
+}
+
+type Scope = NonNullable<ApiKeyConfig['scopes']>[number];
+
+/** What each route spends, for key scopes; routes not listed only need a valid key. */
+const capabilities: Record<string, Scope> = {
+  'POST /api/v1/ocr': 'ocr',
+  'POST /ocr': 'ocr',
+  'POST /batch/ocr': 'ocr',
+  'POST /ocr/process': 'ocr',
+  'POST /ocr/batch': 'ocr',
+  'POST /v1/chat/completions': 'chat',
+  'POST /chat': 'chat',
+  'POST /api/v1/summarize': 'summarize',
+  'POST /summarize/text': 'summarize',
+  'POST /summarize/file': 'summarize',
+  'POST /summarize/image': 'summarize',
+  'POST /batch/summarize': 'summarize',
+  'DELETE /models/:model_name': 'admin',
+  'DELETE /api/v1/models/:name': 'admin',
+  'POST /model/reload': 'admin',
+  'GET /metrics': 'admin',
+};
+
+/** Liveness, docs and the playground page stay reachable without a key (the page asks for one). */
+function isPublic(request: FastifyRequest, path: string): boolean {
+  return path === '/health' || path === '/ready' || path === '/ui' || path.startsWith('/ui/') || path === '/docs' || path.startsWith('/docs/') || path.startsWith('/redoc') || path === '/openapi.json' || (path === '/' && wantsHtml(request));
+}
+
+function presentedKey(request: FastifyRequest): string | undefined {
+  const authorization = request.headers.authorization;
+  const bearer = typeof authorization === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined;
+  const header = request.headers['x-api-key'];
+  return bearer ?? (typeof header === 'string' && header ? header : undefined);
+}
+
+/** A key limited to some models may use only those (403 otherwise). */
+export function checkModelAccess(request: FastifyRequest, model: string): void {
+  const allowed = request.apiKey?.models;
+  if (allowed && !allowed.includes('*') && !allowed.includes(model)) {
+    throw appError('forbidden', `API key "${request.apiKey!.name}" may not use model '${model}'; it may use ${allowed.join(', ')}`, { model });
+  }
+}
+
+/**
+ * API keys on every route but the public ones: hashed, compared in constant time, sent as
+ * `Authorization: Bearer` or `X-API-Key`; per-key scopes, models, rate and concurrency limits.
+ */
+export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']>): void {
+  if (!auth.enabled) return;
+  const ring = new KeyRing(loadKeys(auth.keys, auth.keyFile));
+  const limits = new KeyLimits();
+  app.decorateRequest('apiKey', undefined);
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?')[0] ?? request.url;
+    if (isPublic(request, path)) return;
+    const presented = presentedKey(request);
+    if (!presented) throw appError('unauthorized', 'an API key is required: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"');
+    const key = ring.find(presented);
+    if (!key) throw appError('unauthorized', 'the API key is not valid');
+    const scope = capabilities[`${request.method} ${request.routeOptions.url ?? ''}`];
+    if (scope && key.scopes && !key.scopes.includes(scope)) {
+      throw appError('forbidden', `API key "${key.name}" has no "${scope}" scope; it has ${key.scopes.join(', ') || 'none'}`, { scope });
+    }
+    const leave = limits.enter(key);
+    reply.raw.once('close', leave);
+    request.apiKey = key;
+  });
+}
