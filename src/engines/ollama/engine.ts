@@ -1,7 +1,8 @@
 import { abortError, appError, isAppError } from '../../errors/app-error.js';
-import { collect, textOf, type ChatChunk, type ChatEngine, type ChatMessage, type ChatRequest, type ChatResult } from '../chat-spec.js';
+import { collect, textOf, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResult } from '../chat-spec.js';
 import { estimateUsage } from '../openai-compatible/engine.js';
-import { lines, UpstreamClient, type UpstreamOptions } from '../remote/upstream-client.js';
+import { RemoteChatEngine } from '../remote/remote-engine.js';
+import { lines, type UpstreamOptions } from '../remote/upstream-client.js';
 
 export interface OllamaOptions extends UpstreamOptions {
   model: string;
@@ -31,15 +32,9 @@ interface OllamaLine {
  * failing-over client as the OpenAI-compatible backend. Base URLs are the server root
  * (http://host:11434), not /v1.
  */
-export class OllamaEngine implements ChatEngine {
-  readonly vision: boolean;
-  readonly backend: string;
-  private readonly client: UpstreamClient;
-
+export class OllamaEngine extends RemoteChatEngine {
   constructor(private readonly options: OllamaOptions) {
-    this.vision = options.vision;
-    this.client = new UpstreamClient(options);
-    this.backend = `ollama: ${this.client.urls.join(', ')}`;
+    super(options, 'ollama');
   }
 
   private body(request: ChatRequest, stream: boolean): string {

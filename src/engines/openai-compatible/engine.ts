@@ -1,7 +1,8 @@
 import { mimeTypes, sniffKind } from '../../documents/sniff.js';
 import { abortError, appError, isAppError } from '../../errors/app-error.js';
-import { estimateTokens, textOf, type ChatChunk, type ChatEngine, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason } from '../chat-spec.js';
-import { lines, UpstreamClient, type UpstreamOptions } from '../remote/upstream-client.js';
+import { estimateTokens, textOf, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason } from '../chat-spec.js';
+import { RemoteChatEngine } from '../remote/remote-engine.js';
+import { lines, type UpstreamOptions } from '../remote/upstream-client.js';
 
 export interface OpenAiBackendOptions extends UpstreamOptions {
   /** Model name sent upstream. */
@@ -30,15 +31,9 @@ export function estimateUsage(request: ChatRequest, content: string): ChatResult
 }
 
 /** Any server speaking OpenAI's chat completions (vLLM, llama.cpp server, LocalAI, OpenAI, Ollama's /v1). */
-export class OpenAiCompatibleEngine implements ChatEngine {
-  readonly vision: boolean;
-  readonly backend: string;
-  private readonly client: UpstreamClient;
-
+export class OpenAiCompatibleEngine extends RemoteChatEngine {
   constructor(private readonly options: OpenAiBackendOptions) {
-    this.vision = options.vision;
-    this.client = new UpstreamClient(options);
-    this.backend = `openai-compatible: ${this.client.urls.join(', ')}`;
+    super(options, 'openai-compatible');
   }
 
   private body(request: ChatRequest, stream: boolean): string {
