@@ -8,6 +8,7 @@ import { registerSummarizeRoute } from './http/native/summarize-route.js';
 import { registerOpenAiRoutes } from './http/openai/routes.js';
 import { registerHealthRoutes } from './http/health-route.js';
 import { registerModelRoutes } from './http/native/models-route.js';
+import { registerAdmission } from './http/plugins/admission.js';
 import { registerAuth } from './http/plugins/auth.js';
 import { registerDocs } from './http/plugins/docs.js';
 import { registerMetrics } from './http/plugins/metrics.js';
@@ -48,6 +49,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerRequestSignal(app, server.requestTimeoutMs);
   registerMetrics(app, services.metrics);
   registerAuth(app, services.config.auth);
+  registerAdmission(app, limits.maxConcurrentRequests);
 
   // Any body that is not JSON or multipart is the document itself.
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxDocumentBytes }, (_request, body, done) => done(null, body));

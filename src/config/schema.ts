@@ -98,6 +98,12 @@ export const ConfigSchema = Type.Object(
         maxPages: Type.Integer({ default: 500, minimum: 1 }),
         /** Longest side of a rendered PDF page, in pixels. */
         maxRenderSide: Type.Integer({ default: 10_000, minimum: 100 }),
+        /** Time one PDF page may take to render. */
+        pdfRenderTimeoutMs: Type.Integer({ default: 60_000, minimum: 100 }),
+        /** Characters of all the text in one chat request. */
+        maxPromptChars: Type.Integer({ default: 400_000, minimum: 1 }),
+        /** Requests served at once by this process; past that, 503 with Retry-After at once. */
+        maxConcurrentRequests: Type.Integer({ default: 256, minimum: 1 }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -121,6 +127,8 @@ export const ConfigSchema = Type.Object(
       {
         /** Allow URL documents on private, loopback and link-local addresses (off by default: SSRF). */
         allowPrivateAddresses: Type.Boolean({ default: false }),
+        /** Hosts that may be fetched even on private addresses (exact names or IPs); others follow the rules above. */
+        allowHosts: Type.Array(Type.String(), { default: [] }),
         timeoutMs: Type.Integer({ default: 20_000, minimum: 100 }),
         maxRedirects: Type.Integer({ default: 3, minimum: 0, maximum: 10 }),
       },

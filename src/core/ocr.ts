@@ -90,7 +90,7 @@ export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, opti
   const engine: OcrEngine = await deps.engines.choose(options.engine, options.languages);
   const engineStatus = await engine.status();
   const previews = options.previews ?? false;
-  const readOptions = { dpi: options.dpi, forceOcr: options.forceOcr ?? false, minTextChars: options.minTextChars ?? 8, renderTimeoutMs: options.renderTimeoutMs ?? 60_000, wantImage: previews || (options.checkboxes ?? false) };
+  const readOptions = { dpi: options.dpi, forceOcr: options.forceOcr ?? false, minTextChars: options.minTextChars ?? 8, renderTimeoutMs: options.renderTimeoutMs ?? deps.limits.pdfRenderTimeoutMs, wantImage: previews || (options.checkboxes ?? false) };
   yield* orderedMap(pages, Math.max(1, engineStatus.concurrency), async (pageNumber) => {
     if (signal?.aborted) throw abortError(signal);
     const started = performance.now();

@@ -12,6 +12,7 @@ export interface DocumentLimits {
   maxPixelsPerPage: number;
   maxPages: number;
   maxRenderSide: number;
+  pdfRenderTimeoutMs: number;
 }
 
 export interface PageReadOptions {

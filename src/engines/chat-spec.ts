@@ -15,6 +15,8 @@ export interface ChatRequest {
   temperature?: number;
   topP?: number;
   stop?: string[];
+  /** Sent upstream as x-request-id, so one id follows a request across servers. */
+  requestId?: string;
 }
 
 export interface ChatUsage {

@@ -1,12 +1,16 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { appError, formatBytes, isAppError } from '../errors/app-error.js';
-import { ForbiddenAddressError, guardedLookup, literalHostForbidden } from './address-guard.js';
+import { ForbiddenAddressError, guardedLookup, literalHostForbidden, type Resolver } from './address-guard.js';
 
 export interface FetchPolicy {
   allowPrivateAddresses: boolean;
+  /** Hosts fetched even on private addresses (exact host names or IPs). */
+  allowHosts: readonly string[];
   timeoutMs: number;
   maxRedirects: number;
   maxBytes: number;
+  /** Name resolution (tests inject one); the system resolver by default. */
+  resolve?: Resolver;
 }
 
 export interface Fetched {
@@ -15,15 +19,19 @@ export interface Fetched {
   finalUrl: string;
 }
 
-const agents = new Map<boolean, Agent>();
-function agentFor(allowPrivate: boolean): Agent {
-  let agent = agents.get(allowPrivate);
+const agents = new Map<Resolver | undefined, Map<boolean, Agent>>();
+function agentFor(allowPrivate: boolean, resolve: Resolver | undefined): Agent {
+  const byResolver = agents.get(resolve) ?? new Map<boolean, Agent>();
+  agents.set(resolve, byResolver);
+  let agent = byResolver.get(allowPrivate);
   if (!agent) {
-    agent = new Agent({ connect: { lookup: guardedLookup(allowPrivate) as never }, connections: 16 });
-    agents.set(allowPrivate, agent);
+    agent = new Agent({ connect: { lookup: guardedLookup(allowPrivate, resolve) as never }, connections: 16 });
+    byResolver.set(allowPrivate, agent);
   }
   return agent;
 }
+
+const allowedHost = (url: URL, policy: FetchPolicy): boolean => policy.allowHosts.includes(url.hostname.replace(/^\[|\]$/g, ''));
 
 function checkUrl(raw: string, policy: FetchPolicy): URL {
   let url: URL;
@@ -35,7 +43,7 @@ function checkUrl(raw: string, policy: FetchPolicy): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw appError('url_forbidden', `only http and https URLs can be fetched, not ${url.protocol}`, { field: 'url' });
   if (url.username || url.password) throw appError('url_forbidden', 'URLs with credentials are not fetched', { field: 'url' });
   // WHATWG parsing has already turned decimal/octal/hex IPv4 forms into dotted quads.
-  if (!policy.allowPrivateAddresses && literalHostForbidden(url.hostname)) {
+  if (!policy.allowPrivateAddresses && !allowedHost(url, policy) && literalHostForbidden(url.hostname)) {
     throw appError('url_forbidden', `${url.hostname} is a private, loopback or reserved address; set fetch.allowPrivateAddresses to allow it`, { field: 'url' });
   }
   return url;
@@ -63,7 +71,8 @@ export async function guardedFetch(raw: string, policy: FetchPolicy, signal?: Ab
   for (let hop = 0; ; hop++) {
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(url, { method: 'GET', dispatcher: agentFor(policy.allowPrivateAddresses), signal: combined, headers: { 'user-agent': 'visiongate' } });
+      const dispatcher = agentFor(policy.allowPrivateAddresses || allowedHost(url, policy), policy.resolve);
+      response = await request(url, { method: 'GET', dispatcher, signal: combined, headers: { 'user-agent': 'visiongate' } });
     } catch (error) {
       throw translate(error, url, policy);
     }

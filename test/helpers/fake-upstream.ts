@@ -15,6 +15,8 @@ export interface FakeUpstream {
   root: string;
   /** Bodies received, in order. */
   received: Array<Record<string, unknown>>;
+  /** The x-request-id header of each request, in order. */
+  requestIds: Array<string | undefined>;
   /** Faults for the next requests, one per request. */
   faults: Fault[];
   /** Milliseconds between streamed chunks. */
@@ -46,7 +48,7 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 export async function startFakeUpstream(): Promise<FakeUpstream> {
-  const state: Omit<FakeUpstream, 'url' | 'root' | 'close'> = { received: [], faults: [], chunkDelayMs: 0, aborted: 0, lastStreamEnd: 0 };
+  const state: Omit<FakeUpstream, 'url' | 'root' | 'close'> = { received: [], requestIds: [], faults: [], chunkDelayMs: 0, aborted: 0, lastStreamEnd: 0 };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method === 'POST' && req.url === '/api/chat') return ollama(req, res);
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
@@ -55,6 +57,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     }
     const body = await readBody(req);
     state.received.push(body);
+    state.requestIds.push(req.headers['x-request-id'] as string | undefined);
     res.on('close', () => {
       if (!res.writableFinished) state.aborted++;
     });

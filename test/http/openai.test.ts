@@ -71,6 +71,8 @@ describe('/v1 with the openai SDK', () => {
     const sent = upstream.received[before]!;
     assert.deepEqual({ model: sent.model, max_tokens: sent.max_tokens, temperature: sent.temperature, top_p: sent.top_p, stop: sent.stop, stream: sent.stream }, { model: 'echo-chat', max_tokens: 50, temperature: 0.3, top_p: 0.9, stop: ['END'], stream: false });
     assert.deepEqual(sent.messages, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hello there' }]);
+    await client.chat.completions.create({ model: 'echo-chat', messages: [{ role: 'user', content: 'traced' }] }, { headers: { 'x-request-id': 'trace-42' } });
+    assert.equal(upstream.requestIds.at(-1), 'trace-42', 'the request id follows the request upstream');
   });
 
   test('streaming: chunks arrive before the upstream finishes, then usage and the end', async () => {

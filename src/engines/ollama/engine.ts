@@ -48,7 +48,7 @@ export class OllamaEngine extends RemoteChatEngine {
   }
 
   async *stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatChunk> {
-    const response = await this.client.post('/api/chat', this.body(request, true), signal);
+    const response = await this.client.post('/api/chat', this.body(request, true), signal, request.requestId);
     let content = '';
     try {
       for await (const line of lines(response.body)) {

@@ -50,7 +50,7 @@ export class OpenAiCompatibleEngine extends RemoteChatEngine {
   }
 
   async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
-    const response = await this.client.post('/chat/completions', this.body(request, false), signal);
+    const response = await this.client.post('/chat/completions', this.body(request, false), signal, request.requestId);
     const json = (await response.body.json()) as { choices?: Array<{ message?: { content?: string | null }; finish_reason?: string }>; usage?: ChatResult['usage'] };
     const choice = json.choices?.[0];
     if (!choice) throw appError('upstream_error', 'the upstream answer has no choices');
@@ -59,7 +59,7 @@ export class OpenAiCompatibleEngine extends RemoteChatEngine {
   }
 
   async *stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatChunk> {
-    const response = await this.client.post('/chat/completions', this.body(request, true), signal);
+    const response = await this.client.post('/chat/completions', this.body(request, true), signal, request.requestId);
     let content = '';
     let finishReason: FinishReason = 'stop';
     let usage: ChatResult['usage'] | undefined;

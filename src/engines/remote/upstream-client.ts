@@ -37,7 +37,7 @@ export class UpstreamClient {
   }
 
   /** POSTs JSON to `path` on the first URL that answers; the response is 2xx or an error is thrown. */
-  async post(path: string, body: string, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+  async post(path: string, body: string, signal?: AbortSignal, requestId?: string): Promise<Dispatcher.ResponseData> {
     let last: AppError | undefined;
     const order = this.upstreams.order();
     // Every URL gets a chance (failover) even with no retries configured.
@@ -49,6 +49,7 @@ export class UpstreamClient {
       try {
         const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream, application/x-ndjson' };
         if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+        if (requestId) headers['x-request-id'] = requestId;
         const response = await request(`${url}${path}`, { method: 'POST', body, headers, dispatcher: this.agent, ...(signal ? { signal } : {}) });
         if (retryable.has(response.statusCode)) {
           last = await upstreamError(response, url);

@@ -36,7 +36,7 @@ async function imageBytes(url: unknown, param: string, policy: FetchPolicy, sign
 }
 
 /** An OpenAI chat-completions body → our chat request, images fetched through the SSRF guard. */
-export async function parseChatBody(raw: unknown, policy: FetchPolicy, signal: AbortSignal): Promise<ParsedChat> {
+export async function parseChatBody(raw: unknown, policy: FetchPolicy, signal: AbortSignal, maxPromptChars: number): Promise<ParsedChat> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('body', 'the body must be a JSON object');
   const body = raw as Record<string, unknown>;
   if (typeof body.model !== 'string' || !body.model) throw bad('model', 'you must provide a model parameter');
@@ -66,6 +66,8 @@ export async function parseChatBody(raw: unknown, policy: FetchPolicy, signal: A
     }
     messages.push({ role, content: parts });
   }
+  const promptChars = messages.reduce((n, m) => n + (typeof m.content === 'string' ? m.content.length : m.content.reduce((k, p) => k + (p.type === 'text' ? p.text.length : 0), 0)), 0);
+  if (promptChars > maxPromptChars) throw appError('payload_too_large', `the messages hold ${promptChars} characters of text; the limit is ${maxPromptChars} (limits.maxPromptChars)`, { field: 'messages', limit: maxPromptChars });
   const stop = body.stop === undefined || body.stop === null ? undefined : typeof body.stop === 'string' ? [body.stop] : body.stop;
   if (stop !== undefined && (!Array.isArray(stop) || !stop.every((s) => typeof s === 'string') || stop.length > 4)) throw bad('stop', 'stop must be a string or up to 4 strings');
   const maxTokens = numberParam(body, 'max_completion_tokens', 1, 1_000_000, true) ?? numberParam(body, 'max_tokens', 1, 1_000_000, true);

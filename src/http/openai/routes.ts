@@ -25,9 +25,9 @@ export function registerOpenAiRoutes(app: FastifyInstance, services: Services): 
   });
 
   app.post('/v1/chat/completions', { config, schema: { tags: ['OpenAI'], summary: 'Chat completion (text and image_url parts; stream or not)' } }, async (request, reply) => {
-    const parsed = await parseChatBody(request.body, documentFetchPolicy(services.config), request.work);
+    const parsed = await parseChatBody(request.body, documentFetchPolicy(services.config), request.work, services.config.limits.maxPromptChars);
     checkModelAccess(request, services.models.require(parsed.model).id);
-    const chat = await openChat(services, parsed.model, parsed.request, request.work);
+    const chat = await openChat(services, parsed.model, { ...parsed.request, requestId: request.id }, request.work);
     const id = `chatcmpl-${randomUUID()}`;
     const headers: Record<string, string> = { 'x-request-id': request.id };
     if (chat.imagesAsText) headers['x-visiongate-image-ocr'] = String(chat.imagesAsText);
