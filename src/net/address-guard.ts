@@ -10,7 +10,15 @@ import ipaddr from 'ipaddr.js';
 export function isForbiddenAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return true;
   const parsed = ipaddr.process(address); // ::ffff:127.0.0.1 → 127.0.0.1
+  // The deprecated IPv4-compatible form (::a.b.c.d) also embeds an IPv4 address.
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((p) => p === 0)) return true;
   return parsed.range() !== 'unicast';
+}
+
+/** Names that are loopback by definition (RFC 6761), whatever a resolver says. */
+export function isLoopbackName(hostname: string): boolean {
+  const name = hostname.toLowerCase().replace(/\.$/, '');
+  return name === 'localhost' || name.endsWith('.localhost');
 }
 
 export class ForbiddenAddressError extends Error {

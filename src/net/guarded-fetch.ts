@@ -1,6 +1,6 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { appError, formatBytes, isAppError } from '../errors/app-error.js';
-import { ForbiddenAddressError, guardedLookup, literalHostForbidden, type Resolver } from './address-guard.js';
+import { ForbiddenAddressError, guardedLookup, isLoopbackName, literalHostForbidden, type Resolver } from './address-guard.js';
 
 export interface FetchPolicy {
   allowPrivateAddresses: boolean;
@@ -43,7 +43,7 @@ function checkUrl(raw: string, policy: FetchPolicy): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw appError('url_forbidden', `only http and https URLs can be fetched, not ${url.protocol}`, { field: 'url' });
   if (url.username || url.password) throw appError('url_forbidden', 'URLs with credentials are not fetched', { field: 'url' });
   // WHATWG parsing has already turned decimal/octal/hex IPv4 forms into dotted quads.
-  if (!policy.allowPrivateAddresses && !allowedHost(url, policy) && literalHostForbidden(url.hostname)) {
+  if (!policy.allowPrivateAddresses && !allowedHost(url, policy) && (literalHostForbidden(url.hostname) || isLoopbackName(url.hostname))) {
     throw appError('url_forbidden', `${url.hostname} is a private, loopback or reserved address; set fetch.allowPrivateAddresses to allow it`, { field: 'url' });
   }
   return url;
@@ -66,8 +66,21 @@ async function readLimited(body: Dispatcher.ResponseData['body'], maxBytes: numb
 /** GET a document by URL under the SSRF policy: every hop checked, size and time bounded. */
 export async function guardedFetch(raw: string, policy: FetchPolicy, signal?: AbortSignal): Promise<Fetched> {
   let url = checkUrl(raw, policy);
-  const timeout = AbortSignal.timeout(policy.timeoutMs);
-  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  // One deadline for all hops, cleared when done so nothing fires after the answer.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), policy.timeoutMs);
+  const forward = (): void => controller.abort(signal?.reason);
+  signal?.addEventListener('abort', forward, { once: true });
+  try {
+    return await fetchHops(url, policy, controller.signal);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', forward);
+  }
+}
+
+async function fetchHops(first: URL, policy: FetchPolicy, combined: AbortSignal): Promise<Fetched> {
+  let url = first;
   for (let hop = 0; ; hop++) {
     let response: Dispatcher.ResponseData;
     try {
@@ -77,18 +90,18 @@ export async function guardedFetch(raw: string, policy: FetchPolicy, signal?: Ab
       throw translate(error, url, policy);
     }
     if (response.statusCode >= 300 && response.statusCode < 400 && response.headers.location) {
-      response.body.destroy();
+      await response.body.dump().catch(() => undefined);
       if (hop >= policy.maxRedirects) throw appError('url_fetch_failed', `too many redirects (more than ${policy.maxRedirects}, fetch.maxRedirects)`, { field: 'url' });
       url = checkUrl(new URL(String(response.headers.location), url).href, policy);
       continue;
     }
     if (response.statusCode >= 400) {
-      response.body.destroy();
+      await response.body.dump().catch(() => undefined);
       throw appError('url_fetch_failed', `the URL answered HTTP ${response.statusCode}`, { field: 'url', upstream_status: response.statusCode });
     }
     const declared = Number(response.headers['content-length']);
     if (declared > policy.maxBytes) {
-      response.body.destroy();
+      await response.body.dump({ limit: 0 }).catch(() => undefined);
       throw appError('payload_too_large', `the document at the URL is ${formatBytes(declared)}; the limit is ${formatBytes(policy.maxBytes)} (limits.maxDocumentBytes)`, { limit: policy.maxBytes });
     }
     try {
