@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { summarizeDocument, summarizeText } from '../../core/summarize.js';
+import { describeBytes, sniffKind } from '../../documents/sniff.js';
 import { appError } from '../../errors/app-error.js';
 import type { Services } from '../../services.js';
 import { summarizeOptionsFrom } from '../summarize-options.js';
@@ -40,6 +41,8 @@ export function registerDeepSynthRoutes(app: FastifyInstance, services: Services
     if (!upload) throw appError('bad_request', field === 'file' ? 'No file provided' : 'No image provided');
     if (upload.filename === '') throw appError('bad_request', field === 'file' ? 'No file selected' : 'No image selected');
     if (upload.tooLarge) throw appError('payload_too_large', tooLarge);
+    // /summarize/image reads pictures (and PDFs) only; text files go to /summarize/file.
+    if (field === 'image' && !sniffKind(upload.bytes)) throw appError('unsupported_media_type', `The image is ${describeBytes(upload.bytes)}, not a JPEG, PNG, TIFF, BMP, WebP, GIF or PDF`);
     const result = await summarizeDocument(services, upload.bytes, upload.filename, summarizeOptionsFrom(fields, hasChat), ocr, request.work);
     return { result, filename: upload.filename };
   };
