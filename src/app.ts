@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerChatVlmLlmRoutes } from './http/compat/chatvlmllm.js';
@@ -53,6 +54,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   // Any body that is not JSON or multipart is the document itself.
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxDocumentBytes }, (_request, body, done) => done(null, body));
+  // CORS stays closed (no headers at all) unless origins are configured.
+  if (server.corsOrigins.length) await app.register(cors, { origin: [...server.corsOrigins], exposedHeaders: ['x-request-id', 'retry-after', 'x-visiongate-image-ocr'] });
   await app.register(multipart, { limits: { fileSize: limits.maxDocumentBytes, files: 20, fields: 50, fieldSize: 1024 * 1024, parts: 100 } });
 
   await registerDocs(app);

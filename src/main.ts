@@ -27,7 +27,12 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   const stop = async (signal: string): Promise<void> => {
     if (stopping) process.exit(1); // a second signal: leave at once
     stopping = true;
-    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    app.log.info({ signal, graceMs: config.server.shutdownGraceMs }, 'shutting down: no new requests; finishing those in flight');
+    const deadline = setTimeout(() => {
+      app.log.warn('shutdown deadline reached; leaving with requests still in flight');
+      process.exit(0);
+    }, config.server.shutdownGraceMs);
+    deadline.unref();
     await app.close();
     await services.close();
     process.exit(0);

@@ -83,6 +83,8 @@ export const ConfigSchema = Type.Object(
         port: Type.Integer({ default: 8000, minimum: 0, maximum: 65535 }),
         /** Hard cap on any request's wall time, in ms. */
         requestTimeoutMs: Type.Integer({ default: 300_000, minimum: 1000 }),
+        /** On SIGTERM, how long in-flight requests may take before the process leaves anyway. */
+        shutdownGraceMs: Type.Integer({ default: 30_000, minimum: 0 }),
         /** Comma-separated origins allowed by CORS; empty keeps CORS closed. */
         corsOrigins: Type.Array(Type.String(), { default: [] }),
       },
