@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { multipart } from '../helpers/app.js';
+import { postReadingEarlyAnswer } from '../helpers/early-response.js';
 import { form } from '../helpers/form.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { articles } from '../fixtures/articles.js';
@@ -160,12 +161,13 @@ describe('DeepSynth error bodies, exactly', () => {
   });
 
   test('a 17 MB upload → 413 {"error": "File too large (max 16MB)"}, nothing left on disk', async () => {
-    const big = await post('/summarize/file', form([{ field: 'file', name: 'big.txt', bytes: Buffer.alloc(17 * 1024 * 1024, 'a') }]));
+    const upload = multipart({ name: 'big.txt', bytes: Buffer.alloc(17 * 1024 * 1024, 'a') });
+    const big = await postReadingEarlyAnswer(`${server.url}/summarize/file`, upload.payload, upload.headers);
     assert.equal(big.status, 413);
-    assert.deepEqual(big.json, { error: 'File too large (max 16MB)' });
-    const json = await post('/summarize/text', { text: 'a'.repeat(17 * 1024 * 1024) });
+    assert.deepEqual(JSON.parse(big.body), { error: 'File too large (max 16MB)' });
+    const json = await postReadingEarlyAnswer(`${server.url}/summarize/text`, Buffer.from(JSON.stringify({ text: 'a'.repeat(17 * 1024 * 1024) })), { 'content-type': 'application/json' });
     assert.equal(json.status, 413);
-    assert.deepEqual(json.json, { error: 'File too large (max 16MB)' });
+    assert.deepEqual(JSON.parse(json.body), { error: 'File too large (max 16MB)' });
     // Only the language-data links tesseract.js reads from (made at start) may be there.
     assert.deepEqual(readdirSync(serverTmp).filter((f) => !f.startsWith('visiongate-tessdata-')), []);
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
