@@ -26,6 +26,7 @@ export function createServices(config: Readonly<Config>): Services {
   const metrics = new Metrics(() => pool.queued);
   const deps = { workers: pool, engines, limits: config.limits, metrics };
   const models = new ModelRegistry(config.models, engines, deps, { languages: config.ocr.defaultLanguages, dpi: config.ocr.pdfDpi }, config.runtime.memoryBudgetMb * 1024 * 1024);
+  metrics.modelQueues = () => models.queues();
   return {
     ...deps,
     config,

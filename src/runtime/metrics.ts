@@ -12,9 +12,34 @@ export class Metrics {
   readonly ocrPages = new Counter({ name: 'visiongate_ocr_pages_total', help: 'Pages read, by engine and source (text-layer or ocr)', labelNames: ['engine', 'source'], registers: [this.registry] });
   readonly ocrPageDuration = new Histogram({ name: 'visiongate_ocr_page_duration_seconds', help: 'Time to read one page, by engine', labelNames: ['engine'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32], registers: [this.registry] });
   readonly summarizeDuration = new Histogram({ name: 'visiongate_summarize_duration_seconds', help: 'Time to summarize, by engine', labelNames: ['engine'], buckets: [0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  readonly modelEvents = new Counter({ name: 'visiongate_model_events_total', help: 'Models loaded (first use) and unloaded, by model', labelNames: ['model', 'event'], registers: [this.registry] });
   readonly engineErrors = new Counter({ name: 'visiongate_engine_errors_total', help: 'Failures inside engines (not client mistakes), by engine', labelNames: ['engine'], registers: [this.registry] });
 
+  /** Set once the model registry exists: each chat model's running and waiting requests. */
+  modelQueues: () => Array<{ model: string; running: number; waiting: number }> = () => [];
+
   constructor(queueDepth: () => number) {
+    const queues = (): Array<{ model: string; running: number; waiting: number }> => this.modelQueues();
+    new Gauge({
+      name: 'visiongate_model_queue_depth',
+      help: 'Requests waiting for a model, by model',
+      labelNames: ['model'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const q of queues()) this.set({ model: q.model }, q.waiting);
+      },
+    });
+    new Gauge({
+      name: 'visiongate_model_requests_running',
+      help: 'Requests a model is serving now, by model',
+      labelNames: ['model'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const q of queues()) this.set({ model: q.model }, q.running);
+      },
+    });
     collectDefaultMetrics({ register: this.registry, prefix: 'visiongate_' });
     new Gauge({
       name: 'visiongate_worker_queue_depth',

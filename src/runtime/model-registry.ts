@@ -127,7 +127,13 @@ export class ModelRegistry {
     return Object.entries(this.models).find(([, c]) => c.chat)?.[0];
   }
 
+  /** Running and waiting requests of each chat model built so far (for metrics). */
+  queues(): Array<{ model: string; running: number; waiting: number }> {
+    return [...this.chats.values()].map((c) => ({ model: c.id, running: c.gate.inUse, waiting: c.gate.queued }));
+  }
+
   markUsed(id: string): void {
+    if (!this.loaded.has(id)) this.deps.metrics?.modelEvents.inc({ model: id, event: 'load' });
     this.loaded.add(id);
     this.lastUsed.set(id, performance.now());
   }
@@ -158,7 +164,7 @@ export class ModelRegistry {
         .sort((a, b) => (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0))[0];
       if (!victim) throw appError('overloaded', `model '${id}' does not fit the memory budget (runtime.memoryBudgetMb) while the other loaded models are busy; retry shortly`, { model: id }, { retryAfterSeconds: 5 });
       await this.chats.get(victim)!.engine.unload?.();
-      this.loaded.delete(victim);
+      if (this.loaded.delete(victim)) this.deps.metrics?.modelEvents.inc({ model: victim, event: 'unload' });
     }
   }
 
@@ -211,6 +217,7 @@ export class ModelRegistry {
   async unload(name: string): Promise<{ id: string; wasLoaded: boolean }> {
     const { id, config } = this.require(name);
     const wasLoaded = this.loaded.delete(id);
+    if (wasLoaded) this.deps.metrics?.modelEvents.inc({ model: id, event: 'unload' });
     await this.chats.get(id)?.engine.unload?.();
     this.chats.delete(id);
     const engine = config.ocr?.engine;

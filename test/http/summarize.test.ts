@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { buildTestApp, multipart, type TestApp } from '../helpers/app.js';
 import { articles } from '../fixtures/articles.js';
 import { makeDocx } from '../fixtures/docx.js';
-import { makePdf } from '../fixtures/pages.js';
+import { makePdf, renderPage } from '../fixtures/pages.js';
 
 let t: TestApp;
 before(async () => {
@@ -115,5 +115,12 @@ describe('GET /metrics', () => {
     assert.ok(after.has('visiongate_process_resident_memory_bytes'));
     assert.ok(after.has('visiongate_worker_queue_depth'));
     assert.ok(after.has('visiongate_http_requests_in_flight'));
+    // Model load/unload are counted.
+    await t.app.inject({ method: 'POST', url: '/ocr?model=dots_ocr', ...multipart({ name: 'p.png', bytes: await renderPage({ lines: ['Metrics page'] }) }) });
+    await t.app.inject({ method: 'DELETE', url: '/models/dots_ocr' });
+    const final = parse((await t.app.inject({ method: 'GET', url: '/metrics' })).body);
+    assert.equal(final.get('visiongate_model_events_total{model="dots_ocr",event="load"}'), 1);
+    assert.equal(final.get('visiongate_model_events_total{model="dots_ocr",event="unload"}'), 1);
+    assert.ok((final.get('visiongate_ocr_pages_total{engine="tesseract-js",source="ocr"}') ?? 0) >= 1);
   });
 });
