@@ -20,6 +20,18 @@ export const ApiKeySchema = Type.Object(
     rateLimitPerMinute: Type.Integer({ default: 0, minimum: 0 }),
     /** Requests in flight at once (0: unlimited). */
     maxConcurrent: Type.Integer({ default: 0, minimum: 0 }),
+    /** Daily quotas (UTC days) in what costs; absent or 0: unlimited. */
+    quota: Type.Optional(
+      Type.Object(
+        {
+          pagesPerDay: Type.Optional(Type.Number({ minimum: 0 })),
+          megapixelsPerDay: Type.Optional(Type.Number({ minimum: 0 })),
+          imagesPerDay: Type.Optional(Type.Number({ minimum: 0 })),
+          tokensPerDay: Type.Optional(Type.Number({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

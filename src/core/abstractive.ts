@@ -67,7 +67,7 @@ export async function* summarizeAbstractive(deps: ChatDependencies, text: string
     for (const chunk of chunkText(material, window, count)) {
       const chat = await openChat(deps, name, { messages: prompt(chunk, options.maxLength, true), maxTokens: options.maxLength, temperature: options.temperature }, signal);
       try {
-        partials.push((await chat.model.engine.complete(chat.request, signal)).content.trim());
+        partials.push((await chat.complete(signal)).content.trim());
       } finally {
         chat.release();
       }
@@ -78,7 +78,7 @@ export async function* summarizeAbstractive(deps: ChatDependencies, text: string
   }
   const chat = await openChat(deps, name, { messages: prompt(material, options.maxLength, false), maxTokens: options.maxLength, temperature: options.temperature }, signal);
   try {
-    for await (const chunk of chat.model.engine.stream(chat.request, signal)) yield { ...chunk, model: context.id };
+    for await (const chunk of chat.stream(signal)) yield { ...chunk, model: context.id };
   } finally {
     chat.release();
   }

@@ -1,10 +1,14 @@
-import type { ChatPart, ChatRequest } from '../engines/chat-spec.js';
+import type { ChatChunk, ChatPart, ChatRequest, ChatResult } from '../engines/chat-spec.js';
+import { recordCost } from '../runtime/usage-meter.js';
 import type { ModelRegistry, ChatModel } from '../runtime/model-registry.js';
 import { ocrDocument, type OcrDependencies } from './ocr.js';
 
 export interface OpenedChat {
   model: ChatModel;
   request: ChatRequest;
+  /** The engine's answer, with its tokens counted against the caller's key. */
+  complete(signal?: AbortSignal): Promise<ChatResult>;
+  stream(signal?: AbortSignal): AsyncIterable<ChatChunk>;
   /** Images turned into OCR text because the model reads no images. */
   imagesAsText: number;
   /** Gives the model's slot back; call once the answer is complete or abandoned. */
@@ -52,7 +56,27 @@ export async function openChat(deps: ChatDependencies, modelName: string, reques
     await deps.models.makeRoom(model.id);
     const prepared = !model.engine.vision && hasImages ? await imagesToText(deps, request, signal) : { request, count: 0 };
     deps.models.markUsed(model.id);
-    return { model, request: prepared.request, imagesAsText: prepared.count, release };
+    const images = request.messages.reduce((n, m) => n + (typeof m.content === 'string' ? 0 : m.content.filter((p) => p.type === 'image').length), 0);
+    recordCost('images', images);
+    const engine = model.engine;
+    const ready = prepared.request;
+    return {
+      model,
+      request: ready,
+      imagesAsText: prepared.count,
+      release,
+      async complete(s) {
+        const result = await engine.complete(ready, s);
+        recordCost('tokens', result.usage.total_tokens);
+        return result;
+      },
+      async *stream(s) {
+        for await (const chunk of engine.stream(ready, s)) {
+          if (chunk.type === 'done') recordCost('tokens', chunk.usage.total_tokens);
+          yield chunk;
+        }
+      },
+    };
   } catch (error) {
     release();
     throw error;

@@ -1,6 +1,7 @@
 import { abortError, isAppError } from '../errors/app-error.js';
 import type { GreyImage } from '../documents/raster.js';
 import type { Metrics } from '../runtime/metrics.js';
+import { recordCost } from '../runtime/usage-meter.js';
 import { openDocument, type DocumentLimits, type DocumentPage, type OpenedDocument } from '../documents/document.js';
 import type { WorkerPool } from '../runtime/worker-pool.js';
 import { parsePageRange } from '../documents/page-range.js';
@@ -99,6 +100,8 @@ export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, opti
     if (options.checkboxes && page.image) lines = applyCheckboxes(lines, await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal));
     const result = await pageResult(page, page.source === 'text-layer' ? 'pdf-text-layer' : engine.name, lines, started, previews);
     deps.metrics?.ocrPages.inc({ engine: result.engine, source: result.source });
+    recordCost('pages', 1);
+    if (page.source === 'ocr') recordCost('megapixels', (page.width * page.height) / 1e6);
     deps.metrics?.ocrPageDuration.observe({ engine: result.engine }, result.timings.total_ms / 1000);
     return result;
   });

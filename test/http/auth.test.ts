@@ -15,6 +15,7 @@ const full = createKey('full');
 const ocrOnly = createKey('ocr-only');
 const limited = createKey('limited');
 const single = createKey('single');
+const metered = createKey('metered');
 let logs = '';
 let services: Services;
 let app: FastifyInstance;
@@ -26,7 +27,7 @@ before(async () => {
       overrides: {
         auth: {
           enabled: true,
-          keys: [full.entry, { ...ocrOnly.entry, scopes: ['ocr'], models: ['got_ocr'] }, { ...limited.entry, rateLimitPerMinute: 2 }, { ...single.entry, maxConcurrent: 1 }],
+          keys: [full.entry, { ...ocrOnly.entry, scopes: ['ocr'], models: ['got_ocr'] }, { ...limited.entry, rateLimitPerMinute: 2 }, { ...single.entry, maxConcurrent: 1 }, { ...metered.entry, quota: { pagesPerDay: 2, tokensPerDay: 1_000_000 } }],
         },
       },
     }),
@@ -126,8 +127,21 @@ describe('API keys', () => {
     assert.equal((await first).status, 200);
   });
 
+  test('daily quotas in what costs: after 2 pages the key is refused until the day turns', async () => {
+    const page = await renderPage({ lines: ['Metered page'] });
+    const read = () => app.inject({ method: 'POST', url: '/api/v1/ocr?output=text', payload: page, headers: { 'content-type': 'image/png', authorization: `Bearer ${metered.key}` } });
+    assert.equal((await read()).statusCode, 200);
+    assert.equal((await read()).statusCode, 200);
+    const third = await read();
+    assert.equal(third.statusCode, 429);
+    assert.match(third.json<{ detail: string }>().detail, /daily quota of 2 pages \(2 used\)/);
+    const retry = Number(third.headers['retry-after']);
+    assert.ok(retry >= 1 && retry <= 86_400);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/ocr?output=text', payload: page, headers: { 'content-type': 'image/png', authorization: `Bearer ${full.key}` } })).statusCode, 200, 'other keys are not affected');
+  });
+
   test('keys never appear in the logs', () => {
     assert.ok(logs.includes('"reqId"'), 'request logs were captured');
-    for (const { key } of [full, ocrOnly, limited, single]) assert.ok(!logs.includes(key), 'a key was logged');
+    for (const { key } of [full, ocrOnly, limited, single, metered]) assert.ok(!logs.includes(key), 'a key was logged');
   });
 });

@@ -79,7 +79,7 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Service
     try {
       const chat = await openChat(services, model.id, { messages: [{ role: 'user', content: [{ type: 'text', text: prompt }, { type: 'image', data: upload.bytes }] }], ...(temperature !== undefined ? { temperature } : {}), ...(maxTokens !== undefined ? { maxTokens } : {}) }, work.signal);
       try {
-        const result = await chat.model.engine.complete(chat.request, work.signal);
+        const result = await chat.complete(work.signal);
         if (chat.imagesAsText) void reply.header('x-visiongate-image-ocr', String(chat.imagesAsText));
         return { response: result.content, model: model.id, processing_time: Math.round(performance.now() - started) / 1000, prompt };
       } finally {

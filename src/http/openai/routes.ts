@@ -33,7 +33,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, services: Services): 
     if (chat.imagesAsText) headers['x-visiongate-image-ocr'] = String(chat.imagesAsText);
     try {
       if (!parsed.stream) {
-        const result = await chat.model.engine.complete(chat.request, request.work);
+        const result = await chat.complete(request.work);
         return reply.headers(headers).send({
           id,
           object: 'chat.completion',
@@ -50,7 +50,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, services: Services): 
       const chunk = (delta: Record<string, unknown>, finish: string | null) => ({ id, object: 'chat.completion.chunk', created: created(), model: parsed.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] });
       send(chunk({ role: 'assistant', content: '' }, null));
       try {
-        for await (const piece of chat.model.engine.stream(chat.request, request.work)) {
+        for await (const piece of chat.stream(request.work)) {
           if (piece.type === 'delta') send(chunk({ content: piece.content }, null));
           else {
             send(chunk({}, piece.finishReason));

@@ -3,6 +3,7 @@ import { KeyLimits } from '../../auth/key-limits.js';
 import { KeyRing, loadKeys } from '../../auth/keys.js';
 import type { ApiKeyConfig, Config } from '../../config/schema.js';
 import { appError } from '../../errors/app-error.js';
+import { usageContext, UsageMeter, type Cost } from '../../runtime/usage-meter.js';
 import { wantsHtml } from '../web-routes.js';
 
 declare module 'fastify' {
@@ -62,6 +63,7 @@ export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']
   if (!auth.enabled) return;
   const ring = new KeyRing(loadKeys(auth.keys, auth.keyFile));
   const limits = new KeyLimits();
+  const meter = new UsageMeter();
   app.decorateRequest('apiKey', undefined);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? request.url;
@@ -74,8 +76,33 @@ export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']
     if (scope && key.scopes && !key.scopes.includes(scope)) {
       throw appError('forbidden', `API key "${key.name}" has no "${scope}" scope; it has ${key.scopes.join(', ') || 'none'}`, { scope });
     }
+    checkQuota(key, meter);
     const leave = limits.enter(key);
     reply.raw.once('close', leave);
     request.apiKey = key;
   });
+  // The rest of the request runs with its key in async context, so the core can count costs.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.apiKey) usageContext.run({ key: request.apiKey.name, meter }, done);
+    else done();
+  });
+}
+
+const quotaNames: Array<[keyof NonNullable<ApiKeyConfig['quota']>, Cost]> = [
+  ['pagesPerDay', 'pages'],
+  ['megapixelsPerDay', 'megapixels'],
+  ['imagesPerDay', 'images'],
+  ['tokensPerDay', 'tokens'],
+];
+
+/** A key whose daily quota is spent is refused until 00:00 UTC (the request that crosses it finishes). */
+function checkQuota(key: ApiKeyConfig, meter: UsageMeter): void {
+  if (!key.quota) return;
+  const totals = meter.totals(key.name);
+  for (const [setting, cost] of quotaNames) {
+    const limit = key.quota[setting];
+    if (limit && totals[cost] >= limit) {
+      throw appError('rate_limited', `API key "${key.name}" has used its daily quota of ${limit} ${cost} (${Math.round(totals[cost] * 100) / 100} used); it resets at 00:00 UTC`, { limit, quota: cost }, { retryAfterSeconds: meter.secondsToReset() });
+    }
+  }
 }
