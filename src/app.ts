@@ -9,6 +9,7 @@ import { registerSummarizeRoute } from './http/native/summarize-route.js';
 import { registerOpenAiRoutes } from './http/openai/routes.js';
 import { registerHealthRoutes } from './http/health-route.js';
 import { registerModelRoutes } from './http/native/models-route.js';
+import { collectUpload } from './http/collect-upload.js';
 import { registerAdmission } from './http/plugins/admission.js';
 import { registerAuth } from './http/plugins/auth.js';
 import { registerDocs } from './http/plugins/docs.js';
@@ -45,6 +46,13 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    // Refused mid-upload: say the connection ends, and keep reading (discarding) what the client
+    // still sends for a moment, so closing does not reset the socket before the answer is read.
+    if (reply.statusCode === 413 && !request.raw.complete) {
+      void reply.header('connection', 'close');
+      request.raw.resume();
+      setTimeout(() => request.raw.socket?.destroy(), 2000).unref();
+    }
   });
   registerErrorHandler(app, limits.maxDocumentBytes, [deepSynthNotFound]);
   registerRequestSignal(app, server.requestTimeoutMs);
@@ -52,8 +60,11 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerAuth(app, services.config.auth);
   registerAdmission(app, limits.maxConcurrentRequests);
 
-  // Any body that is not JSON or multipart is the document itself.
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxDocumentBytes }, (_request, body, done) => done(null, body));
+  // Any body that is not JSON or multipart is the document itself: read with its limit
+  // enforced as bytes arrive, spooled to disk past 256 KB so concurrent uploads cost no memory.
+  app.addContentTypeParser('*', (_request, payload, done) => {
+    collectUpload(payload, limits.maxDocumentBytes).then((body) => done(null, body), (error: Error) => done(error));
+  });
   // CORS stays closed (no headers at all) unless origins are configured.
   if (server.corsOrigins.length) await app.register(cors, { origin: [...server.corsOrigins], exposedHeaders: ['x-request-id', 'retry-after', 'x-visiongate-image-ocr'] });
   await app.register(multipart, { limits: { fileSize: limits.maxDocumentBytes, files: 20, fields: 50, fieldSize: 1024 * 1024, parts: 100 } });

@@ -1,6 +1,7 @@
 import type {} from '@fastify/multipart'; // request.parts() / isMultipart() types
 import type { FastifyRequest } from 'fastify';
 import { appError, formatBytes } from '../errors/app-error.js';
+import { collectUpload } from './collect-upload.js';
 import { guardedFetch, type FetchPolicy } from '../net/guarded-fetch.js';
 
 /** A document taken from a request, plus every non-file field sent with it. */
@@ -30,13 +31,15 @@ function decodeBase64(value: string, field: string): Buffer {
   return Buffer.from(compact, 'base64');
 }
 
-async function fromMultipart(request: FastifyRequest, fileField: string | undefined): Promise<RequestDocument> {
+async function fromMultipart(request: FastifyRequest, fileField: string | undefined, policy: FetchPolicy): Promise<RequestDocument> {
   const fields: Fields = {};
   let file: { bytes: Buffer; filename: string } | undefined;
-  for await (const part of request.parts()) {
+  // One byte over the limit reaches us, so collectUpload (not busboy's truncation) answers 413.
+  const options = { limits: { fileSize: policy.maxBytes + 1 } } as Parameters<FastifyRequest['parts']>[0];
+  for await (const part of request.parts(options)) {
     if (part.type === 'file') {
       // Only the first file (or the named field) is the document; others are drained.
-      if (!file && (!fileField || part.fieldname === fileField)) file = { bytes: await part.toBuffer(), filename: part.filename };
+      if (!file && (!fileField || part.fieldname === fileField)) file = { bytes: await collectUpload(part.file, policy.maxBytes), filename: part.filename };
       else part.file.resume();
     } else if (typeof part.value === 'string' || typeof part.value === 'number' || typeof part.value === 'boolean') {
       fields[part.fieldname] = String(part.value);
@@ -54,7 +57,7 @@ async function fromMultipart(request: FastifyRequest, fileField: string | undefi
 export async function readDocument(request: FastifyRequest, policy: FetchPolicy, signal: AbortSignal, options: { fileField?: string } = {}): Promise<RequestDocument> {
   const query = stringFields(request.query);
   if (request.isMultipart()) {
-    const doc = await fromMultipart(request, options.fileField);
+    const doc = await fromMultipart(request, options.fileField, policy);
     return { ...doc, fields: { ...query, ...doc.fields } };
   }
   const body = request.body;

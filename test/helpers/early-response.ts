@@ -14,9 +14,12 @@ export function postReadingEarlyAnswer(url: string, body: Buffer, headers: Recor
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
       res.on('error', reject);
     });
+    let answered = false;
+    req.on('response', () => (answered = true));
     req.on('error', (error: NodeJS.ErrnoException) => {
-      // EPIPE/ECONNRESET while writing: the answer may already be on its way.
+      // EPIPE/ECONNRESET while writing: the answer may already be on its way; never hang.
       if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+      else setTimeout(() => !answered && reject(error), 3000);
     });
     req.end(body);
   });

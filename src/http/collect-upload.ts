@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { appError, formatBytes } from '../errors/app-error.js';
+
+/** Bytes of one upload kept in memory; past this it is spooled to a temporary file. */
+const inMemory = 256 * 1024;
+
+/**
+ * Reads an upload stream with its size limit enforced as bytes arrive. Small uploads stay
+ * in memory; larger ones go to a private temporary file, so many concurrent large uploads
+ * cost disk, not memory, until they are accepted. Over the limit: reading stops (the stream
+ * is paused, not destroyed, so the 413 still reaches the client), the file is deleted, and
+ * the error names the limit. No file outlives the call.
+ */
+export function collectUpload(stream: Readable, limit: number, limitName = 'limits.maxDocumentBytes'): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let spool: { path: string; file: WriteStream } | undefined;
+    let settled = false;
+    const cleanup = (): void => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+    };
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      stream.pause();
+      const file = spool;
+      if (file) file.file.destroy();
+      void (file ? rm(file.path, { force: true }) : Promise.resolve()).finally(() => reject(error));
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) return fail(appError('payload_too_large', `the upload is larger than ${formatBytes(limit)} (${limitName})`, { limit }));
+      if (!spool && size > inMemory) {
+        const path = join(tmpdir(), `visiongate-upload-${randomUUID()}`);
+        spool = { path, file: createWriteStream(path, { flags: 'wx', mode: 0o600 }) };
+        spool.file.on('error', fail);
+        for (const held of chunks.splice(0)) spool.file.write(held);
+      }
+      if (!spool) return void chunks.push(chunk);
+      // Back-pressure: stop reading the socket while the disk catches up.
+      if (!spool.file.write(chunk)) {
+        stream.pause();
+        spool.file.once('drain', () => !settled && stream.resume());
+      }
+    };
+    const onEnd = (): void => {
+      if (settled) return;
+      cleanup();
+      if (!spool) {
+        settled = true;
+        return resolve(Buffer.concat(chunks));
+      }
+      const { path, file } = spool;
+      file.end(() => {
+        settled = true;
+        readFile(path).then(resolve, reject).finally(() => void rm(path, { force: true }));
+      });
+    };
+    const onError = (error: Error): void => fail(error);
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+  });
+}
