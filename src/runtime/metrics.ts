@@ -20,26 +20,22 @@ export class Metrics {
 
   constructor(queueDepth: () => number) {
     const queues = (): Array<{ model: string; running: number; waiting: number }> => this.modelQueues();
-    new Gauge({
-      name: 'visiongate_model_queue_depth',
-      help: 'Requests waiting for a model, by model',
-      labelNames: ['model'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const q of queues()) this.set({ model: q.model }, q.waiting);
-      },
-    });
-    new Gauge({
-      name: 'visiongate_model_requests_running',
-      help: 'Requests a model is serving now, by model',
-      labelNames: ['model'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const q of queues()) this.set({ model: q.model }, q.running);
-      },
-    });
+    const perModel: Array<[string, string, 'waiting' | 'running']> = [
+      ['visiongate_model_queue_depth', 'Requests waiting for a model, by model', 'waiting'],
+      ['visiongate_model_requests_running', 'Requests a model is serving now, by model', 'running'],
+    ];
+    for (const [name, help, field] of perModel) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['model'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const q of queues()) this.set({ model: q.model }, q[field]);
+        },
+      });
+    }
     collectDefaultMetrics({ register: this.registry, prefix: 'visiongate_' });
     new Gauge({
       name: 'visiongate_worker_queue_depth',
