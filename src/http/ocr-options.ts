@@ -4,19 +4,12 @@ import { parseLanguages } from '../engines/languages.js';
 import { ocrEngineNames } from '../engines/spec.js';
 import type { EngineChoice } from '../engines/ocr-engines.js';
 import { appError } from '../errors/app-error.js';
+import { numberField } from './number-field.js';
 
 export type OutputFormat = 'json' | 'text' | 'markdown';
 const outputs: OutputFormat[] = ['json', 'text', 'markdown'];
 
 const truthy = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()) ? true : ['0', 'false', 'no', 'off', ''].includes(v.toLowerCase()) ? false : undefined);
-
-function intField(fields: Record<string, string>, name: string, min: number, max: number): number | undefined {
-  const raw = fields[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw appError('invalid_parameter', `${name}: must be a whole number from ${min} to ${max}, received "${raw}"`, { field: name, received: raw });
-  return value;
-}
 
 /** Request fields (query, form or JSON, as strings) → validated OCR options. */
 export function ocrOptionsFrom(fields: Record<string, string>, config: Readonly<Config>): OcrOptions {
@@ -33,7 +26,7 @@ export function ocrOptionsFrom(fields: Record<string, string>, config: Readonly<
     engine,
     languages: parseLanguages(fields.languages ?? fields.language ?? fields.lang, config.ocr.defaultLanguages),
     ...(fields.pages !== undefined ? { pages: fields.pages } : {}),
-    dpi: intField(fields, 'dpi', 50, 600) ?? config.ocr.pdfDpi,
+    dpi: numberField(fields.dpi, 'dpi', { min: 50, max: 600, integer: true }) ?? config.ocr.pdfDpi,
     forceOcr: flag('force_ocr'),
     previews: flag('previews'),
     checkboxes: flag('checkboxes'),

@@ -3,7 +3,7 @@
  * fields, defaults and `{"error": ...}` bodies, over the same core as /api/v1/summarize.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { summarizeDocument, summarizeText } from '../../core/summarize.js';
+import { compressionRatio, summarizeDocument, summarizeText } from '../../core/summarize.js';
 import { describeBytes, sniffKind } from '../../documents/sniff.js';
 import { appError } from '../../errors/app-error.js';
 import type { Services } from '../../services.js';
@@ -89,8 +89,8 @@ export function registerDeepSynthRoutes(app: FastifyInstance, services: Services
       const summary = text.trim() ? (await summarizeText(services, text, parameters, request.work)).summary : '';
       totalOriginal += text.length;
       totalSummary += summary.length;
-      results.push({ index, summary, original_length: text.length, summary_length: summary.length, compression_ratio: summary.length ? Math.round((text.length / summary.length) * 100) / 100 : 0 });
+      results.push({ index, summary, original_length: text.length, summary_length: summary.length, compression_ratio: compressionRatio(text.length, summary.length) });
     }
-    return { results, batch_size: texts.length, total_compression_ratio: totalSummary ? Math.round((totalOriginal / totalSummary) * 100) / 100 : 0, timestamp: timestamp() };
+    return { results, batch_size: texts.length, total_compression_ratio: compressionRatio(totalOriginal, totalSummary), timestamp: timestamp() };
   });
 }
