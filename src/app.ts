@@ -16,6 +16,7 @@ import { registerDocs } from './http/plugins/docs.js';
 import { registerMetrics } from './http/plugins/metrics.js';
 import { registerWebRoutes } from './http/web-routes.js';
 import { registerOcrRoute } from './http/native/ocr-route.js';
+import { registerJobRoutes } from './http/native/jobs-route.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { registerRequestSignal } from './http/plugins/request-signal.js';
 import type { Services } from './services.js';
@@ -57,7 +58,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerErrorHandler(app, limits.maxDocumentBytes, [deepSynthNotFound]);
   registerRequestSignal(app, server.requestTimeoutMs);
   registerMetrics(app, services.metrics);
-  registerAuth(app, services.config.auth);
+  registerAuth(app, services.config.auth, services.usage);
   registerAdmission(app, limits.maxConcurrentRequests);
 
   // Any body that is not JSON or multipart is the document itself: read with its limit
@@ -78,5 +79,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerSummarizeRoute(app, services);
   registerDeepSynthRoutes(app, services);
   registerOpenAiRoutes(app, services);
+  registerJobRoutes(app, services);
   return app;
 }

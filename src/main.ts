@@ -1,12 +1,12 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import { createServices } from './services.js';
+import type { Config } from './config/schema.js';
+import { jobHandler } from './jobs/handlers/index.js';
+import { createServices, type Services } from './services.js';
 
-/** `npm start` / `visiongate serve`: read config, build, listen, drain on signals. */
-export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  let config;
+function configOrExit(env: NodeJS.ProcessEnv): Readonly<Config> {
   try {
-    config = loadConfig({ env });
+    return loadConfig({ env });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`visiongate: ${error.message}\n`);
@@ -14,31 +14,56 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     }
     throw error;
   }
+}
+
+/**
+ * On SIGTERM/SIGINT: `stopping` ends new work, running jobs get the grace period and then go
+ * back to the queue with their pages kept; a second signal leaves at once.
+ */
+function onSignals(services: Services, log: Pick<Services['log'], 'info' | 'warn'>, stopping: () => Promise<unknown>): void {
+  const grace = services.config.server.shutdownGraceMs;
+  let stopped = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopped) process.exit(1);
+    stopped = true;
+    log.info({ signal, graceMs: grace }, 'shutting down: no new work; finishing what is in flight');
+    // Past the grace period plus time to put running jobs back, leave anyway.
+    const deadline = setTimeout(() => {
+      log.warn('shutdown deadline reached; leaving with work still in flight');
+      process.exit(0);
+    }, grace + 5000);
+    deadline.unref();
+    await Promise.all([stopping(), services.jobs.close(grace)]);
+    await services.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** `npm start` / `visiongate serve`: read config, build, listen (and run jobs unless jobs.embeddedWorker is off). */
+export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = configOrExit(env);
   const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.server.host) || config.server.host.startsWith('127.');
   if (!config.auth.enabled && !loopback && !config.auth.allowUnauthenticated) {
     process.stderr.write(`visiongate: refusing to serve on ${config.server.host} without API keys; enable auth (auth.enabled, auth.keys; see "visiongate keys create") or set auth.allowUnauthenticated to accept the risk\n`);
     process.exit(2);
   }
   const services = createServices(config);
+  if (config.jobs.embeddedWorker) services.jobs.startWorker(jobHandler(services));
   const app = await buildApp(services);
   if (!config.auth.enabled && !loopback) app.log.warn({ host: config.server.host }, 'serving WITHOUT API keys on a non-loopback address (auth.allowUnauthenticated)');
   await app.listen({ host: config.server.host, port: config.server.port });
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) process.exit(1); // a second signal: leave at once
-    stopping = true;
-    app.log.info({ signal, graceMs: config.server.shutdownGraceMs }, 'shutting down: no new requests; finishing those in flight');
-    const deadline = setTimeout(() => {
-      app.log.warn('shutdown deadline reached; leaving with requests still in flight');
-      process.exit(0);
-    }, config.server.shutdownGraceMs);
-    deadline.unref();
-    await app.close();
-    await services.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  onSignals(services, app.log, () => app.close());
+}
+
+/** `visiongate worker`: runs queued jobs (and their webhooks) from the shared store, no HTTP. */
+export async function work(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = configOrExit(env);
+  const services = createServices(config);
+  services.jobs.startWorker(jobHandler(services));
+  services.log.info({ store: config.jobs.store, concurrency: config.jobs.concurrency }, 'worker running jobs');
+  onSignals(services, services.log, async () => {});
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await serve();

@@ -1,3 +1,4 @@
+import { pino, type Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import type { ChatDependencies } from './core/chat.js';
 import { parseLanguages } from './engines/languages.js';
@@ -8,13 +9,22 @@ import { TesseractCliEngine } from './engines/tesseract-cli/engine.js';
 import { TesseractJsEngine } from './engines/tesseract-js/engine.js';
 import { Metrics } from './runtime/metrics.js';
 import { ModelRegistry } from './runtime/model-registry.js';
+import { UsageMeter } from './runtime/usage-meter.js';
+import { JobSystem } from './jobs/job-system.js';
 
 /** Everything the core needs, built in one place for the server, the CLI and workers. */
 export interface Services extends ChatDependencies {
   config: Readonly<Config>;
   metrics: Metrics;
   models: ModelRegistry;
-  close(): Promise<void>;
+  /** Per-key daily usage (quotas), shared by requests and the jobs this process runs. */
+  usage: UsageMeter;
+  /** For work outside a request (jobs, webhooks). */
+  log: Logger;
+  /** The job store, opened on first use (the CLI's one-off commands never open it). */
+  readonly jobs: JobSystem;
+  /** Stops jobs (after `graceMs` for those running), then engines and workers. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export function createServices(config: Readonly<Config>): Services {
@@ -27,12 +37,22 @@ export function createServices(config: Readonly<Config>): Services {
   const deps = { workers: pool, engines, limits: config.limits, metrics };
   const models = new ModelRegistry(config.models, engines, deps, { languages: config.ocr.defaultLanguages, dpi: config.ocr.pdfDpi }, config.runtime.memoryBudgetMb * 1024 * 1024);
   metrics.modelQueues = () => models.queues();
+  const log = pino({ level: config.log.level });
+  const usage = new UsageMeter();
+  let jobs: JobSystem | undefined;
   return {
     ...deps,
     config,
     models,
+    usage,
+    log,
     ocrDefaults: { languages: parseLanguages(undefined, config.ocr.defaultLanguages), dpi: config.ocr.pdfDpi },
-    async close() {
+    get jobs() {
+      jobs ??= new JobSystem({ config, metrics, usage, log });
+      return jobs;
+    },
+    async close(graceMs = 0) {
+      await jobs?.close(graceMs);
       await models.close();
       await engines.unload();
       await pool.close();

@@ -5,13 +5,14 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { ocrDocument } from '../core/ocr.js';
 import { isAppError } from '../errors/app-error.js';
 import { ocrOptionsFrom, type OutputFormat } from '../http/ocr-options.js';
-import { serve } from '../main.js';
+import { serve, work } from '../main.js';
 import { createServices } from '../services.js';
 
 const usage = `visiongate: one server for vision AI
 
 Usage:
-  visiongate serve                       serve HTTP (same as npm start)
+  visiongate serve                       serve HTTP (same as npm start); runs jobs too unless jobs.embeddedWorker=false
+  visiongate worker                      run queued jobs from the shared store (jobs.store=redis), no HTTP
   visiongate ocr FILE [options]          OCR an image or PDF, print the result
   visiongate keys create --name NAME     make an API key; prints the key once and its config entry
   visiongate config check                validate the configuration (env + VISIONGATE_CONFIG) and print it
@@ -64,6 +65,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve':
         await serve();
         return -1; // keeps running
+      case 'worker':
+        await work();
+        return -1;
       case 'ocr':
         return await ocrCommand(rest);
       case 'keys': {
@@ -77,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
         if (rest[0] !== 'check') throw new Error('usage: visiongate config check');
         const config = loadConfig({ env: process.env });
         // Key hashes and upstream API keys are not printed.
-        const shown = JSON.stringify(config, (k, v: unknown) => (k === 'apiKey' || k === 'sha256' ? '***' : v), 2);
+        const shown = JSON.stringify(config, (k, v: unknown) => (['apiKey', 'sha256', 'webhookSecret'].includes(k) ? '***' : k === 'redisUrl' && typeof v === 'string' ? v.replace(/\/\/[^@/]*@/, '//***@') : v), 2);
         process.stdout.write(`configuration is valid:\n${shown}\n`);
         return 0;
       }

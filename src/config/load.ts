@@ -109,12 +109,13 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; file?: string; ov
   }
   const config = withDefaults as Config;
   // Cross-field rules the schema cannot say.
-  const problems = Object.entries(config.models).flatMap(([id, m]) => {
+  const problems: string[] = Object.entries(config.models).flatMap(([id, m]) => {
     if ((m.chat?.backend === 'openai' || m.chat?.backend === 'ollama') && !m.chat.urls) return [`models.${id}.chat.urls: the ${m.chat.backend} backend needs at least one URL`];
     if (m.chat?.backend === 'llama-cpp' && !m.chat.path) return [`models.${id}.chat.path: the llama-cpp backend needs the path of a .gguf file`];
     if (m.chat?.backend === 'llama-cpp' && m.chat.path && !existsSync(m.chat.path)) return [`models.${id}.chat.path: no file at ${m.chat.path}`];
     return [];
   });
+  if (config.jobs.store === 'redis' && !config.jobs.redisUrl) problems.push('jobs.redisUrl: the redis job store needs a Redis URL (redis://host:6379)');
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return deepFreeze(config);
 }

@@ -169,6 +169,40 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    /** Async jobs: where they live, who runs them, how long results stay. */
+    jobs: Type.Object(
+      {
+        /** sqlite: durable, one process (the default); redis: BullMQ on Redis, any number of API nodes and workers. */
+        store: Type.Union([Type.Literal('sqlite'), Type.Literal('redis')], { default: 'sqlite' }),
+        /** SQLite file (created with its folder); ":memory:" keeps nothing across restarts. */
+        sqlitePath: Type.String({ default: 'data/jobs.sqlite', minLength: 1 }),
+        /** redis://[user:password@]host:port[/db], needed by the redis store. */
+        redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+        /** Prefix of every Redis key (and BullMQ queue), so several deployments can share a Redis. */
+        redisPrefix: Type.String({ default: 'visiongate', pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+        /** Run jobs in the serving process too; false makes a pure API node (workers: `visiongate worker`). */
+        embeddedWorker: Type.Boolean({ default: true }),
+        /** Jobs one process runs at once. */
+        concurrency: Type.Integer({ default: 2, minimum: 1, maximum: 256 }),
+        /** Queued jobs per type (ocr, summarize, ...); past it, 429 with Retry-After. */
+        maxQueuedPerType: Type.Integer({ default: 1000, minimum: 1 }),
+        /** Runs a job may start (a crash or a dead worker costs one); then it is `interrupted`. */
+        maxAttempts: Type.Integer({ default: 3, minimum: 1, maximum: 20 }),
+        /** Finished jobs and their results are deleted this long after they end. */
+        resultTtlSeconds: Type.Integer({ default: 86_400, minimum: 1 }),
+        /** Items in one batch. */
+        maxBatchItems: Type.Integer({ default: 100, minimum: 1, maximum: 10_000 }),
+        /** HMAC-SHA256 key of webhook signatures; without it each job gets its own, returned when it is created. */
+        webhookSecret: Type.Optional(Type.String({ minLength: 16 })),
+        webhookMaxAttempts: Type.Integer({ default: 5, minimum: 1, maximum: 50 }),
+        /** First retry delay; each next one doubles. */
+        webhookRetryBaseMs: Type.Integer({ default: 2000, minimum: 10 }),
+        webhookTimeoutMs: Type.Integer({ default: 10_000, minimum: 100 }),
+        /** Redis: a worker that stops renewing its lock this long is presumed dead and its job runs elsewhere. */
+        lockDurationMs: Type.Integer({ default: 30_000, minimum: 500 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     /** Settings of the seed-compatible routes. */
     compat: Type.Object(
       {

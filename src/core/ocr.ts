@@ -117,13 +117,33 @@ async function recognize(deps: OcrDependencies, engine: OcrEngine, image: GreyIm
   }
 }
 
+/** For long documents run as jobs: pages already read (kept across restarts) and a hook per page. */
+export interface OcrProgress {
+  /** Pages read by an earlier run, by page number; they are not read again. */
+  earlier?: ReadonlyMap<number, OcrPageResult>;
+  /** Called once the document is open, with how many pages will be in the result. */
+  onStart?(total: number): Promise<void> | void;
+  /** Called as each page finishes (in page order). */
+  onPage?(page: OcrPageResult): Promise<void> | void;
+}
+
 /** Whole-document OCR: open, read every selected page, assemble text and Markdown. */
-export async function ocrDocument(deps: OcrDependencies, bytes: Buffer, options: OcrOptions, signal?: AbortSignal): Promise<OcrResult> {
+export async function ocrDocument(deps: OcrDependencies, bytes: Buffer, options: OcrOptions, signal?: AbortSignal, progress: OcrProgress = {}): Promise<OcrResult> {
   const started = performance.now();
   const doc = await openDocument(bytes, deps.limits, deps.workers, signal);
   try {
-    const pages: OcrPageResult[] = [];
-    for await (const page of ocrPages(deps, doc, options, signal)) pages.push(page);
+    const selected = parsePageRange(options.pages, doc.pageCount);
+    const kept = new Map([...(progress.earlier ?? [])].filter(([page]) => selected.includes(page)));
+    const remaining = selected.filter((page) => !kept.has(page));
+    await progress.onStart?.(selected.length);
+    const read: OcrPageResult[] = [];
+    if (remaining.length) {
+      for await (const page of ocrPages(deps, doc, { ...options, pages: remaining.join(',') }, signal)) {
+        read.push(page);
+        await progress.onPage?.(page);
+      }
+    }
+    const pages = [...kept.values(), ...read].sort((a, b) => a.page - b.page);
     return {
       text: pages.map((p) => p.text).join('\n\n'),
       markdown: pages.map((p) => p.markdown).join('\n\n---\n\n'),

@@ -44,8 +44,8 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services, p
   });
 
   app.get('/ready', async (request, reply) => {
-    const engines = await services.engines.statuses();
-    const ready = engines.some((e) => e.available);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', engines: engines.filter((e) => e.available).map((e) => e.name) });
+    const [engines, store] = await Promise.all([services.engines.statuses(), services.jobs.store.ping()]);
+    const ready = engines.some((e) => e.available) && store;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', engines: engines.filter((e) => e.available).map((e) => e.name), job_store: { kind: services.jobs.store.kind, reachable: store } });
   });
 }

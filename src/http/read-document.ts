@@ -65,21 +65,23 @@ export async function readDocument(request: FastifyRequest, policy: FetchPolicy,
     if (body.length === 0) throw appError('missing_document', 'the request body is empty; send the document as the body, as multipart "file", or as JSON {"data": base64} or {"url": ...}');
     return { bytes: body, filename: query.filename, fields: query };
   }
-  if (typeof body === 'object' && body !== null) {
-    const json = body as Record<string, unknown>;
-    const fields = { ...query, ...stringFields(json) };
-    delete fields.data;
-    delete fields.url;
-    if (typeof json.data === 'string' && json.data.length) {
-      const bytes = decodeBase64(json.data, 'data');
-      if (bytes.length > policy.maxBytes) throw appError('payload_too_large', `the decoded document is ${formatBytes(bytes.length)}; the limit is ${formatBytes(policy.maxBytes)} (limits.maxDocumentBytes)`, { limit: policy.maxBytes });
-      return { bytes, filename: typeof json.filename === 'string' ? json.filename : undefined, fields };
-    }
-    if (typeof json.url === 'string' && json.url.length) {
-      const fetched = await guardedFetch(json.url, policy, signal);
-      return { bytes: fetched.bytes, filename: new URL(fetched.finalUrl).pathname.split('/').pop() || undefined, fields };
-    }
-    throw appError('missing_document', 'the JSON body has neither "data" (base64 or data: URL) nor "url"', { field: 'data' });
-  }
+  if (typeof body === 'object' && body !== null) return documentFromJson(body as Record<string, unknown>, query, policy, signal);
   throw appError('missing_document', 'no document in the request; send it as multipart "file", as the raw body, or as JSON {"data": base64} or {"url": ...}');
+}
+
+/** A document from JSON: `data` (base64 or a data: URL) or `url`; the other scalar fields come along. */
+export async function documentFromJson(json: Record<string, unknown>, query: Fields, policy: FetchPolicy, signal: AbortSignal): Promise<RequestDocument> {
+  const fields = { ...query, ...stringFields(json) };
+  delete fields.data;
+  delete fields.url;
+  if (typeof json.data === 'string' && json.data.length) {
+    const bytes = decodeBase64(json.data, 'data');
+    if (bytes.length > policy.maxBytes) throw appError('payload_too_large', `the decoded document is ${formatBytes(bytes.length)}; the limit is ${formatBytes(policy.maxBytes)} (limits.maxDocumentBytes)`, { limit: policy.maxBytes });
+    return { bytes, filename: typeof json.filename === 'string' ? json.filename : undefined, fields };
+  }
+  if (typeof json.url === 'string' && json.url.length) {
+    const fetched = await guardedFetch(json.url, policy, signal);
+    return { bytes: fetched.bytes, filename: new URL(fetched.finalUrl).pathname.split('/').pop() || undefined, fields };
+  }
+  throw appError('missing_document', 'the JSON body has neither "data" (base64 or data: URL) nor "url"', { field: 'data' });
 }

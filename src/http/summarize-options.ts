@@ -1,6 +1,9 @@
+import type { Config } from '../config/schema.js';
+import type { OcrOptions } from '../core/ocr.js';
 import type { SummarizeOptions, SummaryEngine } from '../core/summarize.js';
 import { appError } from '../errors/app-error.js';
 import { numberField } from './number-field.js';
+import { ocrOptionsFrom } from './ocr-options.js';
 
 const engines: SummaryEngine[] = ['extractive', 'abstractive'];
 
@@ -18,4 +21,10 @@ export function summarizeOptionsFrom(fields: Record<string, unknown>, chatConfig
     temperature: numberField(fields.temperature, 'temperature', { min: 0, max: 2, integer: false }) ?? 0.7,
     ...(typeof fields.model === 'string' && fields.model ? { model: fields.model } : {}),
   };
+}
+
+/** For a document: `engine` names the summarizer; the OCR engine for scanned pages is `ocr_engine`. */
+export function summarizeDocumentOptions(fields: Record<string, string>, config: Readonly<Config>, chatConfigured: boolean): { options: SummarizeOptions; ocr: OcrOptions } {
+  const { engine: _summaryEngine, ocr_engine: ocrEngine, ...rest } = fields;
+  return { options: summarizeOptionsFrom(fields, chatConfigured), ocr: ocrOptionsFrom({ ...rest, ...(ocrEngine ? { engine: ocrEngine } : {}) }, config) };
 }

@@ -123,3 +123,26 @@ function translate(error: unknown, url: URL, policy: FetchPolicy): unknown {
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return appError('url_fetch_failed', `fetching ${url.host} took longer than ${policy.timeoutMs} ms (fetch.timeoutMs) or was cancelled`, { field: 'url' });
   return appError('url_fetch_failed', `could not fetch ${url.host}: ${e.code ?? e.message ?? 'connection failed'}`, { field: 'url' });
 }
+
+/**
+ * POST a small body (a webhook) under the same SSRF policy. Redirects are not followed:
+ * a receiver answering 3xx has not taken the delivery. Resolves with the status code.
+ */
+export async function guardedPost(raw: string, body: string, headers: Record<string, string>, policy: Omit<FetchPolicy, 'maxBytes' | 'maxRedirects'>, signal?: AbortSignal): Promise<number> {
+  const checkPolicy = { ...policy, maxBytes: 0, maxRedirects: 0 };
+  const url = checkUrl(raw, checkPolicy);
+  const timeout = AbortSignal.timeout(policy.timeoutMs);
+  try {
+    const dispatcher = agentFor(policy.allowPrivateAddresses || allowedHost(url, checkPolicy), policy.resolve);
+    const response = await request(url, { method: 'POST', dispatcher, body, signal: signal ? AbortSignal.any([signal, timeout]) : timeout, headers: { 'user-agent': 'visiongate', 'content-type': 'application/json', ...headers } });
+    await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    return response.statusCode;
+  } catch (error) {
+    throw translate(error, url, checkPolicy);
+  }
+}
+
+/** Checks a URL's form and literal address now (a webhook's), before anything is fetched. */
+export function checkFetchableUrl(raw: string, policy: Pick<FetchPolicy, 'allowPrivateAddresses' | 'allowHosts'>): URL {
+  return checkUrl(raw, { ...policy, timeoutMs: 0, maxRedirects: 0, maxBytes: 0 });
+}

@@ -15,6 +15,13 @@ export class Metrics {
   readonly modelEvents = new Counter({ name: 'visiongate_model_events_total', help: 'Models loaded (first use) and unloaded, by model', labelNames: ['model', 'event'], registers: [this.registry] });
   readonly engineErrors = new Counter({ name: 'visiongate_engine_errors_total', help: 'Failures inside engines (not client mistakes), by engine', labelNames: ['engine'], registers: [this.registry] });
 
+  readonly jobsFinished = new Counter({ name: 'visiongate_jobs_finished_total', help: 'Jobs that ended, by type and status', labelNames: ['type', 'status'], registers: [this.registry] });
+  readonly jobsSubmitted = new Counter({ name: 'visiongate_jobs_submitted_total', help: 'Jobs created, by type', labelNames: ['type'], registers: [this.registry] });
+  readonly webhookDeliveries = new Counter({ name: 'visiongate_webhook_deliveries_total', help: 'Webhook delivery attempts, by outcome', labelNames: ['outcome'], registers: [this.registry] });
+
+  /** Set once the job store exists: queued jobs per type (shared by every node on Redis). */
+  jobQueues: () => Promise<Record<string, number>> = async () => ({});
+
   /** Set once the model registry exists: each chat model's running and waiting requests. */
   modelQueues: () => Array<{ model: string; running: number; waiting: number }> = () => [];
 
@@ -37,6 +44,17 @@ export class Metrics {
       });
     }
     collectDefaultMetrics({ register: this.registry, prefix: 'visiongate_' });
+    const jobQueues = (): Promise<Record<string, number>> => this.jobQueues();
+    new Gauge({
+      name: 'visiongate_job_queue_depth',
+      help: 'Jobs waiting to run, by type (the HPA signal for workers)',
+      labelNames: ['type'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [type, n] of Object.entries(await jobQueues().catch(() => ({})))) this.set({ type }, n);
+      },
+    });
     new Gauge({
       name: 'visiongate_worker_queue_depth',
       help: 'Tasks waiting for a worker thread',

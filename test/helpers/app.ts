@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createServices, type Services } from '../../src/services.js';
+import { jobHandler } from '../../src/jobs/handlers/index.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -9,9 +10,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** A real app with real engines, silent logs, and config overrides for the test. */
-export async function buildTestApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
-  const services = createServices(loadConfig({ overrides }));
+/** A real app with real engines, silent logs, jobs in memory (run in-process), and config overrides for the test. */
+export async function buildTestApp(overrides: Record<string, unknown> = {}, options: { worker?: boolean } = {}): Promise<TestApp> {
+  const jobs = { sqlitePath: ':memory:', ...((overrides.jobs as Record<string, unknown> | undefined) ?? {}) };
+  const services = createServices(loadConfig({ overrides: { log: { level: 'silent' }, ...overrides, jobs } }));
+  if (options.worker ?? true) services.jobs.startWorker(jobHandler(services));
   const app = await buildApp(services, { logger: false });
   await app.ready();
   return {

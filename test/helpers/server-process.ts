@@ -3,13 +3,16 @@ import { once } from 'node:events';
 
 export interface ServerProcess {
   url: string;
+  /** Everything it printed so far (pino JSON lines). */
+  readonly output: string;
   child: ChildProcess;
   stop(): Promise<void>;
 }
 
 /** Starts the real server (`node dist/src/main.js`) on a free loopback port. */
 export async function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['dist/src/main.js'], { env: { ...process.env, VISIONGATE_PORT: '0', VISIONGATE_HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Each server keeps its jobs in memory unless the test gives it a file (never the repo's data/).
+  const child = spawn(process.execPath, ['dist/src/main.js'], { env: { ...process.env, VISIONGATE_PORT: '0', VISIONGATE_HOST: '127.0.0.1', VISIONGATE_JOBS__SQLITE_PATH: ':memory:', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 15_000);
@@ -30,6 +33,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   return {
     url,
     child,
+    get output() {
+      return output;
+    },
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

@@ -4,11 +4,17 @@ import type { Services } from '../../services.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
 import { ocrOptionsFrom, outputFormat } from '../ocr-options.js';
 import { readDocument } from '../read-document.js';
+import { ocrJobSpec } from '../jobs/job-specs.js';
+import { submitJob, wantsAsync } from '../jobs/submit-job.js';
 
-/** POST /api/v1/ocr: a document in (multipart, raw, base64 JSON or URL), text out. */
+/** POST /api/v1/ocr: a document in (multipart, raw, base64 JSON or URL), text out; `async=true` makes it a job. */
 export function registerOcrRoute(app: FastifyInstance, services: Services): void {
   app.post('/api/v1/ocr', async (request, reply) => {
     const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
+    if (wantsAsync(document.fields)) {
+      const { async: _async, callback_url: callbackUrl, ...fields } = document.fields;
+      return submitJob(request, reply, services, ocrJobSpec(services, { ...document, fields }), callbackUrl);
+    }
     const format = outputFormat(document.fields, request.headers.accept);
     const result = await ocrDocument(services, document.bytes, ocrOptionsFrom(document.fields, services.config), request.work);
     if (format === 'text') return reply.type('text/plain; charset=utf-8').send(result.text);

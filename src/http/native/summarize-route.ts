@@ -4,28 +4,25 @@ import { appError, isAppError } from '../../errors/app-error.js';
 import { renderProblem } from '../../errors/render.js';
 import type { Services } from '../../services.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
-import { ocrOptionsFrom } from '../ocr-options.js';
 import { readDocument } from '../read-document.js';
-import { summarizeOptionsFrom } from '../summarize-options.js';
+import { summarizeDocumentOptions, summarizeOptionsFrom } from '../summarize-options.js';
+import { openEventStream } from '../sse.js';
+import { summarizeDocumentJobSpec, summarizeTextJobSpec } from '../jobs/job-specs.js';
+import { submitJob, wantsAsync } from '../jobs/submit-job.js';
 
 type Run = (onDelta?: SummaryDeltas) => Promise<SummaryResult & { filename?: string | null }>;
 
 /** Server-sent events: `delta` events as the summary is written, then `summary` with the result. */
 async function streamSummary(request: FastifyRequest, reply: FastifyReply, run: Run): Promise<FastifyReply> {
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': request.id });
-  const event = (name: string, data: unknown): void => {
-    if (!raw.destroyed) raw.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
-  };
+  const stream = openEventStream(request, reply);
   try {
-    event('summary', await run((delta) => event('delta', { content: delta })));
+    stream.event('summary', await run((delta) => stream.event('delta', { content: delta })));
   } catch (error) {
     const known = isAppError(error) ? error : appError('internal', 'the summary failed');
     if (!isAppError(error)) request.log.error({ err: error }, 'summary stream failed');
-    event('error', renderProblem(known, request.url, request.id));
+    stream.event('error', renderProblem(known, request.url, request.id));
   }
-  raw.end();
+  stream.end();
   return reply;
 }
 
@@ -48,15 +45,17 @@ export function registerSummarizeRoute(app: FastifyInstance, services: Services)
       const text = isText ? (body as { text: unknown }).text : body;
       if (typeof text !== 'string') throw appError('invalid_parameter', 'text must be a string', { field: 'text' });
       if (!text.trim()) throw appError('invalid_parameter', 'text is empty', { field: 'text' });
+      if (wantsAsync(fields)) return submitJob(request, reply, services, summarizeTextJobSpec(services, text, fields), fields.callback_url);
       const options = summarizeOptionsFrom(fields, hasChat());
       run = (onDelta) => summarizeText(services, text, options, request.work, {}, onDelta);
     } else {
       const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
       fields = document.fields;
-      const options = summarizeOptionsFrom(fields, hasChat());
-      // `engine` names the summarizer here; the OCR engine for scanned pages is `ocr_engine`.
-      const { engine: _summaryEngine, ocr_engine: ocrEngine, ...rest } = document.fields;
-      const ocr = ocrOptionsFrom({ ...rest, ...(ocrEngine ? { engine: ocrEngine } : {}) }, services.config);
+      if (wantsAsync(fields)) {
+        const { async: _async, callback_url: callbackUrl, ...rest } = document.fields;
+        return submitJob(request, reply, services, summarizeDocumentJobSpec(services, { ...document, fields: rest }), callbackUrl);
+      }
+      const { options, ocr } = summarizeDocumentOptions(document.fields, services.config, hasChat());
       run = async (onDelta) => ({ ...(await summarizeDocument(services, document.bytes, document.filename, options, ocr, request.work, onDelta)), filename: document.filename ?? null });
     }
     const stream = fields.stream === true || fields.stream === 'true';

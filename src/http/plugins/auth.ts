@@ -47,6 +47,12 @@ function presentedKey(request: FastifyRequest): string | undefined {
   return bearer ?? (typeof header === 'string' && header ? header : undefined);
 }
 
+/** For routes whose capability depends on the body (jobs): 403 when the key lacks it. */
+export function checkScope(request: FastifyRequest, scope: Scope): void {
+  const key = request.apiKey;
+  if (key?.scopes && !key.scopes.includes(scope)) throw appError('forbidden', `API key "${key.name}" has no "${scope}" scope; it has ${key.scopes.join(', ') || 'none'}`, { scope });
+}
+
 /** A key limited to some models may use only those (403 otherwise). */
 export function checkModelAccess(request: FastifyRequest, model: string): void {
   const allowed = request.apiKey?.models;
@@ -59,11 +65,10 @@ export function checkModelAccess(request: FastifyRequest, model: string): void {
  * API keys on every route but the public ones: hashed, compared in constant time, sent as
  * `Authorization: Bearer` or `X-API-Key`; per-key scopes, models, rate and concurrency limits.
  */
-export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']>): void {
+export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']>, meter: UsageMeter): void {
   if (!auth.enabled) return;
   const ring = new KeyRing(loadKeys(auth.keys, auth.keyFile));
   const limits = new KeyLimits();
-  const meter = new UsageMeter();
   app.decorateRequest('apiKey', undefined);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? request.url;
@@ -73,13 +78,11 @@ export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']
     const key = ring.find(presented);
     if (!key) throw appError('unauthorized', 'the API key is not valid');
     const scope = capabilities[`${request.method} ${request.routeOptions.url ?? ''}`];
-    if (scope && key.scopes && !key.scopes.includes(scope)) {
-      throw appError('forbidden', `API key "${key.name}" has no "${scope}" scope; it has ${key.scopes.join(', ') || 'none'}`, { scope });
-    }
+    request.apiKey = key;
+    if (scope) checkScope(request, scope);
     checkQuota(key, meter);
     const leave = limits.enter(key);
     reply.raw.once('close', leave);
-    request.apiKey = key;
   });
   // The rest of the request runs with its key in async context, so the core can count costs.
   app.addHook('onRequest', (request, _reply, done) => {

@@ -1,0 +1,102 @@
+import type { Services } from '../../services.js';
+import { appError } from '../../errors/app-error.js';
+import { jobTypes, type JobSpec, type JobType } from '../../jobs/job.js';
+import type { BatchItem } from '../../jobs/handlers/batch.js';
+import { documentFetchPolicy } from '../fetch-policy.js';
+import { parseChatBody } from '../openai/chat-request.js';
+import { ocrOptionsFrom } from '../ocr-options.js';
+import { documentFromJson, type RequestDocument } from '../read-document.js';
+import { summarizeDocumentOptions, summarizeOptionsFrom } from '../summarize-options.js';
+
+const hasChat = (services: Services): boolean => services.models.firstConversational() !== undefined;
+
+/** An OCR job of a document, its options validated now so a bad field is a 422 at once. */
+export function ocrJobSpec(services: Services, document: RequestDocument): JobSpec {
+  return { type: 'ocr', params: { options: ocrOptionsFrom(document.fields, services.config), filename: document.filename ?? null }, input: document.bytes };
+}
+
+export function summarizeTextJobSpec(services: Services, text: string, fields: Record<string, unknown>): JobSpec {
+  if (!text.trim()) throw appError('invalid_parameter', 'text is empty', { field: 'text' });
+  return { type: 'summarize', params: { options: summarizeOptionsFrom(fields, hasChat(services)), text, ocr: ocrOptionsFrom({}, services.config), filename: null } };
+}
+
+export function summarizeDocumentJobSpec(services: Services, document: RequestDocument): JobSpec {
+  const { options, ocr } = summarizeDocumentOptions(document.fields, services.config, hasChat(services));
+  return { type: 'summarize', params: { options, ocr, filename: document.filename ?? null }, input: document.bytes };
+}
+
+/** A chat job: the body of POST /v1/chat/completions, checked now (and read again when it runs). */
+export async function chatJobSpec(services: Services, body: unknown, signal: AbortSignal): Promise<JobSpec> {
+  const parsed = await parseChatBody(body, documentFetchPolicy(services.config), signal, services.config.limits.maxPromptChars);
+  services.models.require(parsed.model);
+  return { type: 'chat', params: { body } };
+}
+
+const asObject = (value: unknown, field: string): Record<string, unknown> => {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw appError('invalid_parameter', `${field} must be an object`, { field });
+  return value as Record<string, unknown>;
+};
+
+export function jobTypeOf(value: unknown): JobType {
+  if (typeof value !== 'string' || !jobTypes.includes(value as JobType)) throw appError('invalid_parameter', `type must be one of ${jobTypes.join(', ')}, received ${JSON.stringify(value) ?? 'nothing'}`, { field: 'type', allowed: [...jobTypes] });
+  return value as JobType;
+}
+
+/**
+ * `{type, input, options}` as POST /api/v1/jobs and batch items take it: input holds the
+ * document (`data` base64 or `url`, `filename`), `text` to summarize, or the chat request.
+ */
+export async function jsonJobSpec(services: Services, body: Record<string, unknown>, signal: AbortSignal, field = ''): Promise<JobSpec> {
+  const type = jobTypeOf(body.type);
+  const input = asObject(body.input, `${field}input`);
+  const options = asObject(body.options, `${field}options`);
+  switch (type) {
+    case 'chat':
+      return chatJobSpec(services, input, signal);
+    case 'summarize':
+      if (typeof input.text === 'string') return summarizeTextJobSpec(services, input.text, options);
+      return summarizeDocumentJobSpec(services, await documentFromJson(input, {}, documentFetchPolicy(services.config), signal).then((d) => ({ ...d, fields: { ...d.fields, ...stringOptions(options) } })));
+    case 'ocr':
+      return ocrJobSpec(services, await documentFromJson(input, {}, documentFetchPolicy(services.config), signal).then((d) => ({ ...d, fields: { ...d.fields, ...stringOptions(options) } })));
+    case 'batch':
+      return batchJobSpec(services, input.items, signal);
+    default:
+      throw appError('capability_unavailable', 'image generation is not configured on this server: no image backend is bound (text-to-image comes through a remote diffusion server)', { field: 'type' });
+  }
+}
+
+/** Options arrive as JSON values; the option readers take the strings a form would send. */
+function stringOptions(options: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v)).map(([k, v]) => [k, String(v)]));
+}
+
+/** A batch: each item a job spec of its own; their documents laid end to end in one input. */
+export async function batchJobSpec(services: Services, items: unknown, signal: AbortSignal): Promise<JobSpec> {
+  const max = services.config.jobs.maxBatchItems;
+  if (!Array.isArray(items) || items.length === 0) throw appError('invalid_parameter', 'items must be a non-empty list of {type, input, options}', { field: 'items' });
+  if (items.length > max) throw appError('invalid_parameter', `a batch holds at most ${max} items (jobs.maxBatchItems); received ${items.length}`, { field: 'items', limit: max });
+  const specs: JobSpec[] = [];
+  for (const [index, item] of items.entries()) {
+    const spec = await jsonJobSpec(services, asObject(item, `items[${index}]`), signal, `items[${index}].`);
+    if (spec.type === 'batch') throw appError('invalid_parameter', `items[${index}]: a batch cannot hold batches`, { field: `items[${index}].type` });
+    specs.push(spec);
+  }
+  return joinBatch(specs);
+}
+
+/** Lays the items' documents end to end; each item keeps its slice. */
+export function joinBatch(specs: JobSpec[]): JobSpec {
+  let offset = 0;
+  const parts: Buffer[] = [];
+  const items: BatchItem[] = specs.map((spec) => {
+    const item: BatchItem = { type: spec.type as BatchItem['type'], params: spec.params };
+    if (spec.input) {
+      item.input = { offset, length: spec.input.length };
+      parts.push(spec.input);
+      offset += spec.input.length;
+    }
+    return item;
+  });
+  return { type: 'batch', params: { items }, ...(parts.length ? { input: Buffer.concat(parts) } : {}) };
+}

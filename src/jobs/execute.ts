@@ -1,0 +1,74 @@
+import { appError, isAppError } from '../errors/app-error.js';
+import { jobError, type JobContext, type JobError, type JobHandler, type JobProgress, type JobState } from './job.js';
+
+/** How a run ended, as the store records it (compare-and-set on the run's attempt). */
+export type RunOutcome = { status: 'succeeded'; result: unknown } | { status: 'failed'; error: JobError } | { status: 'cancelled' } | { status: 'requeued' };
+
+/** What a store does for a run it claimed; every call names the attempt, so a stale run changes nothing. */
+export interface RunHooks {
+  progress(job: JobState, progress: JobProgress): Promise<void>;
+  partial(job: JobState, index: number, value: unknown): Promise<void>;
+  /** Returns false when the run no longer owned the job (another attempt took over). */
+  finish(job: JobState, outcome: RunOutcome): Promise<boolean>;
+}
+
+class Shutdown extends Error {}
+class Cancelled extends Error {}
+
+/** The runs of one process, each with its own abort controller (cancel one, or all at shutdown). */
+export class LocalRuns {
+  private readonly controllers = new Map<string, AbortController>();
+
+  get size(): number {
+    return this.controllers.size;
+  }
+
+  cancel(id: string): boolean {
+    const controller = this.controllers.get(id);
+    controller?.abort(new Cancelled('cancelled'));
+    return controller !== undefined;
+  }
+
+  /** Stops every run; each goes back to the queue with its partial results kept. */
+  shutdown(): void {
+    for (const controller of this.controllers.values()) controller.abort(new Shutdown('shutdown'));
+  }
+
+  /**
+   * Runs one claimed job to its outcome: the handler's result, its error (a catalog error
+   * keeps its code; anything else is `internal`), `cancelled`, or back to the queue at shutdown.
+   */
+  async run(job: JobState, input: Buffer | undefined, earlier: Map<number, unknown>, handler: JobHandler, hooks: RunHooks, onError: (error: unknown) => void): Promise<RunOutcome> {
+    const controller = new AbortController();
+    this.controllers.set(job.id, controller);
+    if (job.cancelRequested) controller.abort(new Cancelled('cancelled'));
+    const context: JobContext = {
+      job,
+      input,
+      signal: controller.signal,
+      earlier,
+      progress: (progress) => hooks.progress(job, progress),
+      partial: (index, value) => hooks.partial(job, index, value),
+    };
+    let outcome: RunOutcome;
+    try {
+      const result = await handler(context);
+      // Work that finished is kept, even if a cancel arrived as it ended.
+      outcome = { status: 'succeeded', result };
+    } catch (error) {
+      if (controller.signal.aborted) outcome = stopped(controller.signal);
+      else {
+        if (!isAppError(error) || error.status >= 500) onError(error);
+        outcome = { status: 'failed', error: jobError(isAppError(error) ? error : appError('internal', 'the job failed; the server log has the details')) };
+      }
+    } finally {
+      this.controllers.delete(job.id);
+    }
+    await hooks.finish(job, outcome);
+    return outcome;
+  }
+}
+
+function stopped(signal: AbortSignal): RunOutcome {
+  return signal.reason instanceof Shutdown ? { status: 'requeued' } : { status: 'cancelled' };
+}

@@ -1,0 +1,28 @@
+import { appError } from '../../errors/app-error.js';
+import type { Services } from '../../services.js';
+import type { JobHandler, JobType } from '../job.js';
+import { runBatchJob } from './batch.js';
+import { runChatJob } from './chat.js';
+import { runOcrJob } from './ocr.js';
+import { runSummarizeJob } from './summarize.js';
+
+/** The handler of each job type, over the same core the synchronous routes use. */
+export function jobHandler(services: Services): JobHandler {
+  const byType = (type: JobType): JobHandler => {
+    switch (type) {
+      case 'ocr':
+        return (context) => runOcrJob(services, context);
+      case 'summarize':
+        return (context) => runSummarizeJob(services, context);
+      case 'chat':
+        return (context) => runChatJob(services, context);
+      case 'batch':
+        return (context) => runBatchJob(context, byType);
+      default:
+        return async () => {
+          throw appError('capability_unavailable', `no handler for ${type} jobs in this version`);
+        };
+    }
+  };
+  return (context) => byType(context.job.type)(context);
+}
