@@ -25,6 +25,7 @@ before(async () => {
   services = createServices(
     loadConfig({
       overrides: {
+        jobs: { sqlitePath: ':memory:' },
         auth: {
           enabled: true,
           keys: [full.entry, { ...ocrOnly.entry, scopes: ['ocr'], models: ['got_ocr'] }, { ...limited.entry, rateLimitPerMinute: 2 }, { ...single.entry, maxConcurrent: 1 }, { ...metered.entry, quota: { pagesPerDay: 2, tokensPerDay: 1_000_000 } }],

@@ -8,7 +8,8 @@ import { appError, withTimeout } from '../../errors/app-error.js';
 import type { Services } from '../../services.js';
 import { openChat } from '../../core/chat.js';
 import { checkModelAccess } from '../plugins/auth.js';
-import { ocrUpload } from './ocr-upload.js';
+import { ocrUpload, type OcrRunner } from './ocr-upload.js';
+import { queuedOcr } from '../jobs/run-queued.js';
 import { readUploads, type Upload } from './uploads.js';
 
 const maxMb = 10;
@@ -37,10 +38,10 @@ function fieldNumber(fields: Record<string, string>, name: string, range: { min:
 export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Services): void {
   const config = { surface: 'compat' as const };
   const defaultModel = services.config.compat.chatvlmDefaultModel;
-  const ocrOne = async (request: FastifyRequest, upload: Upload, fields: Record<string, string>, signal: AbortSignal) => {
+  const ocrOne = async (request: FastifyRequest, upload: Upload, fields: Record<string, string>, signal: AbortSignal, run?: OcrRunner) => {
     const model = pick(request, fields, 'model') ?? defaultModel;
     checkModelAccess(request, services.models.require(model).id);
-    return ocrUpload(services, upload, { model, language: pick(request, fields, 'language'), allowed: [...formats.allowed], formatsText: formats.text, maxMb }, signal);
+    return ocrUpload(services, upload, { model, language: pick(request, fields, 'language'), allowed: [...formats.allowed], formatsText: formats.text, maxMb }, signal, run);
   };
   const timed = (request: FastifyRequest) => withTimeout(request.work, limits.seconds * 1000, 'the ChatVLMLLM 30 s request timeout');
 
@@ -93,12 +94,16 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Service
   app.post('/batch/ocr', { config, schema: { tags: ['ChatVLMLLM'], summary: 'OCR up to 10 images (files[]; model)', consumes: ['multipart/form-data'] } }, async (request) => {
     const { files, fields } = await readUploads(request, { field: 'files', maxBytes: limits.maxBytes, maxFiles: 10 });
     const work = timed(request);
+    // Each file is a job of its own on the queue, all queued at once and read in order.
+    const queued = queuedOcr(services, request);
     try {
+      const pending = files.map((upload) => ocrOne(request, upload, fields, work.signal, queued));
+      for (const p of pending) p.catch(() => undefined);
       const results = [];
-      for (const upload of files) {
+      for (const [index, upload] of files.entries()) {
         const started = performance.now();
         try {
-          const done = await ocrOne(request, upload, fields, work.signal);
+          const done = await pending[index]!;
           results.push({ filename: upload.filename, text: done.result.text, processing_time: done.seconds, status: 'success' });
         } catch (error) {
           if (work.signal.aborted) throw error;

@@ -8,7 +8,8 @@ import { extractStructure } from '../../core/structure.js';
 import { parseLanguages } from '../../engines/languages.js';
 import { withTimeout } from '../../errors/app-error.js';
 import type { Services } from '../../services.js';
-import { ocrUpload } from './ocr-upload.js';
+import { ocrUpload, type OcrRunner } from './ocr-upload.js';
+import { queuedOcr } from '../jobs/run-queued.js';
 import { readUploads, type Upload } from './uploads.js';
 
 const maxMb = 50;
@@ -26,9 +27,9 @@ export function registerInternVlRoutes(app: FastifyInstance, services: Services)
   const modelName = services.config.compat.internvlModel;
   const engineLabel = (): string => services.models.list().find((m) => m.id === modelName)?.backend ?? 'unbound';
 
-  const processOne = async (upload: Upload, prompt: string, signal: AbortSignal) => {
+  const processOne = async (upload: Upload, prompt: string, signal: AbortSignal, run?: OcrRunner) => {
     const started = performance.now();
-    const done = await ocrUpload(services, upload, { model: modelName, allowed: [...allowed], formatsText: supportedFormats.join(', '), maxMb }, signal);
+    const done = await ocrUpload(services, upload, { model: modelName, allowed: [...allowed], formatsText: supportedFormats.join(', '), maxMb }, signal, run);
     const first = done.result.pages[0];
     const confidence = done.result.pages.length ? done.result.pages.reduce((s, p) => s + p.confidence, 0) / done.result.pages.length : 0;
     return {
@@ -66,10 +67,14 @@ export function registerInternVlRoutes(app: FastifyInstance, services: Services)
 
   app.post('/ocr/batch', { config, schema: { tags: ['InternVL OCR'], summary: 'OCR several documents (files, prompt)', consumes: ['multipart/form-data'] } }, async (request) => {
     const { files, fields } = await readUploads(request, { field: 'files', maxBytes: maxMb * 1024 * 1024, maxFiles: 20 });
+    // Each file is a job of its own on the queue, all queued at once and read in order.
+    const queued = queuedOcr(services, request);
+    const pending = files.map((upload) => processOne(upload, fields.prompt || defaultPrompt, request.work, queued));
+    for (const p of pending) p.catch(() => undefined);
     const results = [];
-    for (const upload of files) {
+    for (const [index, upload] of files.entries()) {
       try {
-        results.push(await processOne(upload, fields.prompt || defaultPrompt, request.work));
+        results.push(await pending[index]!);
       } catch (error) {
         if (request.work.aborted) throw error;
         results.push({ status: 'error', file_info: { filename: upload.filename, size: upload.bytes.length }, error: (error as Error).message });

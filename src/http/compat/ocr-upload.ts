@@ -1,4 +1,4 @@
-import { ocrDocument, type OcrResult } from '../../core/ocr.js';
+import { ocrDocument, type OcrOptions, type OcrResult } from '../../core/ocr.js';
 import { sniffKind, type DocumentKind } from '../../documents/sniff.js';
 import { parseLanguages } from '../../engines/languages.js';
 import { appError } from '../../errors/app-error.js';
@@ -12,6 +12,9 @@ export interface UploadOcr {
   kind: DocumentKind;
 }
 
+/** Reads a document: in this request, or through the job queue (the batch routes). */
+export type OcrRunner = (bytes: Buffer, options: OcrOptions, signal: AbortSignal) => Promise<OcrResult>;
+
 /**
  * The one path every seed OCR route takes: check the upload against the seed's formats
  * and size, resolve the seed's model id in the registry, OCR through the core.
@@ -21,6 +24,7 @@ export async function ocrUpload(
   upload: Upload,
   request: { model: string; language?: string | undefined; allowed: DocumentKind[]; formatsText: string; maxMb: number },
   signal: AbortSignal,
+  run: OcrRunner = (bytes, options, s) => ocrDocument(services, bytes, options, s),
 ): Promise<UploadOcr> {
   if (upload.tooLarge) throw appError('payload_too_large', `File too large. Maximum size: ${request.maxMb}MB`, { limit: request.maxMb * 1024 * 1024 });
   const kind = sniffKind(upload.bytes);
@@ -29,7 +33,7 @@ export async function ocrUpload(
   }
   const model = services.models.ocrEngineOf(request.model);
   const started = performance.now();
-  const result = await ocrDocument(services, upload.bytes, { engine: model.engine, languages: parseLanguages(request.language, model.languages ?? services.config.ocr.defaultLanguages), dpi: services.config.ocr.pdfDpi }, signal);
+  const result = await run(upload.bytes, { engine: model.engine, languages: parseLanguages(request.language, model.languages ?? services.config.ocr.defaultLanguages), dpi: services.config.ocr.pdfDpi }, signal);
   services.models.markUsed(model.id);
   return { result, model: model.id, seconds: Math.round(performance.now() - started) / 1000, kind };
 }
