@@ -12,6 +12,12 @@ export interface RunHooks {
   finish(job: JobState, outcome: RunOutcome): Promise<boolean>;
 }
 
+/** Told of failures inside handlers, and of each run whose end was recorded. */
+export interface RunListeners {
+  onError(error: unknown): void;
+  onEnd?(job: JobState, outcome: RunOutcome): void;
+}
+
 class Shutdown extends Error {}
 class Cancelled extends Error {}
 
@@ -38,7 +44,7 @@ export class LocalRuns {
    * Runs one claimed job to its outcome: the handler's result, its error (a catalog error
    * keeps its code; anything else is `internal`), `cancelled`, or back to the queue at shutdown.
    */
-  async run(job: JobState, input: Buffer | undefined, earlier: Map<number, unknown>, handler: JobHandler, hooks: RunHooks, onError: (error: unknown) => void): Promise<RunOutcome> {
+  async run(job: JobState, input: Buffer | undefined, earlier: Map<number, unknown>, handler: JobHandler, hooks: RunHooks, listeners: RunListeners): Promise<RunOutcome> {
     const controller = new AbortController();
     this.controllers.set(job.id, controller);
     if (job.cancelRequested) controller.abort(new Cancelled('cancelled'));
@@ -58,13 +64,14 @@ export class LocalRuns {
     } catch (error) {
       if (controller.signal.aborted) outcome = stopped(controller.signal);
       else {
-        if (!isAppError(error) || error.status >= 500) onError(error);
+        if (!isAppError(error) || error.status >= 500) listeners.onError(error);
         outcome = { status: 'failed', error: jobError(isAppError(error) ? error : appError('internal', 'the job failed; the server log has the details')) };
       }
     } finally {
       this.controllers.delete(job.id);
     }
-    await hooks.finish(job, outcome);
+    // Only the run that recorded the end reports it: a stale run's result is dropped.
+    if (await hooks.finish(job, outcome)) listeners.onEnd?.(job, outcome);
     return outcome;
   }
 }

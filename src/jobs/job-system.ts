@@ -81,20 +81,12 @@ export class JobSystem {
   /** Runs queued jobs in this process, delivers webhooks and sweeps expired results. */
   startWorker(handler: JobHandler): void {
     const { config, log, metrics, usage } = this.deps;
-    const counted: JobHandler = async (context) => {
-      const run = (): Promise<unknown> => handler(context);
-      const labels = { type: context.job.type };
-      try {
-        const result = await (context.job.owner ? usageContext.run({ key: context.job.owner, meter: usage }, run) : run());
-        metrics.jobsFinished.inc({ ...labels, status: 'succeeded' });
-        log.info({ job: context.job.id, type: context.job.type, attempt: context.job.attempts }, 'job finished');
-        return result;
-      } catch (error) {
-        metrics.jobsFinished.inc({ ...labels, status: context.signal.aborted ? 'stopped' : 'failed' });
-        throw error;
-      }
-    };
-    this.processor = this.store.process(counted, config.jobs.concurrency);
+    const counted: JobHandler = (context) => (context.job.owner ? usageContext.run({ key: context.job.owner, meter: usage }, () => handler(context)) : handler(context));
+    this.processor = this.store.process(counted, config.jobs.concurrency, (job, outcome) => {
+      const status = outcome.status;
+      metrics.jobsFinished.inc({ type: job.type, status });
+      log.info({ job: job.id, type: job.type, attempt: job.attempts, status }, 'job ended');
+    });
     const fetch = config.fetch;
     this.webhooks = new WebhookDispatcher(this.store, { secret: config.jobs.webhookSecret, maxAttempts: config.jobs.webhookMaxAttempts, retryBaseMs: config.jobs.webhookRetryBaseMs, timeoutMs: config.jobs.webhookTimeoutMs, policy: { allowPrivateAddresses: fetch.allowPrivateAddresses, allowHosts: fetch.allowHosts, timeoutMs: config.jobs.webhookTimeoutMs } }, (error) => log.warn({ err: error }, 'webhook delivery failed'));
     this.webhooks.start();

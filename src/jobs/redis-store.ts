@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { appError } from '../errors/app-error.js';
-import { LocalRuns, type RunHooks, type RunOutcome } from './execute.js';
+import { LocalRuns, type RunHooks, type RunListeners, type RunOutcome } from './execute.js';
 import type { JobCallback, JobEvent, JobHandler, JobState, JobStatus, JobType, SubmitRequest, WebhookDelivery } from './job.js';
 import { cancelScript, claimDeliveriesScript, expireScript, finishScript, startScript, submitScript } from './redis-scripts.js';
 import type { JobProcessor, JobStore, ListQuery, StoreSettings, SubmitResult } from './store.js';
@@ -203,7 +203,7 @@ export class RedisJobStore implements JobStore {
   }
 
   /** One BullMQ delivery: claim the job (compare-and-set), run it, record how it ended. */
-  private async deliver(handler: JobHandler, id: string): Promise<void> {
+  private async deliver(handler: JobHandler, id: string, listeners: RunListeners): Promise<void> {
     const interrupted = JSON.stringify({ code: 'interrupted', status: 500, title: 'Job interrupted', detail: `the job's runs stopped ${this.settings.maxAttempts} times (dead workers or restarts); it was not finished` });
     const [outcome, attempts] = (await this.eval(startScript, [id, Date.now(), this.settings.maxAttempts, this.settings.resultTtlMs, interrupted])) as [string, number];
     if (outcome === 'interrupted') await this.publish({ id, event: { type: 'status', status: 'interrupted', attempts } });
@@ -212,11 +212,12 @@ export class RedisJobStore implements JobStore {
     const [job, input, earlier] = await Promise.all([this.stateOf(id), this.redis.getBuffer(`${this.key(id)}:input`), this.partials(id)]);
     if (!job) return;
     await this.publish({ id, event: { type: 'status', status: 'running', attempts } });
-    await this.runs.run(job, input ?? undefined, earlier, handler, this.hooks, this.onError);
+    await this.runs.run(job, input ?? undefined, earlier, handler, this.hooks, listeners);
   }
 
-  process(handler: JobHandler, concurrency: number): JobProcessor {
-    const worker = new Worker('jobs', async (bullJob: Job<{ id: string }>) => this.deliver(handler, bullJob.data.id), {
+  process(handler: JobHandler, concurrency: number, onEnd?: RunListeners['onEnd']): JobProcessor {
+    const listeners: RunListeners = { onError: this.onError, ...(onEnd ? { onEnd } : {}) };
+    const worker = new Worker('jobs', async (bullJob: Job<{ id: string }>) => this.deliver(handler, bullJob.data.id, listeners), {
       connection: this.connect(null),
       prefix: this.prefix,
       concurrency,

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { appError } from '../errors/app-error.js';
-import { LocalRuns, type RunHooks, type RunOutcome } from './execute.js';
+import { LocalRuns, type RunHooks, type RunListeners, type RunOutcome } from './execute.js';
 import { type JobCallback, type JobEvent, type JobHandler, type JobState, type JobStatus, type JobType, type SubmitRequest, type WebhookDelivery } from './job.js';
 import type { JobProcessor, JobStore, ListQuery, StoreSettings, SubmitResult } from './store.js';
 
@@ -245,7 +245,8 @@ export class SqliteJobStore implements JobStore {
     return changes > 0;
   }
 
-  process(handler: JobHandler, concurrency: number): JobProcessor {
+  process(handler: JobHandler, concurrency: number, onEnd?: RunListeners['onEnd']): JobProcessor {
+    const listeners: RunListeners = { onError: this.onError, ...(onEnd ? { onEnd } : {}) };
     let closed = false;
     const active = new Set<Promise<unknown>>();
     const pump = (): void => {
@@ -254,7 +255,7 @@ export class SqliteJobStore implements JobStore {
         if (!claimed) return;
         this.emit(claimed.job.id, { type: 'status', status: 'running', attempts: claimed.job.attempts });
         const run = this.partials(claimed.job.id)
-          .then((earlier) => this.runs.run(claimed.job, claimed.input, earlier, handler, this.hooks, this.onError))
+          .then((earlier) => this.runs.run(claimed.job, claimed.input, earlier, handler, this.hooks, listeners))
           .catch(this.onError)
           .finally(() => {
             active.delete(run);

@@ -1,3 +1,4 @@
+import type { RunOutcome } from './execute.js';
 import type { JobEvent, JobHandler, JobState, JobStatus, JobType, SubmitRequest, WebhookDelivery } from './job.js';
 
 export interface ListQuery {
@@ -46,8 +47,8 @@ export interface JobStore {
   cancel(id: string): Promise<JobState | undefined>;
   /** Live events of one job, from whichever process runs it. Returns the unsubscribe function. */
   subscribe(id: string, listener: (event: JobEvent) => void): Promise<() => void>;
-  /** Starts running queued jobs with `handler`, `concurrency` at a time. */
-  process(handler: JobHandler, concurrency: number): JobProcessor;
+  /** Starts running queued jobs with `handler`, `concurrency` at a time; `onEnd` hears of each end recorded. */
+  process(handler: JobHandler, concurrency: number, onEnd?: (job: JobState, outcome: RunOutcome) => void): JobProcessor;
   /** Claims up to `limit` webhook deliveries due now (each claim is a lease, so a crashed deliverer's work comes back). */
   claimDeliveries(now: number, limit: number, leaseMs: number): Promise<JobState[]>;
   /** Records an attempt; `retryAt` schedules the next one, undefined ends the deliveries. */

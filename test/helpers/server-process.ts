@@ -11,14 +11,23 @@ export interface ServerProcess {
 
 /** Starts the real server (`node dist/src/main.js`) on a free loopback port. */
 export async function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
+  return startProcess(['dist/src/main.js'], env, /listening at (http:\/\/127\.0\.0\.1:\d+)/i);
+}
+
+/** Starts `visiongate worker` (no HTTP): ready once it says it runs jobs. */
+export async function startWorker(env: Record<string, string> = {}): Promise<ServerProcess> {
+  return startProcess(['bin/visiongate.js', 'worker'], env, /worker running (jobs)/);
+}
+
+async function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<ServerProcess> {
   // Each server keeps its jobs in memory unless the test gives it a file (never the repo's data/).
-  const child = spawn(process.execPath, ['dist/src/main.js'], { env: { ...process.env, VISIONGATE_PORT: '0', VISIONGATE_HOST: '127.0.0.1', VISIONGATE_JOBS__SQLITE_PATH: ':memory:', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, VISIONGATE_PORT: '0', VISIONGATE_HOST: '127.0.0.1', VISIONGATE_JOBS__SQLITE_PATH: ':memory:', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 15_000);
     child.stdout!.on('data', (d: Buffer) => {
       output += d.toString();
-      const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/i.exec(output);
+      const match = ready.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
