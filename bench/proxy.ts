@@ -1,4 +1,5 @@
 /** Proxy overhead of /v1/chat/completions and local GGUF tokens/s, each against its direct baseline. */
+import { fmt, percentile } from './stats.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +7,6 @@ import { startFakeUpstream } from '../test/helpers/fake-upstream.js';
 import { startServer } from '../test/helpers/server-process.js';
 import { writeTinyGguf } from '../test/fixtures/tiny-gguf.js';
 
-const percentile = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
-const fmt = (n: number, digits = 2): string => n.toFixed(digits);
 
 async function load(url: string, body: string, concurrency: number, total: number): Promise<{ latencies: number[]; seconds: number }> {
   const latencies: number[] = [];

@@ -2,6 +2,7 @@
  * `npm run bench`: visiongate against native baselines measured in the same run, on the
  * same pages and the same parallelism. Prints ratios; asserts nothing about time.
  */
+import { fmt, percentile } from './stats.js';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { characterErrorRate } from '../test/helpers/cer.js';
 import { startServer } from '../test/helpers/server-process.js';
 import { articles } from '../test/fixtures/articles.js';
 import { proxyBench } from './proxy.js';
+import { jobsBench } from './jobs.js';
 import { makePdf, renderPage, renderScan } from '../test/fixtures/pages.js';
 
 const run = promisify(execFile);
@@ -34,8 +36,6 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>
   return (performance.now() - started) / 1000;
 }
 
-const percentile = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
-const fmt = (n: number, digits = 2): string => n.toFixed(digits);
 
 async function hasBinary(name: string): Promise<boolean> {
   return run(name, ['-v']).then(() => true, () => false);
@@ -147,6 +147,7 @@ async function main(): Promise<void> {
   report.push(`DeepSynth load test (100 requests, 10 concurrent, /summarize/text): ${fmt(100 / loadSeconds, 0)} req/s, p50 ${fmt(percentile(times, 50))} ms, p99 ${fmt(percentile(times, 99))} ms`);
   await server.stop();
   report.push(...(await proxyBench()));
+  report.push(...(await jobsBench()));
   process.stdout.write(`visiongate bench (${parallel} cores)\n${report.map((l) => `- ${l}`).join('\n')}\n`);
 }
 

@@ -19,11 +19,16 @@ test('compose and Kubernetes manifests are valid YAML with probes, resources, no
   const compose = parseAllDocuments(readFileSync('deploy/compose.yaml', 'utf8'));
   assert.ok(compose.every((d) => d.errors.length === 0));
   const services = (compose[0]!.toJS() as { services: Record<string, unknown> }).services;
-  assert.ok(services.visiongate && services.redis);
+  assert.ok(services.visiongate && services.redis && services.worker);
+  assert.deepEqual((services.worker as { command: string[] }).command.slice(-1), ['worker']);
   const docs = parseAllDocuments(readFileSync('deploy/kubernetes/visiongate.yaml', 'utf8'));
   assert.ok(docs.every((d) => d.errors.length === 0));
   const kinds = docs.map((d) => (d.toJS() as { kind: string }).kind);
-  assert.deepEqual(kinds, ['ConfigMap', 'Secret', 'Deployment', 'Service', 'HorizontalPodAutoscaler']);
+  assert.deepEqual(kinds, ['ConfigMap', 'Secret', 'Deployment', 'Deployment', 'Service', 'HorizontalPodAutoscaler', 'HorizontalPodAutoscaler']);
+  const worker = docs[3]!.toJS() as { spec: { template: { spec: { containers: Array<{ command: string[] }> } } } };
+  assert.deepEqual(worker.spec.template.spec.containers[0]!.command.slice(-1), ['worker']);
+  const workerScaling = docs[6]!.toJS() as { spec: { metrics: Array<{ external?: { metric: { name: string } } }> } };
+  assert.equal(workerScaling.spec.metrics[0]!.external!.metric.name, 'visiongate_job_queue_depth');
   const deployment = docs[2]!.toJS() as { spec: { template: { spec: { securityContext: { runAsNonRoot: boolean }; containers: Array<{ livenessProbe: { httpGet: { path: string } }; readinessProbe: { httpGet: { path: string } }; resources: { limits: unknown } }> } } } };
   const pod = deployment.spec.template.spec;
   assert.equal(pod.securityContext.runAsNonRoot, true);
