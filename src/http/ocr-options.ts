@@ -5,6 +5,7 @@ import { ocrEngineNames } from '../engines/spec.js';
 import type { EngineChoice } from '../engines/ocr-engines.js';
 import { appError } from '../errors/app-error.js';
 import { numberField } from './number-field.js';
+import { pageRanges } from '../documents/page-range.js';
 
 export type OutputFormat = 'json' | 'text' | 'markdown';
 const outputs: OutputFormat[] = ['json', 'text', 'markdown'];
@@ -22,6 +23,8 @@ export function ocrOptionsFrom(fields: Record<string, string>, config: Readonly<
     if (fields[name] !== undefined && value === undefined) throw appError('invalid_parameter', `${name}: must be true or false, received "${fields[name]}"`, { field: name });
     return value ?? false;
   };
+  // The form of a page selection is checked now; its range once the document is open.
+  if (fields.pages !== undefined && fields.pages.trim() !== '' && fields.pages.trim() !== 'all') pageRanges(fields.pages);
   return {
     engine,
     languages: parseLanguages(fields.languages ?? fields.language ?? fields.lang, config.ocr.defaultLanguages),

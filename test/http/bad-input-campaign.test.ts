@@ -99,6 +99,18 @@ const cases: fc.Arbitrary<Case> = fc.oneof(
     fc.constantFrom('javascript:alert(1)', 'file:///etc/passwd', 'http://127.0.0.1:1/', 'data:image/png,notbase64', 'ftp://x/').map((url) => json({ model: 'got_ocr', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }] })),
     unicode.map((model) => json({ model: `no-${model}`, messages: [{ role: 'user', content: 'x' }] })),
   ).map((body) => ({ label: '/v1/chat/completions', method: 'POST' as const, url: '/v1/chat/completions', surface: 'openai' as const, ...body })),
+  // Jobs: bad bodies, documents, callbacks, ids and list queries.
+  fc.oneof(
+    malformedJson.map((s) => raw(s)),
+    wrongType.map((type) => json({ type })),
+    fc.tuple(fc.constantFrom('ocr', 'summarize', 'chat', 'batch'), wrongType.filter((v) => v !== null)).map(([type, input]) => json({ type, input })),
+    junk.map((bytes) => json({ type: 'ocr', input: { data: bytes.toString('base64') } })),
+    fc.tuple(fc.constantFrom('javascript:x', 'file:///etc/passwd', 'http://127.0.0.1/x', 'http://[::1]/', 'http://169.254.169.254/', 'notaurl'), unicode).map(([url, tail]) => json({ type: 'summarize', input: { text: 'Short text.' }, callback_url: `${url}${encodeURIComponent(tail)}` })),
+    fc.tuple(fc.constantFrom('dpi', 'pages', 'engine', 'languages'), badNumber.map(String)).map(([k, v]) => json({ type: 'ocr', input: { data: samples.png!.toString('base64') }, options: { [k]: k === 'pages' ? `${v}x` : v } })),
+  ).map((body) => ({ label: 'POST /api/v1/jobs', method: 'POST' as const, url: '/api/v1/jobs', surface: 'native' as const, ...body })),
+  fc.oneof(wrongType.map((items) => json({ items })), fc.constant(json({ items: [] })), fc.array(wrongType, { minLength: 1, maxLength: 3 }).map((items) => json({ items }))).map((body) => ({ label: 'POST /api/v1/batches', method: 'POST' as const, url: '/api/v1/batches', surface: 'native' as const, ...body })),
+  fc.tuple(fc.constantFrom('GET', 'DELETE'), fc.constantFrom('', '/events'), unicode).map(([method, tail, id]) => ({ label: 'job id', method: method as 'GET', url: `/api/v1/jobs/${encodeURIComponent(`job_${id}`)}${tail}`, surface: 'native' as const })),
+  fc.tuple(fc.constantFrom('status', 'type', 'limit', 'cursor'), fc.oneof(unicode.filter((u) => u.length > 0), badNumber.map(String))).map(([k, v]) => ({ label: 'job list query', method: 'GET' as const, url: `/api/v1/jobs?${k}=${encodeURIComponent(`~${v}`)}`, surface: 'native' as const })),
 );
 
 function wellFormed(surface: Surface, status: number, type: string, body: unknown): boolean {
@@ -135,7 +147,7 @@ test('500+ generated bad inputs: each a 4xx in its surface\'s error shape, never
       const health = await t.app.inject({ method: 'GET', url: '/health' });
       assert.equal(health.statusCode, 200);
     }),
-    { numRuns: 520, seed: 20261123, endOnFailure: true },
+    { numRuns: 640, seed: 20261123, endOnFailure: true },
   );
   assert.ok(runs >= 500);
 });

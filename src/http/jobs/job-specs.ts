@@ -1,5 +1,6 @@
 import type { Services } from '../../services.js';
 import { appError } from '../../errors/app-error.js';
+import { describeBytes, sniffKind } from '../../documents/sniff.js';
 import { jobTypes, type JobSpec, type JobType } from '../../jobs/job.js';
 import type { BatchItem } from '../../jobs/handlers/batch.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
@@ -8,10 +9,19 @@ import { ocrOptionsFrom } from '../ocr-options.js';
 import { documentFromJson, type RequestDocument } from '../read-document.js';
 import { summarizeDocumentOptions, summarizeOptionsFrom } from '../summarize-options.js';
 
+/** The type is read from the first bytes now (cheap), so junk is a 415 at once rather than a failed job. */
+function checkDocumentKind(bytes: Buffer): void {
+  if (!sniffKind(bytes)) throw appError('unsupported_media_type', `received ${describeBytes(bytes)}; supported documents are JPEG, PNG, TIFF, BMP, WebP, GIF and PDF`, { allowed: ['jpeg', 'png', 'tiff', 'bmp', 'webp', 'gif', 'pdf'] });
+}
+
+/** Summaries also take DOCX, HTML, Markdown and plain text: those are checked when the job runs. */
+const looksLikeText = (bytes: Buffer): boolean => describeBytes(bytes) !== 'an empty file' && (bytes.subarray(0, 2).toString('latin1') === 'PK' || !bytes.subarray(0, 512).includes(0));
+
 const hasChat = (services: Services): boolean => services.models.firstConversational() !== undefined;
 
 /** An OCR job of a document, its options validated now so a bad field is a 422 at once. */
 export function ocrJobSpec(services: Services, document: RequestDocument): JobSpec {
+  checkDocumentKind(document.bytes);
   return { type: 'ocr', params: { options: ocrOptionsFrom(document.fields, services.config), filename: document.filename ?? null }, input: document.bytes };
 }
 
@@ -21,6 +31,7 @@ export function summarizeTextJobSpec(services: Services, text: string, fields: R
 }
 
 export function summarizeDocumentJobSpec(services: Services, document: RequestDocument): JobSpec {
+  if (!looksLikeText(document.bytes)) checkDocumentKind(document.bytes);
   const { options, ocr } = summarizeDocumentOptions(document.fields, services.config, hasChat(services));
   return { type: 'summarize', params: { options, ocr, filename: document.filename ?? null }, input: document.bytes };
 }
