@@ -27,6 +27,9 @@ export interface JobError {
   detail: string;
 }
 
+/** Why a job whose runs kept dying was given up. */
+export const interruptedError = (why: string): JobError => ({ code: 'interrupted', status: 500, title: 'Job interrupted', detail: `${why}; it was not finished` });
+
 export const jobError = (error: AppError): JobError => ({ code: error.code, status: error.status, title: error.title, detail: error.message });
 
 /** One webhook delivery attempt, kept on the job. */

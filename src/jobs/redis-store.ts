@@ -4,7 +4,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { appError } from '../errors/app-error.js';
 import { LocalRuns, type RunHooks, type RunListeners, type RunOutcome } from './execute.js';
-import type { JobCallback, JobEvent, JobHandler, JobState, JobStatus, JobType, SubmitRequest, WebhookDelivery } from './job.js';
+import { interruptedError, type JobCallback, type JobEvent, type JobHandler, type JobState, type JobStatus, type JobType, type SubmitRequest, type WebhookDelivery } from './job.js';
 import { cancelScript, claimDeliveriesScript, expireScript, finishScript, startScript, submitScript } from './redis-scripts.js';
 import type { JobProcessor, JobStore, ListQuery, StoreSettings, SubmitResult } from './store.js';
 
@@ -204,7 +204,7 @@ export class RedisJobStore implements JobStore {
 
   /** One BullMQ delivery: claim the job (compare-and-set), run it, record how it ended. */
   private async deliver(handler: JobHandler, id: string, listeners: RunListeners): Promise<void> {
-    const interrupted = JSON.stringify({ code: 'interrupted', status: 500, title: 'Job interrupted', detail: `the job's runs stopped ${this.settings.maxAttempts} times (dead workers or restarts); it was not finished` });
+    const interrupted = JSON.stringify(interruptedError(`the job's runs stopped ${this.settings.maxAttempts} times (dead workers or restarts)`));
     const [outcome, attempts] = (await this.eval(startScript, [id, Date.now(), this.settings.maxAttempts, this.settings.resultTtlMs, interrupted])) as [string, number];
     if (outcome === 'interrupted') await this.publish({ id, event: { type: 'status', status: 'interrupted', attempts } });
     if (outcome !== 'run') return;
@@ -252,7 +252,7 @@ export class RedisJobStore implements JobStore {
   private async interruptIfRunning(id: string): Promise<void> {
     const job = await this.stateOf(id);
     if (job?.status !== 'running') return;
-    const error = JSON.stringify({ code: 'interrupted', status: 500, title: 'Job interrupted', detail: 'the job kept stalling (its workers died); it was not finished' });
+    const error = JSON.stringify(interruptedError('the job kept stalling (its workers died)'));
     if (await this.eval(finishScript, [id, job.attempts, 'interrupted', 'error', error, Date.now(), this.settings.resultTtlMs])) await this.publish({ id, event: { type: 'status', status: 'interrupted', attempts: job.attempts } });
   }
 

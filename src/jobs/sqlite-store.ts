@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { appError } from '../errors/app-error.js';
 import { LocalRuns, type RunHooks, type RunListeners, type RunOutcome } from './execute.js';
-import { type JobCallback, type JobEvent, type JobHandler, type JobState, type JobStatus, type JobType, type SubmitRequest, type WebhookDelivery } from './job.js';
+import { interruptedError, type JobCallback, type JobEvent, type JobHandler, type JobState, type JobStatus, type JobType, type SubmitRequest, type WebhookDelivery } from './job.js';
 import type { JobProcessor, JobStore, ListQuery, StoreSettings, SubmitResult } from './store.js';
 
 interface Row {
@@ -96,7 +96,7 @@ export class SqliteJobStore implements JobStore {
   /** Runs left `running` by a process that died: back to the queue, or interrupted when out of attempts. */
   private recover(): void {
     const now = Date.now();
-    const error = JSON.stringify({ code: 'interrupted', status: 500, title: 'Job interrupted', detail: `the job's runs stopped ${this.settings.maxAttempts} times (restarts or crashes); it was not finished` });
+    const error = JSON.stringify(interruptedError(`the job's runs stopped ${this.settings.maxAttempts} times (restarts or crashes)`));
     this.db.transaction(() => {
       this.db.prepare(`UPDATE jobs SET status = 'interrupted', error = ?, finished_at = ?, expires_at = ? WHERE status = 'running' AND attempts >= ?`).run(error, now, now + this.settings.resultTtlMs, this.settings.maxAttempts);
       this.db.prepare(`UPDATE jobs SET status = 'queued' WHERE status = 'running'`).run();
