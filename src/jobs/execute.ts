@@ -25,10 +25,6 @@ class Cancelled extends Error {}
 export class LocalRuns {
   private readonly controllers = new Map<string, AbortController>();
 
-  get size(): number {
-    return this.controllers.size;
-  }
-
   cancel(id: string): boolean {
     const controller = this.controllers.get(id);
     controller?.abort(new Cancelled('cancelled'));

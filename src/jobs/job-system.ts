@@ -32,6 +32,7 @@ export class JobSystem {
   private processor: JobProcessor | undefined;
   private webhooks: WebhookDispatcher | undefined;
   private sweeper: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly deps: JobSystemDependencies, store?: JobStore) {
     this.store = store ?? createJobStore(deps.config, (error) => deps.log.error({ err: error }, 'job store error'));
@@ -95,15 +96,17 @@ export class JobSystem {
     this.sweeper.unref();
   }
 
-  get running(): number {
-    return this.processor?.running ?? 0;
-  }
-
-  /** Stops taking jobs; those running get `graceMs` to finish, then go back to the queue (pages kept). */
-  async close(graceMs = 0): Promise<void> {
-    clearInterval(this.sweeper);
-    await this.processor?.close(graceMs);
-    await this.webhooks?.close();
-    await this.store.close();
+  /**
+   * Stops taking jobs; those running get `graceMs` to finish, then go back to the queue (pages
+   * kept). Closing again (the shutdown path and services.close both do) waits for the first close.
+   */
+  close(graceMs = 0): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.sweeper);
+      await this.processor?.close(graceMs);
+      await this.webhooks?.close();
+      await this.store.close();
+    })();
+    return this.closing;
   }
 }

@@ -234,9 +234,6 @@ export class RedisJobStore implements JobStore {
     this.workers.add(worker);
     const runs = this.runs;
     return {
-      get running() {
-        return runs.size;
-      },
       close: async (graceMs: number) => {
         const closing = worker.close();
         const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), graceMs).unref());

@@ -271,9 +271,6 @@ export class SqliteJobStore implements JobStore {
     queueMicrotask(pump);
     const runs = this.runs;
     return {
-      get running() {
-        return active.size;
-      },
       async close(graceMs: number) {
         closed = true;
         clearInterval(timer);

@@ -18,7 +18,6 @@ export interface SubmitResult {
 
 /** A running set of job processors; `close` stops taking jobs and waits for (or aborts) those running. */
 export interface JobProcessor {
-  readonly running: number;
   close(graceMs: number): Promise<void>;
 }
 
