@@ -58,12 +58,8 @@ function checkPages(pageCount: number, limits: DocumentLimits): void {
   }
 }
 
-/** Sniffs, checks limits, and returns a handle that reads pages lazily (off the main thread). */
-export async function openDocument(bytes: Buffer, limits: DocumentLimits, pool: WorkerPool, signal?: AbortSignal): Promise<OpenedDocument> {
-  if (bytes.length === 0) throw appError('corrupt_document', 'the document is empty (0 bytes)', { received: 'an empty file' });
-  if (bytes.length > limits.maxDocumentBytes) {
-    throw appError('payload_too_large', `the document is ${formatBytes(bytes.length)}; the limit is ${formatBytes(limits.maxDocumentBytes)} (limits.maxDocumentBytes)`, { limit: limits.maxDocumentBytes });
-  }
+/** The document's kind, read from its first bytes; 415 naming what it is when it is none we read. */
+export function documentKind(bytes: Uint8Array): DocumentKind {
   const kind = sniffKind(bytes);
   if (!kind) {
     throw appError('unsupported_media_type', `received ${describeBytes(bytes)}; supported documents are JPEG, PNG, TIFF, BMP, WebP, GIF and PDF (the type is read from the content, not the file name)`, {
@@ -71,6 +67,16 @@ export async function openDocument(bytes: Buffer, limits: DocumentLimits, pool: 
       allowed: Object.values(mimeTypes),
     });
   }
+  return kind;
+}
+
+/** Sniffs, checks limits, and returns a handle that reads pages lazily (off the main thread). */
+export async function openDocument(bytes: Buffer, limits: DocumentLimits, pool: WorkerPool, signal?: AbortSignal): Promise<OpenedDocument> {
+  if (bytes.length === 0) throw appError('corrupt_document', 'the document is empty (0 bytes)', { received: 'an empty file' });
+  if (bytes.length > limits.maxDocumentBytes) {
+    throw appError('payload_too_large', `the document is ${formatBytes(bytes.length)}; the limit is ${formatBytes(limits.maxDocumentBytes)} (limits.maxDocumentBytes)`, { limit: limits.maxDocumentBytes });
+  }
+  const kind = documentKind(bytes);
   const base = { kind, mimeType: mimeTypes[kind], byteLength: bytes.length };
   if (kind === 'pdf') return openPdfDocument(bytes, base, limits, pool, signal);
   if (kind === 'bmp') return openBmp(bytes, base, limits, pool);

@@ -13,7 +13,8 @@ export interface RequestDocument {
 
 type Fields = Record<string, string>;
 
-function stringFields(source: unknown): Fields {
+/** The scalar fields of a query or JSON object as the strings a form would send (string lists joined with +). */
+export function stringFields(source: unknown): Fields {
   const out: Fields = {};
   if (typeof source !== 'object' || source === null) return out;
   for (const [key, value] of Object.entries(source)) {

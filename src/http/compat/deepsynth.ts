@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { compressionRatio, summarizeDocument, summarizeText, type SummaryResult } from '../../core/summarize.js';
 import { runQueued } from '../jobs/run-queued.js';
-import { ocrOptionsFrom } from '../ocr-options.js';
+import { textSummaryJob } from '../jobs/job-specs.js';
 import { describeBytes, sniffKind } from '../../documents/sniff.js';
 import { appError } from '../../errors/app-error.js';
 import type { Services } from '../../services.js';
@@ -88,7 +88,7 @@ export function registerDeepSynthRoutes(app: FastifyInstance, services: Services
     for (const [index, text] of texts.entries()) {
       if (typeof text !== 'string') throw appError('bad_request', `texts[${index}] must be a string`);
       // An empty text has an empty summary, as the seed's model gave.
-      const summary = text.trim() ? ((await runQueued(services, request, { type: 'summarize', params: { options: parameters, text, ocr: ocrOptionsFrom({}, services.config), filename: null } }, request.work)) as SummaryResult).summary : '';
+      const summary = text.trim() ? ((await runQueued(services, request, textSummaryJob(services, text, parameters), request.work)) as SummaryResult).summary : '';
       totalOriginal += text.length;
       totalSummary += summary.length;
       results.push({ index, summary, original_length: text.length, summary_length: summary.length, compression_ratio: compressionRatio(text.length, summary.length) });

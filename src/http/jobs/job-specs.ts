@@ -1,37 +1,38 @@
 import type { Services } from '../../services.js';
 import { appError } from '../../errors/app-error.js';
-import { describeBytes, sniffKind } from '../../documents/sniff.js';
+import { documentKind } from '../../documents/document.js';
 import { jobTypes, type JobSpec, type JobType } from '../../jobs/job.js';
+import type { SummarizeOptions } from '../../core/summarize.js';
 import type { BatchItem } from '../../jobs/handlers/batch.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
 import { parseChatBody } from '../openai/chat-request.js';
 import { ocrOptionsFrom } from '../ocr-options.js';
-import { documentFromJson, type RequestDocument } from '../read-document.js';
+import { documentFromJson, stringFields, type RequestDocument } from '../read-document.js';
 import { summarizeDocumentOptions, summarizeOptionsFrom } from '../summarize-options.js';
 
-/** The type is read from the first bytes now (cheap), so junk is a 415 at once rather than a failed job. */
-function checkDocumentKind(bytes: Buffer): void {
-  if (!sniffKind(bytes)) throw appError('unsupported_media_type', `received ${describeBytes(bytes)}; supported documents are JPEG, PNG, TIFF, BMP, WebP, GIF and PDF`, { allowed: ['jpeg', 'png', 'tiff', 'bmp', 'webp', 'gif', 'pdf'] });
-}
-
 /** Summaries also take DOCX, HTML, Markdown and plain text: those are checked when the job runs. */
-const looksLikeText = (bytes: Buffer): boolean => describeBytes(bytes) !== 'an empty file' && (bytes.subarray(0, 2).toString('latin1') === 'PK' || !bytes.subarray(0, 512).includes(0));
+const looksLikeText = (bytes: Buffer): boolean => bytes.length > 0 && (bytes.subarray(0, 2).toString('latin1') === 'PK' || !bytes.subarray(0, 512).includes(0));
 
 const hasChat = (services: Services): boolean => services.models.firstConversational() !== undefined;
 
 /** An OCR job of a document, its options validated now so a bad field is a 422 at once. */
 export function ocrJobSpec(services: Services, document: RequestDocument): JobSpec {
-  checkDocumentKind(document.bytes);
+  documentKind(document.bytes); // the type now (cheap): junk is a 415 at once, not a failed job
   return { type: 'ocr', params: { options: ocrOptionsFrom(document.fields, services.config), filename: document.filename ?? null }, input: document.bytes };
 }
 
 export function summarizeTextJobSpec(services: Services, text: string, fields: Record<string, unknown>): JobSpec {
   if (!text.trim()) throw appError('invalid_parameter', 'text is empty', { field: 'text' });
-  return { type: 'summarize', params: { options: summarizeOptionsFrom(fields, hasChat(services)), text, ocr: ocrOptionsFrom({}, services.config), filename: null } };
+  return textSummaryJob(services, text, summarizeOptionsFrom(fields, hasChat(services)));
+}
+
+/** A summary of text with options already read (the DeepSynth batch reads them once for all its texts). */
+export function textSummaryJob(services: Services, text: string, options: SummarizeOptions): JobSpec {
+  return { type: 'summarize', params: { options, text, ocr: ocrOptionsFrom({}, services.config), filename: null } };
 }
 
 export function summarizeDocumentJobSpec(services: Services, document: RequestDocument): JobSpec {
-  if (!looksLikeText(document.bytes)) checkDocumentKind(document.bytes);
+  if (!looksLikeText(document.bytes)) documentKind(document.bytes);
   const { options, ocr } = summarizeDocumentOptions(document.fields, services.config, hasChat(services));
   return { type: 'summarize', params: { options, ocr, filename: document.filename ?? null }, input: document.bytes };
 }
@@ -67,9 +68,9 @@ export async function jsonJobSpec(services: Services, body: Record<string, unkno
       return chatJobSpec(services, input, signal);
     case 'summarize':
       if (typeof input.text === 'string') return summarizeTextJobSpec(services, input.text, options);
-      return summarizeDocumentJobSpec(services, await documentFromJson(input, {}, documentFetchPolicy(services.config), signal).then((d) => ({ ...d, fields: { ...d.fields, ...stringOptions(options) } })));
+      return summarizeDocumentJobSpec(services, await documentWithOptions(services, input, options, signal));
     case 'ocr':
-      return ocrJobSpec(services, await documentFromJson(input, {}, documentFetchPolicy(services.config), signal).then((d) => ({ ...d, fields: { ...d.fields, ...stringOptions(options) } })));
+      return ocrJobSpec(services, await documentWithOptions(services, input, options, signal));
     case 'batch':
       return batchJobSpec(services, input.items, signal);
     default:
@@ -77,9 +78,10 @@ export async function jsonJobSpec(services: Services, body: Record<string, unkno
   }
 }
 
-/** Options arrive as JSON values; the option readers take the strings a form would send. */
-function stringOptions(options: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v)).map(([k, v]) => [k, String(v)]));
+/** The document of `input`, with `options` as its fields (over any the input carried). */
+async function documentWithOptions(services: Services, input: Record<string, unknown>, options: Record<string, unknown>, signal: AbortSignal): Promise<RequestDocument> {
+  const document = await documentFromJson(input, {}, documentFetchPolicy(services.config), signal);
+  return { ...document, fields: { ...document.fields, ...stringFields(options) } };
 }
 
 /** A batch: each item a job spec of its own; their documents laid end to end in one input. */

@@ -25,9 +25,8 @@ export function registerJobRoutes(app: FastifyInstance, services: Services): voi
     const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
     const type = jobTypeOf(document.fields.type ?? 'ocr');
     if (type !== 'ocr' && type !== 'summarize') throw appError('invalid_parameter', `a ${type} job is created with a JSON body ({"type": "${type}", "input": ...})`, { field: 'type' });
-    const { type: _type, callback_url: callbackUrl, ...fields } = document.fields;
-    const doc = { ...document, fields };
-    return submitJob(request, reply, services, type === 'ocr' ? ocrJobSpec(services, doc) : summarizeDocumentJobSpec(services, doc), callbackUrl);
+    // The other fields are the options; readers take the ones they know (type and callback_url are not among them).
+    return submitJob(request, reply, services, type === 'ocr' ? ocrJobSpec(services, document) : summarizeDocumentJobSpec(services, document), document.fields.callback_url);
   });
 
   app.post('/api/v1/batches', { schema: { tags, summary: 'Create a batch job ({items: [{type, input, options}], callback_url})' } }, async (request, reply) => {

@@ -11,10 +11,7 @@ import { submitJob, wantsAsync } from '../jobs/submit-job.js';
 export function registerOcrRoute(app: FastifyInstance, services: Services): void {
   app.post('/api/v1/ocr', async (request, reply) => {
     const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
-    if (wantsAsync(document.fields)) {
-      const { async: _async, callback_url: callbackUrl, ...fields } = document.fields;
-      return submitJob(request, reply, services, ocrJobSpec(services, { ...document, fields }), callbackUrl);
-    }
+    if (wantsAsync(document.fields)) return submitJob(request, reply, services, ocrJobSpec(services, document), document.fields.callback_url);
     const format = outputFormat(document.fields, request.headers.accept);
     const result = await ocrDocument(services, document.bytes, ocrOptionsFrom(document.fields, services.config), request.work);
     if (format === 'text') return reply.type('text/plain; charset=utf-8').send(result.text);

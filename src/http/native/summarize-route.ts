@@ -51,10 +51,7 @@ export function registerSummarizeRoute(app: FastifyInstance, services: Services)
     } else {
       const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
       fields = document.fields;
-      if (wantsAsync(fields)) {
-        const { async: _async, callback_url: callbackUrl, ...rest } = document.fields;
-        return submitJob(request, reply, services, summarizeDocumentJobSpec(services, { ...document, fields: rest }), callbackUrl);
-      }
+      if (wantsAsync(fields)) return submitJob(request, reply, services, summarizeDocumentJobSpec(services, document), document.fields.callback_url);
       const { options, ocr } = summarizeDocumentOptions(document.fields, services.config, hasChat());
       run = async (onDelta) => ({ ...(await summarizeDocument(services, document.bytes, document.filename, options, ocr, request.work, onDelta)), filename: document.filename ?? null });
     }
