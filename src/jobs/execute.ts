@@ -1,8 +1,20 @@
 import { appError, isAppError } from '../errors/app-error.js';
-import { jobError, type JobContext, type JobError, type JobHandler, type JobProgress, type JobState } from './job.js';
+import { jobError, type JobContext, type JobError, type JobHandler, type JobProgress, type JobState, type JobStatus } from './job.js';
 
 /** How a run ended, as the store records it (compare-and-set on the run's attempt). */
 export type RunOutcome = { status: 'succeeded'; result: unknown } | { status: 'failed'; error: JobError } | { status: 'cancelled' } | { status: 'requeued' };
+
+/** What a store writes for a run's outcome: the status left, the JSON of its result or error, the attempts after it. */
+export function outcomeRecord(job: JobState, outcome: RunOutcome): { status: JobStatus; result: string | null; error: string | null; attempts: number } {
+  // A run stopped by shutdown goes back to the queue without using up an attempt.
+  if (outcome.status === 'requeued') return { status: 'queued', result: null, error: null, attempts: job.attempts - 1 };
+  return {
+    status: outcome.status,
+    result: outcome.status === 'succeeded' ? JSON.stringify(outcome.result ?? null) : null,
+    error: outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
+    attempts: job.attempts,
+  };
+}
 
 /** What a store does for a run it claimed; every call names the attempt, so a stale run changes nothing. */
 export interface RunHooks {

@@ -83,7 +83,7 @@ redis.call('HSET', k, 'status', 'running', 'started_at', now)
 return {'run', attempts}
 `;
 
-/** ARGV: prefix, id, attempt, status (succeeded|failed|cancelled|queued|interrupted), field, value, now, ttl → 1 when this run owned the job */
+/** ARGV: prefix, id, attempt, status (succeeded|failed|cancelled|queued|interrupted), result JSON or '', error JSON or '', now, ttl → 1 (or the rank, when queued again) when this run owned the job */
 export const finishScript = `${enqueue}
 local p, id, status, now = ARGV[1], ARGV[2], ARGV[4], tonumber(ARGV[7])
 local k = p..':job:'..id
@@ -94,7 +94,8 @@ if status == 'queued' then
   return enqueue(p, id, redis.call('HGET', k, 'owner'), redis.call('HGET', k, 'type'), tonumber(redis.call('HGET', k, 'seq')))
 end
 redis.call('HSET', k, 'status', status)
-if ARGV[5] ~= '' then redis.call('HSET', k, ARGV[5], ARGV[6]) end
+if ARGV[5] ~= '' then redis.call('HSET', k, 'result', ARGV[5]) end
+if ARGV[6] ~= '' then redis.call('HSET', k, 'error', ARGV[6]) end
 ended(p, k, id, now, tonumber(ARGV[8]))
 return 1
 `;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { appError } from '../errors/app-error.js';
-import { LocalRuns, type RunHooks, type RunListeners, type RunOutcome } from './execute.js';
+import { LocalRuns, outcomeRecord, type RunHooks, type RunListeners, type RunOutcome } from './execute.js';
 import { interruptedError, type JobCallback, type JobEvent, type JobHandler, type JobState, type JobStatus, type JobType, type SubmitRequest, type WebhookDelivery } from './job.js';
 import { cancelScript, claimDeliveriesScript, expireScript, finishScript, startScript, submitScript } from './redis-scripts.js';
 import type { JobProcessor, JobStore, ListQuery, StoreSettings, SubmitResult } from './store.js';
@@ -192,13 +192,12 @@ export class RedisJobStore implements JobStore {
   };
 
   private async finish(job: JobState, outcome: RunOutcome): Promise<boolean> {
-    const status = outcome.status === 'requeued' ? 'queued' : outcome.status;
-    const [field, value] = outcome.status === 'succeeded' ? ['result', JSON.stringify(outcome.result ?? null)] : outcome.status === 'failed' ? ['error', JSON.stringify(outcome.error)] : ['', ''];
-    const owned = (await this.eval(finishScript, [job.id, job.attempts, status, field, value, Date.now(), this.settings.resultTtlMs])) as number;
+    const record = outcomeRecord(job, outcome);
+    const owned = (await this.eval(finishScript, [job.id, job.attempts, record.status, record.result ?? '', record.error ?? '', Date.now(), this.settings.resultTtlMs])) as number;
     if (!owned) return false;
     // Back to the queue at shutdown: a new BullMQ entry, since this one completes as we return.
-    if (outcome.status === 'requeued') await this.queue.add(job.type, { id: job.id }, { jobId: `${job.id}-r${job.attempts}`, priority: owned, removeOnComplete: true, removeOnFail: true });
-    await this.publish({ id: job.id, event: { type: 'status', status, attempts: outcome.status === 'requeued' ? job.attempts - 1 : job.attempts } });
+    if (record.status === 'queued') await this.queue.add(job.type, { id: job.id }, { jobId: `${job.id}-r${job.attempts}`, priority: owned, removeOnComplete: true, removeOnFail: true });
+    await this.publish({ id: job.id, event: { type: 'status', status: record.status, attempts: record.attempts } });
     return true;
   }
 
@@ -250,7 +249,7 @@ export class RedisJobStore implements JobStore {
     const job = await this.stateOf(id);
     if (job?.status !== 'running') return;
     const error = JSON.stringify(interruptedError('the job kept stalling (its workers died)'));
-    if (await this.eval(finishScript, [id, job.attempts, 'interrupted', 'error', error, Date.now(), this.settings.resultTtlMs])) await this.publish({ id, event: { type: 'status', status: 'interrupted', attempts: job.attempts } });
+    if (await this.eval(finishScript, [id, job.attempts, 'interrupted', '', error, Date.now(), this.settings.resultTtlMs])) await this.publish({ id, event: { type: 'status', status: 'interrupted', attempts: job.attempts } });
   }
 
   async claimDeliveries(now: number, limit: number, leaseMs: number): Promise<JobState[]> {

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { appError } from '../errors/app-error.js';
-import { LocalRuns, type RunHooks, type RunListeners, type RunOutcome } from './execute.js';
+import { LocalRuns, outcomeRecord, type RunHooks, type RunListeners, type RunOutcome } from './execute.js';
 import { interruptedError, type JobCallback, type JobEvent, type JobHandler, type JobState, type JobStatus, type JobType, type SubmitRequest, type WebhookDelivery } from './job.js';
 import type { JobProcessor, JobStore, ListQuery, StoreSettings, SubmitResult } from './store.js';
 
@@ -232,16 +232,15 @@ export class SqliteJobStore implements JobStore {
 
   private finish(job: JobState, outcome: RunOutcome): boolean {
     const now = Date.now();
-    const expires = now + this.settings.resultTtlMs;
+    const record = outcomeRecord(job, outcome);
     const own = `WHERE id = ? AND status = 'running' AND attempts = ?`;
-    const deliver = `next_delivery_at = CASE WHEN callback IS NULL THEN NULL ELSE ${now} END`;
-    let changes: number;
-    if (outcome.status === 'requeued') changes = this.db.prepare(`UPDATE jobs SET status = 'queued', attempts = attempts - 1 ${own}`).run(job.id, job.attempts).changes;
-    else if (outcome.status === 'succeeded') changes = this.db.prepare(`UPDATE jobs SET status = 'succeeded', result = ?, finished_at = ?, expires_at = ?, ${deliver} ${own}`).run(JSON.stringify(outcome.result ?? null), now, expires, job.id, job.attempts).changes;
-    else if (outcome.status === 'failed') changes = this.db.prepare(`UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, expires_at = ?, ${deliver} ${own}`).run(JSON.stringify(outcome.error), now, expires, job.id, job.attempts).changes;
-    else changes = this.db.prepare(`UPDATE jobs SET status = 'cancelled', finished_at = ?, expires_at = ?, ${deliver} ${own}`).run(now, expires, job.id, job.attempts).changes;
-    const status: JobStatus = outcome.status === 'requeued' ? 'queued' : outcome.status;
-    if (changes) this.emit(job.id, { type: 'status', status, attempts: outcome.status === 'requeued' ? job.attempts - 1 : job.attempts });
+    const changes =
+      record.status === 'queued'
+        ? this.db.prepare(`UPDATE jobs SET status = 'queued', attempts = ? ${own}`).run(record.attempts, job.id, job.attempts).changes
+        : this.db
+            .prepare(`UPDATE jobs SET status = ?, result = ?, error = ?, finished_at = ?, expires_at = ?, next_delivery_at = CASE WHEN callback IS NULL THEN NULL ELSE ? END ${own}`)
+            .run(record.status, record.result, record.error, now, now + this.settings.resultTtlMs, now, job.id, job.attempts).changes;
+    if (changes) this.emit(job.id, { type: 'status', status: record.status, attempts: record.attempts });
     return changes > 0;
   }
 
