@@ -7,6 +7,7 @@ import type { Services } from '../../services.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
 import { checkModelAccess } from '../plugins/auth.js';
 import { parseChatBody } from './chat-request.js';
+import { openEventStream } from '../sse.js';
 
 const created = (): number => Math.floor(Date.now() / 1000);
 
@@ -43,10 +44,8 @@ export function registerOpenAiRoutes(app: FastifyInstance, services: Services): 
           usage: result.usage,
         });
       }
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      const send = (data: unknown): boolean => raw.write(`data: ${JSON.stringify(data)}\n\n`);
+      const stream = openEventStream(request, reply, headers);
+      const send = (data: unknown): void => stream.data(data);
       const chunk = (delta: Record<string, unknown>, finish: string | null) => ({ id, object: 'chat.completion.chunk', created: created(), model: parsed.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] });
       send(chunk({ role: 'assistant', content: '' }, null));
       try {
@@ -61,9 +60,9 @@ export function registerOpenAiRoutes(app: FastifyInstance, services: Services): 
         // Headers are gone: the error travels as an event, as OpenAI's own streams do.
         const known = isAppError(error) ? error : appError('internal', 'the stream failed');
         if (!isAppError(error)) request.log.error({ err: error }, 'chat stream failed');
-        if (!raw.destroyed) send(renderOpenAi(known));
+        send(renderOpenAi(known));
       }
-      if (!raw.destroyed) raw.end('data: [DONE]\n\n');
+      stream.end('data: [DONE]\n\n');
       return reply;
     } finally {
       chat.release();
