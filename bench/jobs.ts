@@ -4,24 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '../test/helpers/redis.js';
 import { startServer } from '../test/helpers/server-process.js';
-import { fmt, percentile } from './stats.js';
+import { fmt, percentile, postLoad } from './stats.js';
 
 async function throughput(env: Record<string, string>, total: number, concurrency: number): Promise<{ jobsPerSecond: number; enqueue: number[] }> {
   const server = await startServer({ ...env, VISIONGATE_LOG_LEVEL: 'info', VISIONGATE_JOBS__CONCURRENCY: '8', VISIONGATE_JOBS__MAX_QUEUED_PER_TYPE: String(total * 2) });
   const body = JSON.stringify({ type: 'summarize', input: { text: 'The pump failed on Monday. It was replaced on Tuesday.' }, options: { engine: 'extractive' } });
-  const enqueue: number[] = [];
-  let next = 0;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < total) {
-        const t0 = performance.now();
-        const res = await fetch(`${server.url}/api/v1/jobs`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-        await res.arrayBuffer();
-        enqueue.push(performance.now() - t0);
-      }
-    }),
-  );
+  const { latencies: enqueue } = await postLoad(`${server.url}/api/v1/jobs`, body, concurrency, total);
   // Done when nothing is queued or running any more.
   const none = async (status: string): Promise<boolean> => ((await (await fetch(`${server.url}/api/v1/jobs?status=${status}&limit=1`)).json()) as { data: unknown[] }).data.length === 0;
   while (!((await none('queued')) && (await none('running')))) await new Promise((r) => setTimeout(r, 20));

@@ -1,29 +1,11 @@
 /** Proxy overhead of /v1/chat/completions and local GGUF tokens/s, each against its direct baseline. */
-import { fmt, percentile } from './stats.js';
+import { fmt, percentile, postLoad } from './stats.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeUpstream } from '../test/helpers/fake-upstream.js';
 import { startServer } from '../test/helpers/server-process.js';
 import { writeTinyGguf } from '../test/fixtures/tiny-gguf.js';
-
-
-async function load(url: string, body: string, concurrency: number, total: number): Promise<{ latencies: number[]; seconds: number }> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < total) {
-        const t0 = performance.now();
-        const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-        await res.text();
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  return { latencies, seconds: (performance.now() - started) / 1000 };
-}
 
 export async function proxyBench(): Promise<string[]> {
   const report: string[] = [];
@@ -38,10 +20,10 @@ export async function proxyBench(): Promise<string[]> {
       const body = (model: string) => JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'one two three four five six seven eight' }] });
       for (const concurrency of [1, 16, 64]) {
         const total = Math.max(200, concurrency * 10);
-        await load(`${upstream.url}/chat/completions`, body('echo'), concurrency, 50); // warm both paths
-        await load(`${server.url}/v1/chat/completions`, body('echo'), concurrency, 50);
-        const direct = await load(`${upstream.url}/chat/completions`, body('echo'), concurrency, total);
-        const proxied = await load(`${server.url}/v1/chat/completions`, body('echo'), concurrency, total);
+        await postLoad(`${upstream.url}/chat/completions`, body('echo'), concurrency, 50); // warm both paths
+        await postLoad(`${server.url}/v1/chat/completions`, body('echo'), concurrency, 50);
+        const direct = await postLoad(`${upstream.url}/chat/completions`, body('echo'), concurrency, total);
+        const proxied = await postLoad(`${server.url}/v1/chat/completions`, body('echo'), concurrency, total);
         report.push(
           `/v1 proxy ${stream ? 'SSE ' : 'JSON'} ×${concurrency}: added p50 ${fmt(percentile(proxied.latencies, 50) - percentile(direct.latencies, 50))} ms, p99 ${fmt(percentile(proxied.latencies, 99) - percentile(direct.latencies, 99))} ms; throughput ${fmt(total / proxied.seconds, 0)} vs ${fmt(total / direct.seconds, 0)} req/s direct (${fmt(direct.seconds / proxied.seconds)}×)`,
         );
