@@ -17,6 +17,9 @@ import { registerMetrics } from './http/plugins/metrics.js';
 import { registerWebRoutes } from './http/web-routes.js';
 import { registerOcrRoute } from './http/native/ocr-route.js';
 import { registerJobRoutes } from './http/native/jobs-route.js';
+import { registerImageRoutes } from './http/native/images-route.js';
+import { registerOpenAiImageRoutes } from './http/openai/images-route.js';
+import { registerStableDiffusionRoutes } from './http/compat/stable-diffusion.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { registerRequestSignal } from './http/plugins/request-signal.js';
 import type { Services } from './services.js';
@@ -80,5 +83,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerDeepSynthRoutes(app, services);
   registerOpenAiRoutes(app, services);
   registerJobRoutes(app, services);
+  registerImageRoutes(app, services);
+  registerOpenAiImageRoutes(app, services);
+  registerStableDiffusionRoutes(app, services);
   return app;
 }

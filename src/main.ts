@@ -51,6 +51,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   }
   const services = createServices(config);
   if (config.jobs.embeddedWorker) services.jobs.startWorker(jobHandler(services));
+  services.images.store.startSweeping((error) => services.log.warn({ err: error }, 'image retention sweep failed'));
   const app = await buildApp(services);
   if (!config.auth.enabled && !loopback) app.log.warn({ host: config.server.host }, 'serving WITHOUT API keys on a non-loopback address (auth.allowUnauthenticated)');
   await app.listen({ host: config.server.host, port: config.server.port });
@@ -62,6 +63,7 @@ export async function work(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const config = configOrExit(env);
   const services = createServices(config);
   services.jobs.startWorker(jobHandler(services));
+  services.images.store.startSweeping((error) => services.log.warn({ err: error }, 'image retention sweep failed'));
   services.log.info({ store: config.jobs.store, concurrency: config.jobs.concurrency }, 'worker running jobs');
   onSignals(services, services.log, async () => {});
 }

@@ -11,6 +11,7 @@ import { Metrics } from './runtime/metrics.js';
 import { ModelRegistry } from './runtime/model-registry.js';
 import { UsageMeter } from './runtime/usage-meter.js';
 import { JobSystem } from './jobs/job-system.js';
+import { ImageGenerator } from './images/generator.js';
 
 /** Everything the core needs, built in one place for the server, the CLI and workers. */
 export interface Services extends ChatDependencies {
@@ -21,6 +22,8 @@ export interface Services extends ChatDependencies {
   usage: UsageMeter;
   /** For work outside a request (jobs, webhooks). */
   log: Logger;
+  /** Text-to-image over the configured diffusion backends, and the saved outputs. */
+  images: ImageGenerator;
   /** The job store, opened on first use (the CLI's one-off commands never open it). */
   readonly jobs: JobSystem;
   /** Stops jobs (after `graceMs` for those running), then engines and workers. */
@@ -46,6 +49,7 @@ export function createServices(config: Readonly<Config>): Services {
     models,
     usage,
     log,
+    images: new ImageGenerator(config, models, log),
     ocrDefaults: { languages: parseLanguages(undefined, config.ocr.defaultLanguages), dpi: config.ocr.pdfDpi },
     get jobs() {
       jobs ??= new JobSystem({ config, metrics, usage, log });
@@ -53,6 +57,7 @@ export function createServices(config: Readonly<Config>): Services {
     },
     async close(graceMs = 0) {
       await jobs?.close(graceMs);
+      this.images.store.stop();
       await models.close();
       await engines.unload();
       await pool.close();

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import Value from 'typebox/value';
 import { ConfigSchema, ModelSchema, type Config } from './schema.js';
+import { workflowProblem } from '../engines/comfyui/workflow.js';
 import { defaultModels, ocrFluxFromEnv } from './seed-models.js';
 
 /** A bad configuration: start-up stops with this message, which names the key. */
@@ -115,6 +116,20 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; file?: string; ov
     if (m.chat?.backend === 'llama-cpp' && m.chat.path && !existsSync(m.chat.path)) return [`models.${id}.chat.path: no file at ${m.chat.path}`];
     return [];
   });
+  const imageModels = Object.entries(config.models).filter(([, m]) => m.image).map(([id]) => id);
+  for (const [user, model] of Object.entries(config.images.users)) if (!imageModels.includes(model)) problems.push(`images.users.${user}: '${model}' is not a model with an image backend (models.<name>.image); those are: ${imageModels.join(', ') || 'none'}`);
+  const defaultImage = config.images.defaultModel;
+  if (defaultImage && !imageModels.includes(defaultImage)) problems.push(`images.defaultModel: '${defaultImage}' is not a model with an image backend; those are: ${imageModels.join(', ') || 'none'}`);
+  for (const [id, m] of Object.entries(config.models)) {
+    const image = m.image;
+    if (image?.backend === 'comfyui' && !image.checkpoint && !image.workflow) problems.push(`models.${id}.image.checkpoint: the comfyui backend needs the checkpoint file name its loader takes (or a workflow of your own)`);
+    if (!image?.workflow) continue;
+    if (!existsSync(image.workflow)) problems.push(`models.${id}.image.workflow: no file at ${image.workflow}`);
+    else {
+      const problem = workflowProblem(readFileSync(image.workflow, 'utf8'));
+      if (problem) problems.push(`models.${id}.image.workflow: ${problem}`);
+    }
+  }
   if (config.jobs.store === 'redis' && !config.jobs.redisUrl) problems.push('jobs.redisUrl: the redis job store needs a Redis URL (redis://host:6379)');
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return deepFreeze(config);

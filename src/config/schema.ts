@@ -78,6 +78,35 @@ export const ModelSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Text-to-image through a remote diffusion server. */
+    image: Type.Optional(
+      Type.Object(
+        {
+          /** openai: the images API (OpenAI, LocalAI…); automatic1111: A1111/Forge/SD.Next's /sdapi/v1; comfyui: ComfyUI's /prompt. */
+          backend: Type.Union([Type.Literal('openai'), Type.Literal('automatic1111'), Type.Literal('comfyui')]),
+          /** openai: base URLs ending in /v1; automatic1111 and comfyui: server roots (http://host:7860, http://host:8188). */
+          urls: Type.Array(Type.String({ pattern: '^https?://' }), { minItems: 1 }),
+          /** automatic1111: the sd_model_checkpoint to switch to; comfyui: the checkpoint loader's ckpt_name. */
+          checkpoint: Type.Optional(Type.String({ minLength: 1 })),
+          /** openai: model name sent upstream (default: this entry's name). */
+          model: Type.Optional(Type.String()),
+          apiKey: Type.Optional(Type.String()),
+          /** Sampler (automatic1111: sampler_name such as "Euler a"; comfyui: KSampler's sampler_name such as "euler"). */
+          sampler: Type.Optional(Type.String({ minLength: 1 })),
+          /** comfyui: a workflow in API format whose values are {{prompt}}, {{seed}}…; the built-in SD 1.5 graphs when absent. */
+          workflow: Type.Optional(Type.String({ minLength: 1 })),
+          /** openai: also send seed, steps, guidance and negative prompt (LocalAI reads them; OpenAI refuses unknown fields). */
+          extendedParams: Type.Boolean({ default: false }),
+          timeoutMs: Type.Integer({ default: 600_000, minimum: 1000 }),
+          connectTimeoutMs: Type.Integer({ default: 5000, minimum: 50 }),
+          maxRetries: Type.Integer({ default: 1, minimum: 0, maximum: 10 }),
+          /** Generations sent to this backend at once (diffusion servers run one at a time), and how many may wait. */
+          concurrency: Type.Integer({ default: 1, minimum: 1 }),
+          maxQueue: Type.Integer({ default: 32, minimum: 0 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -200,6 +229,28 @@ export const ConfigSchema = Type.Object(
         webhookTimeoutMs: Type.Integer({ default: 10_000, minimum: 100 }),
         /** Redis: a worker that stops renewing its lock this long is presumed dead and its job runs elsewhere. */
         lockDurationMs: Type.Integer({ default: 30_000, minimum: 500 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    /** Text-to-image: which model serves whom, style presets, where outputs go and how long they stay. */
+    images: Type.Object(
+      {
+        /** The Stable Diffusion seed's USER_MODELS: user_id → model name; "default" serves unknown users. */
+        users: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), { default: {} }),
+        /** Model used when a request names none (default: users.default, else the first model with an image backend). */
+        defaultModel: Type.Optional(Type.String({ minLength: 1 })),
+        /** Named styles: the prompt wrapped by a template holding {prompt}, and a negative prompt added. */
+        presets: Type.Record(
+          Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+          Type.Object({ prompt: Type.Optional(Type.String()), negativePrompt: Type.Optional(Type.String()) }, { additionalProperties: false }),
+          { default: {} },
+        ),
+        /** Images one request may ask for (n). */
+        maxImages: Type.Integer({ default: 4, minimum: 1, maximum: 16 }),
+        /** Folder generated PNGs are saved in (created when needed). */
+        outputDir: Type.String({ default: 'data/images', minLength: 1 }),
+        /** Saved images are deleted this many days after they were made; 0 keeps them. */
+        retentionDays: Type.Number({ default: 7, minimum: 0 }),
       },
       { default: {}, additionalProperties: false },
     ),

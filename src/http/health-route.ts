@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { wantsHtml } from './web-routes.js';
 import type { Services } from '../services.js';
+import { version } from '../version.js';
 
-export const version = '0.1.0';
 
 /**
  * GET / and GET /health are shared by every seed service: one superset JSON holding every
@@ -17,7 +17,8 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services, p
     docs: '/docs',
     health: '/health',
     api: '/api/v1',
-    compatible_with: ['ChatVLMLLM API', 'InterVL OCR', 'DeepSynth summarizer'],
+    compatible_with: ['ChatVLMLLM API', 'InterVL OCR', 'DeepSynth summarizer', 'Stable Diffusion API', 'OCRFlux API'],
+    endpoints: { generate: '/generate', generate_image: '/generate/image', images: '/api/v1/images', openai: '/v1' },
     playground: '/ui',
   }));
 
@@ -39,6 +40,9 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services, p
       model_loaded: engines.some((e) => e.available),
       models_loaded: loaded.length,
       loaded_models: loaded,
+      // The Stable Diffusion seed's: which models make images, and which have a live backend session.
+      image_models: services.images.ids(),
+      cached_models: services.images.cached(),
       engines: Object.fromEntries(engines.map((e) => [e.name, { available: e.available, loaded: e.loaded, languages: e.languages, concurrency: e.concurrency, ...(e.version ? { version: e.version } : {}), ...(e.reason ? { reason: e.reason } : {}) }])),
     };
   });

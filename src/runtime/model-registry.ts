@@ -182,6 +182,7 @@ export class ModelRegistry {
       caps.add('summarize');
       caps.add('vision'); // images reach it directly, or as OCR text
     }
+    if (config.image) caps.add('image');
     return [...caps];
   }
 
@@ -190,6 +191,7 @@ export class ModelRegistry {
     if (config.chat?.backend === 'openai') parts.push(`openai-compatible: ${config.chat.urls?.join(', ')}`);
     if (config.chat?.backend === 'ollama') parts.push(`ollama: ${config.chat.urls?.join(', ')}`);
     if (config.chat?.backend === 'llama-cpp') parts.push(`llama-cpp: ${config.chat.path}`);
+    if (config.image) parts.push(`${config.image.backend === 'openai' ? 'openai-images' : config.image.backend}: ${config.image.urls.join(', ')}`);
     if (config.ocr) parts.push(`embedded OCR (${config.ocr.engine})`);
     return parts.join('; ') || 'none';
   }

@@ -2,7 +2,7 @@ import { abortError, appError, isAppError } from '../../errors/app-error.js';
 import { collect, textOf, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResult } from '../chat-spec.js';
 import { estimateUsage } from '../openai-compatible/engine.js';
 import { RemoteChatEngine } from '../remote/remote-engine.js';
-import { lines, type UpstreamOptions } from '../remote/upstream-client.js';
+import { lines, postOptions, type UpstreamOptions } from '../remote/upstream-client.js';
 
 export interface OllamaOptions extends UpstreamOptions {
   model: string;
@@ -48,7 +48,7 @@ export class OllamaEngine extends RemoteChatEngine {
   }
 
   async *stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatChunk> {
-    const response = await this.client.post('/api/chat', this.body(request, true), signal, request.requestId);
+    const response = await this.client.post('/api/chat', this.body(request, true), postOptions(request, signal));
     let content = '';
     try {
       for await (const line of lines(response.body)) {

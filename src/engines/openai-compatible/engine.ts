@@ -2,7 +2,7 @@ import { mimeTypes, sniffKind } from '../../documents/sniff.js';
 import { abortError, appError, isAppError } from '../../errors/app-error.js';
 import { estimateTokens, textOf, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason } from '../chat-spec.js';
 import { RemoteChatEngine } from '../remote/remote-engine.js';
-import { lines, type UpstreamOptions } from '../remote/upstream-client.js';
+import { lines, postOptions, type UpstreamOptions } from '../remote/upstream-client.js';
 
 export interface OpenAiBackendOptions extends UpstreamOptions {
   /** Model name sent upstream. */
@@ -50,7 +50,7 @@ export class OpenAiCompatibleEngine extends RemoteChatEngine {
   }
 
   async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
-    const response = await this.client.post('/chat/completions', this.body(request, false), signal, request.requestId);
+    const response = await this.client.post('/chat/completions', this.body(request, false), postOptions(request, signal));
     const json = (await response.body.json()) as { choices?: Array<{ message?: { content?: string | null }; finish_reason?: string }>; usage?: ChatResult['usage'] };
     const choice = json.choices?.[0];
     if (!choice) throw appError('upstream_error', 'the upstream answer has no choices');
@@ -59,7 +59,7 @@ export class OpenAiCompatibleEngine extends RemoteChatEngine {
   }
 
   async *stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatChunk> {
-    const response = await this.client.post('/chat/completions', this.body(request, true), signal, request.requestId);
+    const response = await this.client.post('/chat/completions', this.body(request, true), postOptions(request, signal));
     let content = '';
     let finishReason: FinishReason = 'stop';
     let usage: ChatResult['usage'] | undefined;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher, type FormData } from 'undici';
 import { abortError, appError, isAppError, type AppError } from '../../errors/app-error.js';
 import { Upstreams } from './upstreams.js';
 
@@ -14,6 +14,14 @@ export interface UpstreamOptions {
 
 const retryable = new Set([502, 503, 504]);
 
+export interface PostOptions {
+  signal?: AbortSignal;
+  /** Sent upstream as x-request-id. */
+  requestId?: string;
+  /** Told which server takes the request, before it is sent (progress and interrupt go to that one). */
+  onUrl?: (url: string) => void;
+}
+
 /**
  * HTTP to a model server with several URLs: connection reuse, timeouts, bounded retries
  * with backoff only where no output was delivered yet, failover across URLs, and the
@@ -21,11 +29,60 @@ const retryable = new Set([502, 503, 504]);
  */
 export class UpstreamClient {
   private readonly upstreams: Upstreams;
-  private readonly agent: Agent;
+  private agent: Agent;
 
   constructor(private readonly options: UpstreamOptions) {
     this.upstreams = new Upstreams(options.urls.map((u) => u.replace(/\/+$/, '')));
-    this.agent = new Agent({ connect: { timeout: options.connectTimeoutMs }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, keepAliveTimeout: 30_000 });
+    this.agent = this.newAgent();
+  }
+
+  private newAgent(): Agent {
+    const { connectTimeoutMs, timeoutMs } = this.options;
+    return new Agent({ connect: { timeout: connectTimeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, keepAliveTimeout: 30_000 });
+  }
+
+  /** Closes the kept-alive connections (they are opened again on the next request). */
+  async dropConnections(): Promise<void> {
+    const old = this.agent;
+    this.agent = this.newAgent();
+    await old.close();
+  }
+
+  /** The servers to try for one request, healthy ones first. */
+  order(): string[] {
+    return this.upstreams.order();
+  }
+
+  private headers(json: boolean, requestId?: string): Record<string, string> {
+    const headers: Record<string, string> = { accept: 'application/json, text/event-stream, application/x-ndjson' };
+    if (json) headers['content-type'] = 'application/json';
+    if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    if (requestId) headers['x-request-id'] = requestId;
+    return headers;
+  }
+
+  /** One request to one server (no retry, no failover): a 2xx response or a catalog error. */
+  async send(url: string, method: 'GET' | 'POST', path: string, options: { body?: string | FormData; signal?: AbortSignal } = {}): Promise<Dispatcher.ResponseData> {
+    const { body, signal } = options;
+    try {
+      const response = await request(`${url}${path}`, { method, headers: this.headers(typeof body === 'string'), dispatcher: this.agent, ...(body !== undefined ? { body } : {}), ...(signal ? { signal } : {}) });
+      if (response.statusCode >= 400) throw await upstreamError(response, url);
+      return response;
+    } catch (error) {
+      if (signal?.aborted) throw abortError(signal);
+      if (isAppError(error)) throw error;
+      throw connectionError(error, url);
+    }
+  }
+
+  /** `send`, reading a JSON answer. */
+  async json<T>(url: string, method: 'GET' | 'POST', path: string, options: { body?: string | FormData; signal?: AbortSignal } = {}): Promise<T> {
+    const response = await this.send(url, method, path, options);
+    try {
+      return (await response.body.json()) as T;
+    } catch (error) {
+      throw appError('upstream_error', `the model server at ${new URL(url).host} answered ${path} with something that is not JSON (${(error as Error).message})`, { upstream: new URL(url).host });
+    }
   }
 
   get urls(): string[] {
@@ -36,8 +93,9 @@ export class UpstreamClient {
     return this.upstreams.healthy();
   }
 
-  /** POSTs JSON to `path` on the first URL that answers; the response is 2xx or an error is thrown. */
-  async post(path: string, body: string, signal?: AbortSignal, requestId?: string): Promise<Dispatcher.ResponseData> {
+  /** POSTs JSON (or a form) to `path` on the first URL that answers; the response is 2xx or an error is thrown. */
+  async post(path: string, body: string | FormData, options: PostOptions = {}): Promise<Dispatcher.ResponseData> {
+    const { signal, requestId } = options;
     let last: AppError | undefined;
     const order = this.upstreams.order();
     // Every URL gets a chance (failover) even with no retries configured.
@@ -47,10 +105,8 @@ export class UpstreamClient {
       if (attempt > 0) await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)), undefined, signal ? { signal } : {}).catch(() => undefined);
       if (signal?.aborted) throw abortError(signal);
       try {
-        const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream, application/x-ndjson' };
-        if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
-        if (requestId) headers['x-request-id'] = requestId;
-        const response = await request(`${url}${path}`, { method: 'POST', body, headers, dispatcher: this.agent, ...(signal ? { signal } : {}) });
+        options.onUrl?.(url);
+        const response = await request(`${url}${path}`, { method: 'POST', body, headers: this.headers(typeof body === 'string', requestId), dispatcher: this.agent, ...(signal ? { signal } : {}) });
         if (retryable.has(response.statusCode)) {
           last = await upstreamError(response, url);
           this.upstreams.markDown(url);
@@ -70,13 +126,21 @@ export class UpstreamClient {
   }
 }
 
+/** The post options of a chat request: its cancellation and its id. */
+export function postOptions(request: { requestId?: string }, signal?: AbortSignal): PostOptions {
+  return { ...(signal ? { signal } : {}), ...(request.requestId ? { requestId: request.requestId } : {}) };
+}
+
 /** Reads an upstream error body (OpenAI's, vLLM's and Ollama's shapes) into a catalog error. */
 async function upstreamError(response: Dispatcher.ResponseData, url: string): Promise<AppError> {
   const text = (await response.body.text().catch(() => '')).slice(0, 2000);
   let message = text;
   try {
-    const json = JSON.parse(text) as { error?: { message?: string } | string; message?: string; detail?: string };
-    message = (typeof json.error === 'object' ? json.error.message : json.error) ?? json.message ?? json.detail ?? text;
+    const json = JSON.parse(text) as { error?: { message?: string; details?: string } | string; message?: string; detail?: unknown; errors?: string };
+    // OpenAI/vLLM: error.message; ComfyUI: error.message + error.details; A1111: error (a type name) + errors; FastAPI: detail.
+    const error = typeof json.error === 'object' && json.error ? [json.error.message, json.error.details].filter(Boolean).join(': ') : [json.error, json.errors].filter(Boolean).join(': ');
+    const detail = typeof json.detail === 'string' ? json.detail : json.detail !== undefined ? JSON.stringify(json.detail) : undefined;
+    message = error || json.message || detail || text;
   } catch {
     // not JSON: keep the text
   }

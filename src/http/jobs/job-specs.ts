@@ -1,4 +1,6 @@
+import { randomInt } from 'node:crypto';
 import type { Services } from '../../services.js';
+import { readImageParams } from '../../images/params.js';
 import { appError } from '../../errors/app-error.js';
 import { documentKind } from '../../documents/document.js';
 import { jobTypes, type JobSpec, type JobType } from '../../jobs/job.js';
@@ -37,6 +39,16 @@ export function summarizeDocumentJobSpec(services: Services, document: RequestDo
   return { type: 'summarize', params: { options, ocr, filename: document.filename ?? null }, input: document.bytes };
 }
 
+/**
+ * A generation: parameters checked, the model chosen and the seed drawn now, so the job's
+ * history shows them and a rerun after a crash makes the same images.
+ */
+export function imageJobSpec(services: Services, body: Record<string, unknown>): JobSpec {
+  const { params, init } = readImageParams(body, services.config);
+  const model = services.images.resolve(params.model, params.user_id);
+  return { type: 'image', params: { ...params, model, seed: params.seed ?? randomInt(0, 2 ** 32) }, ...(init ? { input: init } : {}) };
+}
+
 /** A chat job: the body of POST /v1/chat/completions, checked now (and read again when it runs). */
 export async function chatJobSpec(services: Services, body: unknown, signal: AbortSignal): Promise<JobSpec> {
   const parsed = await parseChatBody(body, documentFetchPolicy(services.config), signal, services.config.limits.maxPromptChars);
@@ -71,10 +83,10 @@ export async function jsonJobSpec(services: Services, body: Record<string, unkno
       return summarizeDocumentJobSpec(services, await documentWithOptions(services, input, options, signal));
     case 'ocr':
       return ocrJobSpec(services, await documentWithOptions(services, input, options, signal));
+    case 'image':
+      return imageJobSpec(services, { ...input, ...options });
     case 'batch':
       return batchJobSpec(services, input.items, signal);
-    default:
-      throw appError('capability_unavailable', 'image generation is not configured on this server: no image backend is bound (text-to-image comes through a remote diffusion server)', { field: 'type' });
   }
 }
 

@@ -1,8 +1,8 @@
-import { appError } from '../../errors/app-error.js';
 import type { Services } from '../../services.js';
 import type { JobHandler, JobType } from '../job.js';
 import { runBatchJob } from './batch.js';
 import { runChatJob } from './chat.js';
+import { runImageJob } from './image.js';
 import { runOcrJob } from './ocr.js';
 import { runSummarizeJob } from './summarize.js';
 
@@ -16,12 +16,10 @@ export function jobHandler(services: Services): JobHandler {
         return (context) => runSummarizeJob(services, context);
       case 'chat':
         return (context) => runChatJob(services, context);
+      case 'image':
+        return (context) => runImageJob(services, context);
       case 'batch':
         return (context) => runBatchJob(context, byType);
-      default:
-        return async () => {
-          throw appError('capability_unavailable', `no handler for ${type} jobs in this version`);
-        };
     }
   };
   return (context) => byType(context.job.type)(context);

@@ -1,0 +1,67 @@
+/**
+ * The image engine interface: every text-to-image backend (OpenAI's images API,
+ * AUTOMATIC1111, ComfyUI) takes the same request and gives back PNG or JPEG bytes.
+ * Every engine passes `test/engines/image-conformance`.
+ */
+export interface ImageRequest {
+  prompt: string;
+  negativePrompt: string;
+  steps: number;
+  guidance: number;
+  width: number;
+  height: number;
+  /** Always set: a random seed is drawn before the request reaches an engine, so it can be replayed. */
+  seed: number;
+  /** Images to make from this request. */
+  n: number;
+  /** img2img: the starting picture and how far to move from it (0: keep it, 1: ignore it). */
+  init?: { image: Buffer; strength: number };
+  /** Sent upstream as x-request-id where the backend takes one. */
+  requestId?: string;
+}
+
+/** A sampling step reported by the backend while it works. */
+export interface ImageStep {
+  step: number;
+  steps: number;
+}
+
+export interface GeneratedImages {
+  /** Encoded images as the backend sent them (PNG, or JPEG/WebP from some OpenAI-style servers). */
+  images: Buffer[];
+  /** The seed of each image (A1111 gives consecutive seeds to a batch; others reuse the request's). */
+  seeds: number[];
+}
+
+export interface GenerateOptions {
+  /** Aborting interrupts the backend, not only the HTTP request. */
+  signal?: AbortSignal;
+  onStep?: (step: ImageStep) => void;
+}
+
+export interface ImageEngine {
+  /** What serves it, for /models ("automatic1111: http://gpu:7860"). */
+  readonly backend: string;
+  generate(request: ImageRequest, options?: GenerateOptions): Promise<GeneratedImages>;
+  /**
+   * Drops what is kept between requests: kept-alive connections, and the checkpoint the
+   * backend holds in memory where it can be told to free it. Says what it dropped.
+   */
+  reset(): Promise<string[]>;
+}
+
+/** base64 → bytes, with or without a data: URL prefix (A1111 versions differ). */
+export function fromBase64(data: string): Buffer {
+  return Buffer.from(data.replace(/^data:[^,]*,/, ''), 'base64');
+}
+
+/** Calls `fn` once when the signal fires (or at once if it has); returns the unsubscribe. */
+export function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
+  if (!signal) return () => undefined;
+  if (signal.aborted) {
+    fn();
+    return () => undefined;
+  }
+  signal.addEventListener('abort', fn, { once: true });
+  return () => signal.removeEventListener('abort', fn);
+}

@@ -1,0 +1,69 @@
+import { FormData, request as httpRequest } from 'undici';
+import { appError } from '../../errors/app-error.js';
+import { fromBase64, type GeneratedImages, type GenerateOptions, type ImageEngine, type ImageRequest } from '../image-spec.js';
+import { UpstreamClient, type UpstreamOptions } from '../remote/upstream-client.js';
+
+export interface OpenAiImagesOptions extends UpstreamOptions {
+  model: string;
+  /** Also send seed, step and a "positive|negative" prompt, as LocalAI reads them. */
+  extendedParams: boolean;
+}
+
+interface ImagesResponse {
+  data?: Array<{ b64_json?: string; url?: string }>;
+}
+
+/**
+ * OpenAI's images API (`POST /images/generations`, `/images/edits` for img2img), also served
+ * by LocalAI and other OpenAI-style servers. Base URLs end in /v1. OpenAI itself takes no
+ * seed, steps or guidance: those reach the backend only with `extendedParams` (LocalAI).
+ */
+export class OpenAiImagesEngine implements ImageEngine {
+  readonly backend: string;
+  private readonly client: UpstreamClient;
+
+  constructor(private readonly options: OpenAiImagesOptions) {
+    this.client = new UpstreamClient(options);
+    this.backend = `openai-images: ${this.client.urls.join(', ')}`;
+  }
+
+  private fields(request: ImageRequest): Record<string, string | number> {
+    const extended = this.options.extendedParams;
+    const prompt = extended && request.negativePrompt ? `${request.prompt}|${request.negativePrompt}` : request.prompt;
+    // gpt-image models always answer in base64 and refuse response_format.
+    const format: Record<string, string> = this.options.model.startsWith('gpt-image') ? {} : { response_format: 'b64_json' };
+    return { model: this.options.model, prompt, n: request.n, size: `${request.width}x${request.height}`, ...format, ...(extended ? { seed: request.seed, step: request.steps } : {}) };
+  }
+
+  async generate(request: ImageRequest, options: GenerateOptions = {}): Promise<GeneratedImages> {
+    const { signal } = options;
+    const post = { ...(signal ? { signal } : {}), ...(request.requestId ? { requestId: request.requestId } : {}) };
+    const fields = this.fields(request);
+    let body: string | FormData = JSON.stringify(fields);
+    if (request.init) {
+      const form = new FormData();
+      for (const [key, value] of Object.entries(fields)) form.append(key, String(value));
+      form.append('image', new Blob([new Uint8Array(request.init.image)], { type: 'image/png' }), 'image.png');
+      body = form;
+    }
+    const response = await this.client.post(request.init ? '/images/edits' : '/images/generations', body, post);
+    const result = (await response.body.json()) as ImagesResponse;
+    const data = result.data ?? [];
+    if (data.length < request.n) throw appError('upstream_error', `the images server answered with ${data.length} image(s) for ${request.n} asked`);
+    const images = await Promise.all(data.slice(0, request.n).map((item) => (item.b64_json ? fromBase64(item.b64_json) : download(item.url, signal))));
+    return { images, seeds: images.map(() => request.seed) };
+  }
+
+  async reset(): Promise<string[]> {
+    await this.client.dropConnections();
+    return ['kept-alive connections'];
+  }
+}
+
+/** Servers that ignore response_format answer with URLs (on their own storage): fetched once. */
+async function download(url: string | undefined, signal?: AbortSignal): Promise<Buffer> {
+  if (!url || !/^https?:\/\//.test(url)) throw appError('upstream_error', 'the images server answered with neither b64_json nor an http(s) url');
+  const response = await httpRequest(url, signal ? { signal } : {}); // redirects are not followed
+  if (response.statusCode !== 200) throw appError('upstream_error', `the image at ${new URL(url).host} answered HTTP ${response.statusCode}`);
+  return Buffer.from(await response.body.arrayBuffer());
+}

@@ -1,0 +1,53 @@
+/**
+ * The Stable Diffusion API (seed 003, FastAPI) unchanged for its clients: POST /generate
+ * (base64 JSON), POST /generate/image (PNG bytes), DELETE /cache, with FastAPI's error
+ * bodies; GET / and GET /health are the shared ones (health-route.ts). Over the same
+ * generation core as /api/v1/images and /v1/images/generations.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Services } from '../../services.js';
+import { generateNow, jsonObject, savedImage } from '../images/generate.js';
+
+export function registerStableDiffusionRoutes(app: FastifyInstance, services: Services): void {
+  const options = (summary: string) => ({ config: { surface: 'compat' as const }, schema: { tags: ['Stable Diffusion'], summary } });
+
+  const generate = async (request: FastifyRequest) => {
+    const generation = await generateNow(services, request, jsonObject(request.body));
+    const first = generation.images[0]!;
+    return { generation, first, png: await savedImage(services, first.id) };
+  };
+
+  app.post('/generate', options('Generate an image; JSON with image_base64, model_id, generation_time, image_path'), async (request) => {
+    const { generation, first, png } = await generate(request);
+    return {
+      image_base64: png.toString('base64'),
+      model_id: generation.model,
+      generation_time: Math.round(generation.duration_ms) / 1000,
+      image_path: first.path,
+      // Beyond the seed: what replays it, and where the image is served.
+      seed: first.seed,
+      image_id: first.id,
+      ...(generation.images.length > 1 ? { images_base64: await Promise.all(generation.images.map(async (i) => (await savedImage(services, i.id)).toString('base64'))) } : {}),
+    };
+  });
+
+  app.post('/generate/image', options('Generate an image; the PNG itself'), async (request, reply) => {
+    const { generation, first, png } = await generate(request);
+    return reply
+      .type('image/png')
+      .header('content-disposition', `inline; filename="${first.id}.png"`)
+      .header('x-model-id', generation.model)
+      .header('x-seed', String(first.seed))
+      .header('x-generation-time', String(generation.duration_ms / 1000))
+      .send(png);
+  });
+
+  app.delete('/cache', options('Drop cached backend sessions and loaded checkpoints; says what was dropped'), async () => {
+    const cleared = await services.images.reset();
+    return {
+      message: cleared.length ? `Cache cleared: ${cleared.length} model(s)` : 'Cache cleared: nothing was cached',
+      cleared_models: cleared.map((c) => c.model),
+      details: cleared,
+    };
+  });
+}

@@ -1,0 +1,47 @@
+import type { FastifyRequest } from 'fastify';
+import { appError } from '../../errors/app-error.js';
+import type { Generation } from '../../images/generator.js';
+import type { Services } from '../../services.js';
+import { imageJobSpec } from '../jobs/job-specs.js';
+import { runQueued } from '../jobs/run-queued.js';
+import type { JobSpec } from '../../jobs/job.js';
+import { checkModelAccess } from '../plugins/auth.js';
+
+/** A JSON object body, or a 422 saying what was sent instead. */
+export function jsonObject(body: unknown): Record<string, unknown> {
+  if (typeof body === 'object' && body !== null && !Array.isArray(body) && !Buffer.isBuffer(body)) return body as Record<string, unknown>;
+  throw appError('invalid_parameter', 'the body must be a JSON object (Content-Type: application/json) holding at least "prompt"', { loc: ['body'], validation: 'model_attributes_type' });
+}
+
+/**
+ * Every generation route waits through the job queue: the job store then holds each
+ * generation's history (who, parameters, when, how long), and a client that goes away
+ * cancels its job, which interrupts the backend.
+ */
+export async function generateNow(services: Services, request: FastifyRequest, body: Record<string, unknown>): Promise<Generation> {
+  return (await runQueued(services, request, imageSpec(services, request, body), request.work)) as Generation;
+}
+
+/** The job of a generation request, for a key allowed to use the model it resolves to. */
+export function imageSpec(services: Services, request: FastifyRequest, body: Record<string, unknown>): JobSpec {
+  const spec = imageJobSpec(services, body);
+  checkModelAccess(request, String(spec.params.model));
+  return spec;
+}
+
+/** response_format: url (default) or b64_json, as OpenAI's images API takes it. */
+export function responseFormat(body: Record<string, unknown>): 'url' | 'b64_json' {
+  const value = body.response_format ?? 'url';
+  if (value !== 'url' && value !== 'b64_json') throw appError('invalid_parameter', `response_format must be "url" or "b64_json", received ${JSON.stringify(value)}`, { field: 'response_format', allowed: ['url', 'b64_json'] });
+  return value;
+}
+
+/** Where GET /api/v1/images/{id} serves an image, as an absolute URL for the client. */
+export const imageUrl = (request: FastifyRequest, id: string): string => `${request.protocol}://${request.host}/api/v1/images/${id}`;
+
+/** A saved image's bytes, or a 404 that says why it may be gone. */
+export async function savedImage(services: Services, id: string): Promise<Buffer> {
+  const png = await services.images.store.read(id);
+  if (!png) throw appError('not_found', `no image '${id}': it was never made here, or it was deleted after images.retentionDays (${services.config.images.retentionDays} days)`, { id });
+  return png;
+}
