@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
 import { generateNow, imageSpec, imageUrl, jsonObject, responseFormat, savedImage } from '../images/generate.js';
 import { submitJob, wantsAsync } from '../jobs/submit-job.js';
+import { jobListQuery } from './jobs-route.js';
+import type { JobState } from '../../jobs/job.js';
+import type { Generation } from '../../images/generator.js';
 
 /**
  * POST /api/v1/images: generate (JSON: prompt and the parameter table; `async: true` or
@@ -20,9 +23,32 @@ export function registerImageRoutes(app: FastifyInstance, services: Services): v
     return { object: 'image.generation', model: generation.model, seed: generation.seed, duration_ms: generation.duration_ms, parameters: generation.parameters, images };
   });
 
+  app.get('/api/v1/images', { schema: { tags: ['Images'], summary: 'History of generations, newest first (who, parameters, when, how long, images; status, limit, cursor)' } }, async (request) => {
+    const page = await services.jobs.store.list(jobListQuery(request, 'image'));
+    return { object: 'list', data: page.jobs.map(generationView), next_cursor: page.next, has_more: page.next !== null };
+  });
+
   app.get('/api/v1/images/:id', { schema: { tags: ['Images'], summary: 'A generated PNG (its parameters are in its text chunk)' } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const png = await savedImage(services, id);
     return reply.type('image/png').header('cache-control', 'private, max-age=86400, immutable').header('x-content-type-options', 'nosniff').send(png);
   });
+}
+
+/** One generation of the history: its job (who, when), what was asked, what came out. */
+function generationView(job: JobState): Record<string, unknown> {
+  const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+  const result = job.result as Generation | null;
+  return {
+    job_id: job.id,
+    owner: job.owner || null,
+    status: job.status,
+    created_at: iso(job.createdAt),
+    finished_at: iso(job.finishedAt),
+    model: job.params.model,
+    parameters: result?.parameters ?? job.params,
+    duration_ms: result?.duration_ms ?? null,
+    images: (result?.images ?? []).map((i) => ({ id: i.id, url: `/api/v1/images/${i.id}`, seed: i.seed, width: i.width, height: i.height })),
+    error: job.error,
+  };
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appError } from '../../errors/app-error.js';
-import { jobStatuses, jobView, type JobStatus } from '../../jobs/job.js';
+import { jobStatuses, jobView, type JobStatus, type JobType } from '../../jobs/job.js';
+import type { ListQuery } from '../../jobs/store.js';
 import type { Services } from '../../services.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
 import { batchJobSpec, jobTypeOf, jsonJobSpec, ocrJobSpec, summarizeDocumentJobSpec } from '../jobs/job-specs.js';
@@ -36,13 +37,7 @@ export function registerJobRoutes(app: FastifyInstance, services: Services): voi
   });
 
   app.get('/api/v1/jobs', { schema: { tags, summary: 'List jobs, newest first (status, type, limit, cursor)' } }, async (request) => {
-    const query = request.query as Record<string, string | undefined>;
-    const status = query.status;
-    if (status !== undefined && !jobStatuses.includes(status as JobStatus)) throw appError('invalid_parameter', `status must be one of ${jobStatuses.join(', ')}`, { field: 'status', allowed: [...jobStatuses] });
-    const type = query.type === undefined ? undefined : jobTypeOf(query.type);
-    const limit = numberField(query.limit, 'limit', { min: 1, max: 100, integer: true }) ?? 20;
-    if (query.cursor !== undefined && !/^\d{1,15}$/.test(query.cursor)) throw appError('invalid_parameter', 'cursor must be the next_cursor of a previous page', { field: 'cursor' });
-    const page = await services.jobs.store.list({ ...(seesAllJobs(request) ? {} : { owner: jobOwner(request) }), ...(status ? { status: status as JobStatus } : {}), ...(type ? { type } : {}), limit, ...(query.cursor ? { cursor: query.cursor } : {}) });
+    const page = await services.jobs.store.list(jobListQuery(request));
     return { object: 'list', data: page.jobs.map((job) => jobView(job, { result: false })), next_cursor: page.next, has_more: page.next !== null };
   });
 
@@ -64,4 +59,15 @@ export function registerJobRoutes(app: FastifyInstance, services: Services): voi
     const job = await visibleJob(request, services, idParam(request));
     return streamJobEvents(request, reply, services.jobs.store, job.id);
   });
+}
+
+/** A page of the caller's jobs (all jobs for admins and without auth): status, type, limit, cursor from the query. */
+export function jobListQuery(request: FastifyRequest, fixedType?: JobType): ListQuery {
+  const query = request.query as Record<string, string | undefined>;
+  const status = query.status;
+  if (status !== undefined && !jobStatuses.includes(status as JobStatus)) throw appError('invalid_parameter', `status must be one of ${jobStatuses.join(', ')}`, { field: 'status', allowed: [...jobStatuses] });
+  const type = fixedType ?? (query.type === undefined ? undefined : jobTypeOf(query.type));
+  const limit = numberField(query.limit, 'limit', { min: 1, max: 100, integer: true }) ?? 20;
+  if (query.cursor !== undefined && !/^\d{1,15}$/.test(query.cursor)) throw appError('invalid_parameter', 'cursor must be the next_cursor of a previous page', { field: 'cursor' });
+  return { ...(seesAllJobs(request) ? {} : { owner: jobOwner(request) }), ...(status ? { status: status as JobStatus } : {}), ...(type ? { type } : {}), limit, ...(query.cursor ? { cursor: query.cursor } : {}) };
 }
