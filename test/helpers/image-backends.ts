@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildTestApp, type TestApp } from './app.js';
 import { startFakeAutomatic1111, type FakeAutomatic1111 } from './fake-diffusion/automatic1111.js';
 import { startFakeComfyUi, type FakeComfyUi } from './fake-diffusion/comfyui.js';
 import { startFakeOpenAiImages, type FakeOpenAiImages } from './fake-diffusion/openai-images.js';
@@ -40,6 +42,22 @@ export async function startImageBackends(): Promise<ImageBackends> {
     async close() {
       await Promise.all([a1111.close(), comfy.close(), openai.close()]);
       rmSync(outputDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The fakes and a visiongate using them, listening on 127.0.0.1 (for clients that need a socket: curl, the SDK, aborts). */
+export async function startImageApp(): Promise<{ backends: ImageBackends; t: TestApp; base: string; close(): Promise<void> }> {
+  const backends = await startImageBackends();
+  const t = await buildTestApp(backends.config);
+  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    backends,
+    t,
+    base: `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`,
+    async close() {
+      await t.close();
+      await backends.close();
     },
   };
 }

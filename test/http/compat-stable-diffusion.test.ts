@@ -7,31 +7,24 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { startImageBackends, type ImageBackends } from '../helpers/image-backends.js';
+import { startImageApp, type ImageBackends } from '../helpers/image-backends.js';
 
 const run = promisify(execFile);
 let backends: ImageBackends;
-let t: TestApp;
 let base: string;
 let scratch: string;
-
+let closeAll: () => Promise<void>;
 before(async () => {
-  backends = await startImageBackends();
-  t = await buildTestApp(backends.config);
-  await t.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  ({ backends, base, close: closeAll } = await startImageApp());
   scratch = mkdtempSync(join(tmpdir(), 'visiongate-sd-'));
 });
 after(async () => {
-  await t.close();
-  await backends.close();
+  await closeAll();
   rmSync(scratch, { recursive: true, force: true });
 });
 

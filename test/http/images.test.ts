@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -17,21 +16,18 @@ import { ImageStore } from '../../src/images/image-store.js';
 import { pngChunks, pngText, withText } from '../../src/images/png-text.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { renderImage, sleep } from '../helpers/fake-diffusion/render.js';
-import { startImageBackends, type ImageBackends } from '../helpers/image-backends.js';
+import { startImageApp, type ImageBackends } from '../helpers/image-backends.js';
 
 let backends: ImageBackends;
 let t: TestApp;
 let base: string;
 
+let closeAll: () => Promise<void>;
 before(async () => {
-  backends = await startImageBackends();
-  t = await buildTestApp(backends.config);
-  await t.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  ({ backends, t, base, close: closeAll } = await startImageApp());
 });
 after(async () => {
-  await t.close();
-  await backends.close();
+  await closeAll();
 });
 
 const json = (payload: unknown) => ({ payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
