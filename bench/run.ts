@@ -13,6 +13,7 @@ import { startServer } from '../test/helpers/server-process.js';
 import { articles } from '../test/fixtures/articles.js';
 import { proxyBench } from './proxy.js';
 import { jobsBench } from './jobs.js';
+import { imagesBench } from './images.js';
 import { makePdf, renderPage, renderScan } from '../test/fixtures/pages.js';
 
 const run = promisify(execFile);
@@ -148,6 +149,7 @@ async function main(): Promise<void> {
   await server.stop();
   report.push(...(await proxyBench()));
   report.push(...(await jobsBench()));
+  report.push(...(await imagesBench()));
   process.stdout.write(`visiongate bench (${parallel} cores)\n${report.map((l) => `- ${l}`).join('\n')}\n`);
 }
 
