@@ -53,6 +53,8 @@ export interface JobSpec {
   type: JobType;
   params: Record<string, unknown>;
   input?: Buffer;
+  /** The parameters as asked, when `params` adds drawn values (a random seed): Idempotency-Key retries are compared on these. */
+  requested?: Record<string, unknown>;
 }
 
 export interface SubmitRequest extends JobSpec {

@@ -122,6 +122,18 @@ describe('POST /api/v1/images', () => {
     assert.match(fox.images[0]!.url, /^\/api\/v1\/images\/img_/);
   });
 
+  test('an Idempotency-Key retry of a generation without a seed returns the same job (the drawn seed is not part of the comparison)', async () => {
+    const send = () => t.app.inject({ method: 'POST', url: '/api/v1/images?async=true', payload: JSON.stringify({ prompt: 'retry me', width: 256, height: 256 }), headers: { 'content-type': 'application/json', 'idempotency-key': 'gen-1' } });
+    const first = await send();
+    assert.equal(first.statusCode, 202, first.body);
+    const again = await send();
+    assert.equal(again.statusCode, 200, again.body);
+    const id = (first.json() as { id: string }).id;
+    assert.equal((again.json() as { id: string }).id, id);
+    // Let it end here, so the next test's scripted failure is not taken by this job.
+    for (let status = ''; !['succeeded', 'failed'].includes(status); await sleep(20)) status = ((await t.app.inject({ method: 'GET', url: `/api/v1/jobs/${id}` })).json() as { status: string }).status;
+  });
+
   test('a backend error is a 502 naming the backend\'s message; nothing is left in the output folder', async () => {
     const before = readdirSync(backends.outputDir).length;
     backends.a1111.fail = { status: 500, message: 'CUDA out of memory' };

@@ -46,7 +46,7 @@ export function summarizeDocumentJobSpec(services: Services, document: RequestDo
 export function imageJobSpec(services: Services, body: Record<string, unknown>): JobSpec {
   const { params, init } = readImageParams(body, services.config);
   const model = services.images.resolve(params.model, params.user_id);
-  return { type: 'image', params: { ...params, model, seed: params.seed ?? randomInt(0, 2 ** 32) }, ...(init ? { input: init } : {}) };
+  return { type: 'image', params: { ...params, model, seed: params.seed ?? randomInt(0, 2 ** 32) }, requested: { ...params, model }, ...(init ? { input: init } : {}) };
 }
 
 /** A chat job: the body of POST /v1/chat/completions, checked now (and read again when it runs). */
@@ -123,5 +123,6 @@ export function joinBatch(specs: JobSpec[]): JobSpec {
     }
     return item;
   });
-  return { type: 'batch', params: { items }, ...(parts.length ? { input: Buffer.concat(parts) } : {}) };
+  const drawn = specs.some((spec) => spec.requested);
+  return { type: 'batch', params: { items }, ...(parts.length ? { input: Buffer.concat(parts) } : {}), ...(drawn ? { requested: { items: specs.map((spec) => ({ type: spec.type, params: spec.requested ?? spec.params })) } } : {}) };
 }

@@ -6,7 +6,7 @@ import type { BatchItem } from '../../jobs/handlers/batch.js';
 import { newWebhookSecret } from '../../jobs/webhooks.js';
 import { checkFetchableUrl } from '../../net/guarded-fetch.js';
 import type { Services } from '../../services.js';
-import { checkScope } from '../plugins/auth.js';
+import { checkModelAccess, checkScope } from '../plugins/auth.js';
 
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
 
@@ -23,16 +23,18 @@ export const jobOwner = (request: FastifyRequest): string => request.apiKey?.nam
 export const seesAllJobs = (request: FastifyRequest): boolean => request.apiKey === undefined || request.apiKey.scopes?.includes('admin') === true;
 
 function hashRequest(spec: JobSpec, callbackUrl: string | undefined): string {
-  const hash = createHash('sha256').update(spec.type).update('\0').update(JSON.stringify(spec.params)).update('\0').update(callbackUrl ?? '');
+  const hash = createHash('sha256').update(spec.type).update('\0').update(JSON.stringify(spec.requested ?? spec.params)).update('\0').update(callbackUrl ?? '');
   if (spec.input) hash.update('\0').update(spec.input);
   return hash.digest('hex');
 }
 
 /** The capabilities a spec spends (a batch: each item's). */
 function scopesOf(spec: JobSpec): Array<'ocr' | 'summarize' | 'chat' | 'image'> {
-  if (spec.type === 'batch') return (spec.params.items as BatchItem[]).map((i) => i.type);
-  return [spec.type];
+  return itemsOf(spec).map((i) => i.type);
 }
+
+/** A spec's items: a batch's, or the spec itself. */
+const itemsOf = (spec: JobSpec): Array<Pick<BatchItem, 'type' | 'params'>> => (spec.type === 'batch' ? (spec.params.items as BatchItem[]) : [spec as Pick<BatchItem, 'type' | 'params'>]);
 
 /**
  * Queues a job for the request's key: Idempotency-Key makes retries return the same job,
@@ -41,6 +43,8 @@ function scopesOf(spec: JobSpec): Array<'ocr' | 'summarize' | 'chat' | 'image'> 
  */
 export async function submitJob(request: FastifyRequest, reply: FastifyReply, services: Services, spec: JobSpec, callbackUrl: unknown): Promise<Record<string, unknown>> {
   for (const scope of new Set(scopesOf(spec))) checkScope(request, scope);
+  // Image jobs name their model once resolved; a key limited to some models may use only those.
+  for (const item of itemsOf(spec)) if (item.type === 'image') checkModelAccess(request, String(item.params.model));
   const key = request.headers['idempotency-key'];
   if (key !== undefined && (typeof key !== 'string' || !idempotencyKeyPattern.test(key))) throw appError('invalid_parameter', 'Idempotency-Key must be 1 to 255 printable ASCII characters', { field: 'Idempotency-Key' });
   let callback: string | undefined;
