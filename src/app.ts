@@ -51,11 +51,13 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     // Refused mid-upload: say the connection ends, and keep reading (discarding) what the client
-    // still sends for a moment, so closing does not reset the socket before the answer is read.
+    // still sends, so closing does not reset the socket before the answer is read. A client
+    // that sends on regardless is cut off after a while (a slow one on a busy machine needs seconds).
     if (reply.statusCode === 413 && !request.raw.complete) {
       void reply.header('connection', 'close');
       request.raw.resume();
-      setTimeout(() => request.raw.socket?.destroy(), 2000).unref();
+      const cutOff = setTimeout(() => request.raw.socket?.destroy(), 10_000).unref();
+      request.raw.once('end', () => clearTimeout(cutOff));
     }
   });
   registerErrorHandler(app, limits.maxDocumentBytes, [deepSynthNotFound]);
