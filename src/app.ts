@@ -50,14 +50,12 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
-    // Refused mid-upload: keep reading (discarding) what the client still sends, and keep the
-    // connection open meanwhile. Closing it at once (Connection: close) made the kernel answer the
-    // client's next bytes with a reset, which can wipe the 413 before a busy client reads it.
-    // A client that sends on regardless is cut off after a while.
+    // Refused mid-upload: say the connection ends, and keep reading (discarding) what the client
+    // still sends for a moment, so closing does not reset the socket before the answer is read.
     if (reply.statusCode === 413 && !request.raw.complete) {
+      void reply.header('connection', 'close');
       request.raw.resume();
-      const cutOff = setTimeout(() => request.raw.socket?.destroy(), 10_000).unref();
-      request.raw.once('end', () => clearTimeout(cutOff));
+      setTimeout(() => request.raw.socket?.destroy(), 2000).unref();
     }
   });
   registerErrorHandler(app, limits.maxDocumentBytes, [deepSynthNotFound]);
