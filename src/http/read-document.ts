@@ -13,6 +13,11 @@ export interface RequestDocument {
 
 type Fields = Record<string, string>;
 
+/** A parsed JSON object body (not an array, not the raw bytes of a non-JSON body). */
+export function isJsonObject(body: unknown): body is Record<string, unknown> {
+  return typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && !Array.isArray(body);
+}
+
 /** The scalar fields of a query or JSON object as the strings a form would send (string lists joined with +). */
 export function stringFields(source: unknown): Fields {
   const out: Fields = {};

@@ -10,6 +10,7 @@ import { describeBytes, sniffKind } from '../../documents/sniff.js';
 import { appError } from '../../errors/app-error.js';
 import type { Services } from '../../services.js';
 import { summarizeOptionsFrom } from '../summarize-options.js';
+import { isJsonObject } from '../read-document.js';
 import { readMultipart } from './uploads.js';
 
 const maxBytes = 16 * 1024 * 1024;
@@ -25,8 +26,7 @@ export const deepSynthNotFound = {
 
 /** Flask's `request.get_json()`: the JSON object, or nothing. */
 function jsonBody(request: FastifyRequest): Record<string, unknown> | undefined {
-  const body = request.body;
-  return typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  return isJsonObject(request.body) ? request.body : undefined;
 }
 
 export function registerDeepSynthRoutes(app: FastifyInstance, services: Services): void {

@@ -6,10 +6,11 @@ import { imageJobSpec } from '../jobs/job-specs.js';
 import { runQueued } from '../jobs/run-queued.js';
 import type { JobSpec } from '../../jobs/job.js';
 import { checkModelAccess } from '../plugins/auth.js';
+import { isJsonObject } from '../read-document.js';
 
 /** A JSON object body, or a 422 saying what was sent instead. */
 export function jsonObject(body: unknown): Record<string, unknown> {
-  if (typeof body === 'object' && body !== null && !Array.isArray(body) && !Buffer.isBuffer(body)) return body as Record<string, unknown>;
+  if (isJsonObject(body)) return body;
   throw appError('invalid_parameter', 'the body must be a JSON object (Content-Type: application/json) holding at least "prompt"', { loc: ['body'], validation: 'model_attributes_type' });
 }
 

@@ -8,11 +8,10 @@ import { batchJobSpec, jobTypeOf, jsonJobSpec, ocrJobSpec, summarizeDocumentJobS
 import { streamJobEvents } from '../jobs/job-events.js';
 import { jobOwner, seesAllJobs, submitJob, visibleJob } from '../jobs/submit-job.js';
 import { numberField } from '../number-field.js';
-import { readDocument } from '../read-document.js';
+import { isJsonObject, readDocument } from '../read-document.js';
 
 const tags = ['jobs'];
 const idParam = (request: FastifyRequest): string => (request.params as { id: string }).id;
-const isJson = (body: unknown): body is Record<string, unknown> => typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && !Array.isArray(body);
 
 /**
  * Async jobs: create (JSON {type, input, options, callback_url}, or a document as multipart
@@ -21,7 +20,7 @@ const isJson = (body: unknown): body is Record<string, unknown> => typeof body =
 export function registerJobRoutes(app: FastifyInstance, services: Services): void {
   app.post('/api/v1/jobs', { schema: { tags, summary: 'Create a job (202 with its id and Location)' } }, async (request, reply) => {
     const body = request.body;
-    if (isJson(body)) return submitJob(request, reply, services, await jsonJobSpec(services, body, request.work), body.callback_url);
+    if (isJsonObject(body)) return submitJob(request, reply, services, await jsonJobSpec(services, body, request.work), body.callback_url);
     // A document as multipart or raw body: the type and options come as fields.
     const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
     const type = jobTypeOf(document.fields.type ?? 'ocr');
@@ -32,7 +31,7 @@ export function registerJobRoutes(app: FastifyInstance, services: Services): voi
 
   app.post('/api/v1/batches', { schema: { tags, summary: 'Create a batch job ({items: [{type, input, options}], callback_url})' } }, async (request, reply) => {
     const body = request.body;
-    if (!isJson(body)) throw appError('invalid_parameter', 'send the batch as JSON: {"items": [{"type": "ocr", "input": {"data": "<base64>"}}, ...]}', { field: 'items' });
+    if (!isJsonObject(body)) throw appError('invalid_parameter', 'send the batch as JSON: {"items": [{"type": "ocr", "input": {"data": "<base64>"}}, ...]}', { field: 'items' });
     return submitJob(request, reply, services, await batchJobSpec(services, body.items, request.work), body.callback_url);
   });
 
