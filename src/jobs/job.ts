@@ -109,9 +109,11 @@ export interface JobContext {
 
 export type JobHandler = (context: JobContext) => Promise<unknown>;
 
+/** Epoch milliseconds as the API shows times (ISO 8601), null kept. */
+export const isoTime = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+
 /** The job as the API shows it (no secrets, ISO times). */
 export function jobView(job: JobState, options: { result?: boolean } = {}): Record<string, unknown> {
-  const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
   return {
     id: job.id,
     object: 'job',
@@ -120,10 +122,10 @@ export function jobView(job: JobState, options: { result?: boolean } = {}): Reco
     queue_position: job.status === 'queued' ? job.queuePosition : null,
     progress: job.progress,
     attempts: job.attempts,
-    created_at: iso(job.createdAt),
-    started_at: iso(job.startedAt),
-    finished_at: iso(job.finishedAt),
-    expires_at: iso(job.expiresAt),
+    created_at: isoTime(job.createdAt),
+    started_at: isoTime(job.startedAt),
+    finished_at: isoTime(job.finishedAt),
+    expires_at: isoTime(job.expiresAt),
     idempotency_key: job.idempotencyKey,
     callback: job.callback ? { url: job.callback.url, delivered: job.callback.delivered, deliveries: job.callback.deliveries } : null,
     error: job.error,

@@ -3,7 +3,7 @@ import type { Services } from '../../services.js';
 import { generateNow, imageSpec, imageUrl, jsonObject, responseFormat, savedImage } from '../images/generate.js';
 import { submitJob, wantsAsync } from '../jobs/submit-job.js';
 import { jobListQuery } from './jobs-route.js';
-import type { JobState } from '../../jobs/job.js';
+import { isoTime, type JobState } from '../../jobs/job.js';
 import type { Generation } from '../../images/generator.js';
 
 /**
@@ -37,14 +37,13 @@ export function registerImageRoutes(app: FastifyInstance, services: Services): v
 
 /** One generation of the history: its job (who, when), what was asked, what came out. */
 function generationView(job: JobState): Record<string, unknown> {
-  const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
   const result = job.result as Generation | null;
   return {
     job_id: job.id,
     owner: job.owner || null,
     status: job.status,
-    created_at: iso(job.createdAt),
-    finished_at: iso(job.finishedAt),
+    created_at: isoTime(job.createdAt),
+    finished_at: isoTime(job.finishedAt),
     model: job.params.model,
     parameters: result?.parameters ?? job.params,
     duration_ms: result?.duration_ms ?? null,
