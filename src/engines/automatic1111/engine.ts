@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appError } from '../../errors/app-error.js';
 import { fromBase64, onAbort, type GeneratedImages, type GenerateOptions, type ImageEngine, type ImageRequest } from '../image-spec.js';
-import { UpstreamClient, type UpstreamOptions } from '../remote/upstream-client.js';
+import { postOptions, UpstreamClient, type UpstreamOptions } from '../remote/upstream-client.js';
 
 export interface Automatic1111Options extends UpstreamOptions {
   /** sd_model_checkpoint for this model's requests (override_settings); the server's current one when absent. */
@@ -70,8 +70,7 @@ export class Automatic1111Engine implements ImageEngine {
       this.used = true;
       const path = request.init ? '/sdapi/v1/img2img' : '/sdapi/v1/txt2img';
       const sent = this.client.post(path, JSON.stringify(this.body(request)), {
-        ...(signal ? { signal } : {}),
-        ...(request.requestId ? { requestId: request.requestId } : {}),
+        ...postOptions(request, signal),
         onUrl: (url) => {
           server = url;
         },
@@ -111,18 +110,10 @@ export class Automatic1111Engine implements ImageEngine {
   }
 
   async reset(): Promise<string[]> {
-    const dropped: string[] = [];
-    if (this.used) {
-      // The seed's cache held loaded pipelines: the A1111 equivalent is its loaded checkpoint.
-      for (const url of this.client.urls) {
-        const ok = await this.client.send(url, 'POST', '/sdapi/v1/unload-checkpoint').then(() => true, () => false);
-        if (ok) dropped.push(`checkpoint unloaded on ${new URL(url).host}`);
-      }
-      this.used = false;
-    }
-    await this.client.dropConnections();
-    dropped.push('kept-alive connections');
-    return dropped;
+    // The seed's cache held loaded pipelines: the A1111 equivalent is its loaded checkpoint.
+    const free = this.used ? { path: '/sdapi/v1/unload-checkpoint', said: 'checkpoint unloaded' } : undefined;
+    this.used = false;
+    return this.client.release(free);
   }
 }
 

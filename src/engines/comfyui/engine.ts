@@ -209,17 +209,9 @@ export class ComfyUiEngine implements ImageEngine {
   }
 
   async reset(): Promise<string[]> {
-    const dropped: string[] = [];
-    if (this.used) {
-      for (const url of this.client.urls) {
-        const ok = await this.client.send(url, 'POST', '/free', { body: JSON.stringify({ unload_models: true, free_memory: true }) }).then(() => true, () => false);
-        if (ok) dropped.push(`models unloaded on ${new URL(url).host}`);
-      }
-      this.used = false;
-    }
-    await this.client.dropConnections();
-    dropped.push('kept-alive connections');
-    return dropped;
+    const free = this.used ? { path: '/free', body: JSON.stringify({ unload_models: true, free_memory: true }), said: 'models unloaded' } : undefined;
+    this.used = false;
+    return this.client.release(free);
   }
 }
 

@@ -1,7 +1,7 @@
 import { FormData, request as httpRequest } from 'undici';
 import { appError } from '../../errors/app-error.js';
 import { fromBase64, type GeneratedImages, type GenerateOptions, type ImageEngine, type ImageRequest } from '../image-spec.js';
-import { UpstreamClient, type UpstreamOptions } from '../remote/upstream-client.js';
+import { postOptions, UpstreamClient, type UpstreamOptions } from '../remote/upstream-client.js';
 
 export interface OpenAiImagesOptions extends UpstreamOptions {
   model: string;
@@ -37,7 +37,6 @@ export class OpenAiImagesEngine implements ImageEngine {
 
   async generate(request: ImageRequest, options: GenerateOptions = {}): Promise<GeneratedImages> {
     const { signal } = options;
-    const post = { ...(signal ? { signal } : {}), ...(request.requestId ? { requestId: request.requestId } : {}) };
     const fields = this.fields(request);
     let body: string | FormData = JSON.stringify(fields);
     if (request.init) {
@@ -46,7 +45,7 @@ export class OpenAiImagesEngine implements ImageEngine {
       form.append('image', new Blob([new Uint8Array(request.init.image)], { type: 'image/png' }), 'image.png');
       body = form;
     }
-    const response = await this.client.post(request.init ? '/images/edits' : '/images/generations', body, post);
+    const response = await this.client.post(request.init ? '/images/edits' : '/images/generations', body, postOptions(request, signal));
     const result = (await response.body.json()) as ImagesResponse;
     const data = result.data ?? [];
     if (data.length < request.n) throw appError('upstream_error', `the images server answered with ${data.length} image(s) for ${request.n} asked`);
@@ -54,9 +53,8 @@ export class OpenAiImagesEngine implements ImageEngine {
     return { images, seeds: images.map(() => request.seed) };
   }
 
-  async reset(): Promise<string[]> {
-    await this.client.dropConnections();
-    return ['kept-alive connections'];
+  reset(): Promise<string[]> {
+    return this.client.release();
   }
 }
 

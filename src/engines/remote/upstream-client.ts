@@ -41,11 +41,23 @@ export class UpstreamClient {
     return new Agent({ connect: { timeout: connectTimeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, keepAliveTimeout: 30_000 });
   }
 
-  /** Closes the kept-alive connections (they are opened again on the next request). */
-  async dropConnections(): Promise<void> {
+  /**
+   * Asks every server to free what it holds loaded (`free`: a POST and what to say when it
+   * answers), then closes the kept-alive connections (opened again on the next request).
+   * Says what was dropped.
+   */
+  async release(free?: { path: string; body?: string; said: string }): Promise<string[]> {
+    const dropped: string[] = [];
+    if (free) {
+      for (const url of this.urls) {
+        const ok = await this.send(url, 'POST', free.path, free.body ? { body: free.body } : {}).then(() => true, () => false);
+        if (ok) dropped.push(`${free.said} on ${new URL(url).host}`);
+      }
+    }
     const old = this.agent;
     this.agent = this.newAgent();
     await old.close();
+    return [...dropped, 'kept-alive connections'];
   }
 
   /** The servers to try for one request, healthy ones first. */
