@@ -27,7 +27,7 @@ export function registerStableDiffusionRoutes(app: FastifyInstance, services: Se
       // Beyond the seed: what replays it, and where the image is served.
       seed: first.seed,
       image_id: first.id,
-      ...(generation.images.length > 1 ? { images_base64: await Promise.all(generation.images.map(async (i) => (await savedImage(services, i.id)).toString('base64'))) } : {}),
+      ...(generation.images.length > 1 ? { images_base64: [png, ...(await Promise.all(generation.images.slice(1).map((i) => savedImage(services, i.id))))].map((b) => b.toString('base64')) } : {}),
     };
   });
 
