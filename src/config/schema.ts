@@ -37,6 +37,18 @@ export const ApiKeySchema = Type.Object(
 );
 export type ApiKeyConfig = Static<typeof ApiKeySchema>;
 
+/** How a remote model server is reached and bounded, for chat and image backends alike (their defaults differ). */
+function upstreamFields(defaults: { timeoutMs: number; minTimeoutMs: number; concurrency: number; maxQueue: number }) {
+  return {
+    timeoutMs: Type.Integer({ default: defaults.timeoutMs, minimum: defaults.minTimeoutMs }),
+    connectTimeoutMs: Type.Integer({ default: 5000, minimum: 50 }),
+    maxRetries: Type.Integer({ default: 1, minimum: 0, maximum: 10 }),
+    /** Requests sent upstream at once, and how many may wait; past that, 503 at once. */
+    concurrency: Type.Integer({ default: defaults.concurrency, minimum: 1 }),
+    maxQueue: Type.Integer({ default: defaults.maxQueue, minimum: 0 }),
+  };
+}
+
 /** One model name the server answers to, and what serves it. */
 export const ModelSchema = Type.Object(
   {
@@ -66,12 +78,7 @@ export const ModelSchema = Type.Object(
           apiKey: Type.Optional(Type.String()),
           /** The model reads images itself; otherwise images are OCRed and sent as text. */
           vision: Type.Boolean({ default: false }),
-          timeoutMs: Type.Integer({ default: 120_000, minimum: 100 }),
-          connectTimeoutMs: Type.Integer({ default: 5000, minimum: 50 }),
-          maxRetries: Type.Integer({ default: 1, minimum: 0, maximum: 10 }),
-          /** Requests sent upstream at once, and how many may wait; past that, 503 at once. */
-          concurrency: Type.Integer({ default: 8, minimum: 1 }),
-          maxQueue: Type.Integer({ default: 64, minimum: 0 }),
+          ...upstreamFields({ timeoutMs: 120_000, minTimeoutMs: 100, concurrency: 8, maxQueue: 64 }),
           /** Context window in tokens, for chunking long summaries. */
           contextTokens: Type.Integer({ default: 4096, minimum: 256 }),
         },
@@ -97,12 +104,8 @@ export const ModelSchema = Type.Object(
           workflow: Type.Optional(Type.String({ minLength: 1 })),
           /** openai: also send seed, steps, guidance and negative prompt (LocalAI reads them; OpenAI refuses unknown fields). */
           extendedParams: Type.Boolean({ default: false }),
-          timeoutMs: Type.Integer({ default: 600_000, minimum: 1000 }),
-          connectTimeoutMs: Type.Integer({ default: 5000, minimum: 50 }),
-          maxRetries: Type.Integer({ default: 1, minimum: 0, maximum: 10 }),
-          /** Generations sent to this backend at once (diffusion servers run one at a time), and how many may wait. */
-          concurrency: Type.Integer({ default: 1, minimum: 1 }),
-          maxQueue: Type.Integer({ default: 32, minimum: 0 }),
+          // Diffusion servers run one image at a time: one in flight by default.
+          ...upstreamFields({ timeoutMs: 600_000, minTimeoutMs: 1000, concurrency: 1, maxQueue: 32 }),
         },
         { additionalProperties: false },
       ),
