@@ -41,14 +41,23 @@ function onSignals(services: Services, log: Pick<Services['log'], 'info' | 'warn
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
+const isLoopback = (host: string): boolean => ['127.0.0.1', '::1', 'localhost'].includes(host) || host.startsWith('127.');
+
+/** Why this config must not be served (a non-loopback address without keys), in one line; undefined when it may. */
+export function serveRefusal(config: Readonly<Config>): string | undefined {
+  if (config.auth.enabled || isLoopback(config.server.host) || config.auth.allowUnauthenticated) return undefined;
+  return `visiongate: refusing to serve on ${config.server.host} without an API key: set VISIONGATE_API_KEY (16+ characters; or auth.keys in a config file), or VISIONGATE_AUTH__ALLOW_UNAUTHENTICATED=true to accept the risk`;
+}
+
 /** `npm start` / `visiongate serve`: read config, build, listen (and run jobs unless jobs.embeddedWorker is off). */
 export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = configOrExit(env);
-  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.server.host) || config.server.host.startsWith('127.');
-  if (!config.auth.enabled && !loopback && !config.auth.allowUnauthenticated) {
-    process.stderr.write(`visiongate: refusing to serve on ${config.server.host} without API keys; enable auth (auth.enabled, auth.keys; see "visiongate keys create") or set auth.allowUnauthenticated to accept the risk\n`);
+  const refusal = serveRefusal(config);
+  if (refusal) {
+    process.stderr.write(`${refusal}\n`);
     process.exit(2);
   }
+  const loopback = isLoopback(config.server.host);
   const services = createServices(config);
   if (config.jobs.embeddedWorker) services.jobs.startWorker(jobHandler(services));
   services.images.store.startSweeping((error) => services.log.warn({ err: error }, 'image retention sweep failed'));

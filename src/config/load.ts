@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import Value from 'typebox/value';
@@ -40,7 +41,8 @@ const envShortcuts: Record<string, string[]> = {
 export function configFromEnv(env: NodeJS.ProcessEnv): Tree {
   const tree: Tree = {};
   for (const [name, raw] of Object.entries(env)) {
-    if (raw === undefined || !name.startsWith('VISIONGATE_') || name === 'VISIONGATE_CONFIG') continue;
+    if (raw === undefined || !name.startsWith('VISIONGATE_') || name === 'VISIONGATE_CONFIG' || keyVariables.includes(name)) continue;
+    if (name.startsWith('VISIONGATE_TEST_')) continue; // the test suite's own switches (scripts/run-tests.js)
     const path = envShortcuts[name] ?? name.slice('VISIONGATE_'.length).split('__').map(camel);
     setPath(tree, path, raw);
   }
@@ -80,6 +82,21 @@ function coerceStrings(schema: unknown, value: unknown): unknown {
   return value;
 }
 
+/** Plain API keys from the environment (containers: `docker run -e VISIONGATE_API_KEY=...`), comma-separated. */
+const keyVariables = ['VISIONGATE_API_KEY', 'VISIONGATE_API_KEYS'];
+
+/**
+ * `VISIONGATE_API_KEY(S)`: the keys, hashed at once (only the hash is kept), turn auth on. The plain key is
+ * never stored or logged.
+ */
+function keysFromEnv(env: NodeJS.ProcessEnv): Tree | undefined {
+  const keys = keyVariables.flatMap((name) => (env[name] ?? '').split(',').map((k) => k.trim()).filter(Boolean));
+  if (keys.length === 0) return undefined;
+  const short = keys.findIndex((k) => k.length < 16);
+  if (short >= 0) throw new ConfigError(`VISIONGATE_API_KEY: key ${short + 1} is ${keys[short]!.length} characters; use 16 or more (openssl rand -hex 24)`);
+  return { enabled: true, keys: keys.map((key, i) => ({ name: `env-${i + 1}`, sha256: createHash('sha256').update(key, 'utf8').digest('hex') })) };
+}
+
 /** Builds the frozen config from defaults ← file ← env ← explicit overrides (tests). */
 export function loadConfig(options: { env?: NodeJS.ProcessEnv; file?: string; overrides?: Tree } = {}): Readonly<Config> {
   const env = options.env ?? {};
@@ -96,6 +113,11 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; file?: string; ov
   // Seed model ids come first, so a config that adds or rebinds models keeps the others.
   const base: Tree = { models: { ...defaultModels(), ...ocrFluxFromEnv(env) } };
   const raw = merge(merge(merge(base, fromFile), coerceStrings(ConfigSchema, configFromEnv(env)) as Tree), options.overrides ?? {});
+  const envKeys = keysFromEnv(env);
+  if (envKeys) {
+    const auth = (raw.auth ?? {}) as Tree;
+    raw.auth = { ...auth, enabled: true, keys: [...((auth.keys as unknown[] | undefined) ?? []), ...(envKeys.keys as unknown[])] };
+  }
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw)) as Tree;
   // Value.Default does not descend into Record values: fill each model's defaults itself.
   const models = withDefaults.models as Record<string, unknown> | undefined;

@@ -13,6 +13,7 @@ import { TesseractJsEngine } from '../../src/engines/tesseract-js/engine.js';
 import type { GreyImage } from '../../src/documents/raster.js';
 import { characterErrorRate } from '../helpers/cer.js';
 import { renderPage } from '../fixtures/pages.js';
+import { needs } from '../helpers/system-parts.js';
 
 const english = ['The quick brown fox jumps over the lazy dog.', 'Invoice 2024-117 totals 1,234.56 EUR before tax.', 'Please reply by Friday, 14 March.'];
 
@@ -34,6 +35,10 @@ for (const engine of engines) {
       if (status.available) assert.ok(status.languages.includes('eng'), 'every engine reads English');
       else assert.ok(status.reason && status.reason.length > 5, 'an unavailable engine says why');
     });
+
+    if (engine.name === 'tesseract-cli') {
+      test('the native binary is installed', needs('tesseract'), () => assert.ok(status.available, status.reason));
+    }
 
     if (!status.available) {
       test('an unavailable engine refuses with engine_unavailable', async () => {

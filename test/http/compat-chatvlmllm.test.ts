@@ -8,6 +8,7 @@ import { characterErrorRate } from '../helpers/cer.js';
 import { form, postForm } from '../helpers/form.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { renderPage } from '../fixtures/pages.js';
+import { needs } from '../helpers/system-parts.js';
 
 const english = ['Quarterly inspection of the cooling system.', 'No leaks were found in the primary circuit.'];
 const russian = ['Отчёт о проверке системы охлаждения.', 'Утечек в первом контуре не обнаружено.'];
@@ -74,7 +75,7 @@ describe('POST /ocr', () => {
     assert.equal(json.language, null);
   });
 
-  test("requests.post(files=, params={'model', 'language': 'Russian'}) reads Russian", async () => {
+  test("requests.post(files=, params={'model', 'language': 'Russian'}) reads Russian", needs('tesseract-rus'), async () => {
     const { status, json } = await postForm(`${server.url}/ocr?model=qwen3_vl_2b&language=Russian`, form([{ field: 'file', name: 'document.jpg', bytes: russianJpg }]));
     assert.equal(status, 200, JSON.stringify(json));
     assert.equal(json.language, 'Russian');
@@ -177,7 +178,7 @@ describe('POST /batch/ocr and DELETE /models/{name}', () => {
 });
 
 describe('the ChatVLMClient class', () => {
-  test('health(), ocr(path, language="Russian"), chat(path, prompt)', async () => {
+  test('health(), ocr(path, language="Russian"), chat(path, prompt)', needs('tesseract-rus'), async () => {
     const base = server.url;
     const client = {
       health: async () => (await fetch(`${base}/health`)).json() as Promise<Record<string, unknown>>,

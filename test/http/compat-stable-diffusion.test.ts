@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { startImageApp, type ImageBackends } from '../helpers/image-backends.js';
+import { needs } from '../helpers/system-parts.js';
 
 const run = promisify(execFile);
 let backends: ImageBackends;
@@ -32,7 +33,7 @@ after(async () => {
 const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 type GenerateResponse = { image_base64: string; model_id: string; generation_time: number; image_path: string; seed: number };
 
-describe('Stable Diffusion seed: curl examples as written', () => {
+describe('Stable Diffusion seed: curl examples as written', needs('curl'), () => {
   test('curl -X POST /generate -d \'{"prompt": "photo of sks person", "user_id": "default"}\'', async () => {
     const { stdout } = await run('curl', ['-sS', '-X', 'POST', `${base}/generate`, '-H', 'Content-Type: application/json', '-d', '{"prompt": "photo of sks person", "user_id": "default"}']);
     const body = JSON.parse(stdout) as GenerateResponse;

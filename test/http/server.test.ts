@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { characterErrorRate } from '../helpers/cer.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { makePdf, renderPage } from '../fixtures/pages.js';
+import { needs } from '../helpers/system-parts.js';
 
 const lines = ['Health must answer while every core reads pages.', 'This page is one of several read at once.'];
 
@@ -69,7 +70,7 @@ test('a bad config value stops start-up with a message naming the key', async ()
   await assert.rejects(startServer({ VISIONGATE_LIMITS__MAX_PAGES: 'lots' }), /limits\.maxPages/);
 });
 
-test('CLI: visiongate ocr FILE prints the text; --format json gives the result shape', async () => {
+test('CLI: visiongate ocr FILE prints the text; --format json gives the result shape', needs('tesseract'), async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vg-cli-'));
   const file = join(dir, 'page.png');
   writeFileSync(file, await renderPage({ lines }));

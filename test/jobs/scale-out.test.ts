@@ -3,16 +3,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { makePdf, renderPage } from '../fixtures/pages.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { has, needs } from '../helpers/system-parts.js';
 import { startServer, startWorker, type ServerProcess } from '../helpers/server-process.js';
 
 let redis: RedisServer;
 const processes: ServerProcess[] = [];
 before(async () => {
-  redis = await startRedis();
+  if (has('redis')) redis = await startRedis();
 });
 after(async () => {
   for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-  await redis.stop();
+  await redis?.stop();
 });
 
 interface Job {
@@ -25,7 +26,7 @@ interface Job {
 
 const get = async (node: ServerProcess, id: string): Promise<Job> => (await (await fetch(`${node.url}/api/v1/jobs/${id}`)).json()) as Job;
 
-test('two API nodes and two workers on Redis: jobs seen and streamed from either node; a killed worker loses nothing', { timeout: 240_000 }, async () => {
+test('two API nodes and two workers on Redis: jobs seen and streamed from either node; a killed worker loses nothing', { timeout: 240_000, ...needs('redis') }, async () => {
   const env = { VISIONGATE_JOBS__STORE: 'redis', VISIONGATE_JOBS__REDIS_URL: redis.url, VISIONGATE_JOBS__REDIS_PREFIX: 'scale', VISIONGATE_JOBS__LOCK_DURATION_MS: '1500', VISIONGATE_LOG_LEVEL: 'info', VISIONGATE_OCR__WORKERS: '1' };
   const [a, b] = await Promise.all([startServer({ ...env, VISIONGATE_JOBS__EMBEDDED_WORKER: 'false' }), startServer({ ...env, VISIONGATE_JOBS__EMBEDDED_WORKER: 'false' })]);
   const [w1, w2] = await Promise.all([startWorker({ ...env, VISIONGATE_JOBS__CONCURRENCY: '2' }), startWorker({ ...env, VISIONGATE_JOBS__CONCURRENCY: '2' })]);

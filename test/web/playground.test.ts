@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { has, needs } from '../helpers/system-parts.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { makePdf, renderPage } from '../fixtures/pages.js';
@@ -20,6 +21,7 @@ let server: ServerProcess;
 let browser: Browser;
 let upstream: FakeUpstream;
 before(async () => {
+  if (!has('chromium')) return;
   mkdirSync(artifacts, { recursive: true });
   upstream = await startFakeUpstream();
   const config = join(mkdtempSync(join(tmpdir(), 'vg-ui-')), 'visiongate.yaml');
@@ -44,7 +46,7 @@ interface Json {
   pages: Array<{ page: number; width: number; height: number; words: Array<{ text: string; bbox: number[] }> }>;
 }
 
-describe('web playground', () => {
+describe('web playground', needs('chromium'), () => {
   test('an image: text shown, one box per word, boxes where the words are', async () => {
     const page = await openPage();
     await page.setInputFiles('#file', { name: 'known.png', mimeType: 'image/png', buffer: await renderPage({ lines }) });
