@@ -73,6 +73,8 @@ export const ModelSchema = Type.Object(
           threads: Type.Integer({ default: 1, minimum: 1, maximum: 64 }),
           /** llama-cpp: unload the model after this long unused. */
           keepAliveMs: Type.Integer({ default: 300_000, minimum: 1000 }),
+          /** llama-cpp: run on a GPU build of llama.cpp (opt-in install: npm run llama:gpu -- cuda|vulkan). */
+          gpu: Type.Optional(Type.Union([Type.Literal('cuda'), Type.Literal('vulkan')])),
           /** Model name sent upstream (default: this entry's name). */
           model: Type.Optional(Type.String()),
           apiKey: Type.Optional(Type.String()),

@@ -100,7 +100,7 @@ export class ModelRegistry {
         const remote = { urls: c.urls ?? [], model: c.model ?? id, ...(c.apiKey ? { apiKey: c.apiKey } : {}), vision: c.vision, timeoutMs: c.timeoutMs, connectTimeoutMs: c.connectTimeoutMs, maxRetries: c.maxRetries };
         const engine =
           c.backend === 'llama-cpp'
-            ? new LlamaCppEngine({ path: c.path!, contextSize: c.contextTokens, threads: c.threads, keepAliveMs: c.keepAliveMs })
+            ? new LlamaCppEngine({ path: c.path!, contextSize: c.contextTokens, threads: c.threads, keepAliveMs: c.keepAliveMs, ...(c.gpu ? { gpu: c.gpu } : {}) })
             : c.backend === 'ollama'
               ? new OllamaEngine(remote)
               : new OpenAiCompatibleEngine(remote);

@@ -95,3 +95,17 @@ describe('local GGUF chat through node-llama-cpp', () => {
     assert.deepEqual(summary.parameters, { max_length: 16, temperature: 0.5 });
   });
 });
+
+describe('GPU builds are an opt-in install', () => {
+  test('a model set to gpu: cuda, without the CUDA build installed, answers 503 naming the command that installs it', async () => {
+    const path = writeTinyGguf(join(mkdtempSync(join(tmpdir(), 'vg-gguf-gpu-')), 'tiny.gguf'));
+    const app = await buildTestApp({ models: { gpu: { chat: { backend: 'llama-cpp', path, gpu: 'cuda' } } } });
+    try {
+      const res = await app.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: { model: 'gpu', max_tokens: 2, messages: [{ role: 'user', content: 'x' }] } });
+      assert.equal(res.statusCode, 503, res.body);
+      assert.match(res.json<{ error: { message: string } }>().error.message, /npm run llama:gpu -- cuda/);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -19,7 +19,7 @@ export async function postReadingEarlyAnswer(url: string, body: Buffer, headers:
 
 function postOnce(url: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+    const req = request(url, { method: 'POST', signal: AbortSignal.timeout(60_000), headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));
@@ -30,7 +30,7 @@ function postOnce(url: string, body: Buffer, headers: Record<string, string>): P
     req.on('response', () => (answered = true));
     req.on('error', (error: NodeJS.ErrnoException) => {
       // EPIPE/ECONNRESET while writing: the answer may already be on its way; never hang.
-      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error); // AbortError after 60 s too
       else setTimeout(() => !answered && reject(error), 3000);
     });
     // Written in 1 MB pieces, stopping once the answer is in (as curl does): the answer is read

@@ -18,12 +18,15 @@ function flood(url: string, total: number): Promise<{ status: number; sent: numb
     let sent = 0;
     let answered = false;
     const chunk = Buffer.alloc(1024 * 1024);
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' } }, (res) => {
+    // A deadline of its own: a server that neither reads nor answers fails this client, never hangs it.
+    const signal = AbortSignal.timeout(90_000);
+    const req = request(url, { method: 'POST', signal, headers: { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' } }, (res) => {
       answered = true;
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode ?? 0, sent }));
     });
     req.on('error', (error: NodeJS.ErrnoException) => {
+      if (signal.aborted) return reject(new Error(`no answer after 90 s with ${Math.round(sent / 1024 / 1024)} MiB sent`));
       // EPIPE/ECONNRESET: the server stopped reading; its answer may still be on its way.
       setTimeout(() => !answered && reject(error), 2000);
     });

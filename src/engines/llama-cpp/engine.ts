@@ -10,6 +10,8 @@ export interface LlamaCppOptions {
   threads: number;
   /** Unload the model after this long unused. */
   keepAliveMs: number;
+  /** A GPU build of llama.cpp; the default install carries only the CPU builds. */
+  gpu?: 'cuda' | 'vulkan';
 }
 
 /** Turns callbacks into an async iterator (node-llama-cpp reports chunks by callback). */
@@ -66,7 +68,12 @@ export class LlamaCppEngine implements ChatEngine {
       } catch {
         throw appError('engine_unavailable', 'node-llama-cpp is not installed (it is an optional dependency: npm install node-llama-cpp)');
       }
-      const llama = await module.getLlama({ gpu: false, build: 'never', logLevel: module.LlamaLogLevel.error });
+      const gpu = this.options.gpu ?? false;
+      const llama = await module.getLlama({ gpu, build: 'never', logLevel: module.LlamaLogLevel.error }).catch((error: Error) => {
+        if (!gpu) throw error;
+        // The default install leaves GPU builds out (scripts/slim-install.js); say how to bring one in.
+        throw appError('engine_unavailable', `the ${gpu} build of llama.cpp could not be loaded; the default install carries the CPU build only: run \`npm run llama:gpu -- ${gpu}\` (with the GPU driver installed). ${error.message}`);
+      });
       try {
         return await llama.loadModel({ modelPath: this.options.path });
       } catch (error) {
