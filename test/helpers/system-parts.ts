@@ -32,7 +32,7 @@ const probes: Record<SystemPart, () => boolean> = {
   tesseract: () => runs('tesseract', ['--list-langs'], /^eng$/m),
   'tesseract-rus': () => runs('tesseract', ['--list-langs'], /^rus$/m),
   redis: () => runs('redis-server', ['--version']),
-  chromium: () => existsSync('/usr/bin/chromium'),
+  chromium: () => runs('/usr/bin/chromium', ['--headless', '--no-sandbox', '--version'], /Chromium/),
   poppler: () => runs('pdftotext', ['-v']) && runs('pdftoppm', ['-v']),
   curl: () => runs('curl', ['--version']),
   fonts: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
