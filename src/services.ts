@@ -1,12 +1,12 @@
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import type { ChatDependencies } from './core/chat.js';
-import { parseLanguages } from './engines/languages.js';
+import { parseLanguages } from './shared/languages.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { OcrEngines } from './engines/ocr-engines.js';
-import { PaddleEngine } from './engines/paddle/engine.js';
-import { TesseractCliEngine } from './engines/tesseract-cli/engine.js';
-import { TesseractJsEngine } from './engines/tesseract-js/engine.js';
+import { PaddleEngine } from './engines/paddle/paddle-engine.js';
+import { TesseractCliEngine } from './engines/tesseract-cli/tesseract-cli-engine.js';
+import { TesseractJsEngine } from './engines/tesseract-js/tesseract-js-engine.js';
 import { Metrics } from './runtime/metrics.js';
 import { ModelRegistry } from './runtime/model-registry.js';
 import { UsageMeter } from './runtime/usage-meter.js';

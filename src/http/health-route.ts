@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { wantsHtml } from './web-routes.js';
 import type { Services } from '../services.js';
-import { version } from '../version.js';
+import { version } from '../shared/version.js';
 
 
 /**

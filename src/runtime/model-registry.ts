@@ -2,14 +2,14 @@ import { statSync } from 'node:fs';
 import type { ModelConfig } from '../config/schema.js';
 import type { OcrDependencies } from '../core/ocr.js';
 import type { ChatEngine } from '../engines/chat-spec.js';
-import { parseLanguages } from '../engines/languages.js';
+import { parseLanguages } from '../shared/languages.js';
 import type { EngineChoice, OcrEngines } from '../engines/ocr-engines.js';
-import { OcrChatEngine } from '../engines/ocr-chat/engine.js';
-import { LlamaCppEngine } from '../engines/llama-cpp/engine.js';
-import { OllamaEngine } from '../engines/ollama/engine.js';
-import { OpenAiCompatibleEngine } from '../engines/openai-compatible/engine.js';
+import { OcrChatEngine } from '../engines/ocr-chat/ocr-chat-engine.js';
+import { LlamaCppEngine } from '../engines/llama-cpp/llama-cpp-engine.js';
+import { OllamaEngine } from '../engines/ollama/ollama-engine.js';
+import { OpenAiCompatibleEngine } from '../engines/openai-compatible/openai-compatible-engine.js';
 import { appError } from '../errors/app-error.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../shared/semaphore.js';
 
 export type Capability = 'ocr' | 'chat' | 'vision' | 'summarize' | 'image';
 

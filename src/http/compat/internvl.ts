@@ -5,7 +5,7 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { extractStructure } from '../../core/structure.js';
-import { parseLanguages } from '../../engines/languages.js';
+import { parseLanguages } from '../../shared/languages.js';
 import { withTimeout } from '../../errors/app-error.js';
 import type { Services } from '../../services.js';
 import { ocrUpload, type OcrRunner } from './ocr-upload.js';

@@ -1,6 +1,6 @@
 import { ocrDocument, type OcrOptions, type OcrResult } from '../../core/ocr.js';
 import { sniffKind, type DocumentKind } from '../../documents/sniff.js';
-import { parseLanguages } from '../../engines/languages.js';
+import { parseLanguages } from '../../shared/languages.js';
 import { appError } from '../../errors/app-error.js';
 import type { Services } from '../../services.js';
 import type { Upload } from './uploads.js';

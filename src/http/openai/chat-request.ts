@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatPart, ChatRequest } from '../../engines/chat-spec.js';
+import type { ChatMessage, ChatPart, ChatRequest } from '../../shared/chat.js';
 import { appError, formatBytes } from '../../errors/app-error.js';
 import { guardedFetch, type FetchPolicy } from '../../net/guarded-fetch.js';
 

@@ -1,7 +1,8 @@
 import { ocrDocument, type OcrDependencies } from '../../core/ocr.js';
 import { appError } from '../../errors/app-error.js';
 import type { EngineChoice } from '../ocr-engines.js';
-import { collect, estimateTokens, imagesOf, textOf, type ChatChunk, type ChatEngine, type ChatRequest, type ChatResult } from '../chat-spec.js';
+import { collect, estimateTokens, imagesOf, textOf, type ChatChunk, type ChatRequest, type ChatResult } from '../../shared/chat.js';
+import type { ChatEngine } from '../chat-spec.js';
 
 /** A system or user prompt that asks for a Markdown list (OCRFlux's does, in Chinese). */
 const wantsList = (prompt: string): boolean => /列表|list/i.test(prompt);
