@@ -1,12 +1,11 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import type { Config } from './config/schema.js';
 import { jobHandler } from './jobs/handlers/index.js';
 import { createServices, type Services } from './services.js';
 
-function configOrExit(env: NodeJS.ProcessEnv): Readonly<Config> {
+function exitOnConfigError<T>(build: () => T): T {
   try {
-    return loadConfig({ env });
+    return build();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`visiongate: ${error.message}\n`);
@@ -43,13 +42,13 @@ function onSignals(services: Services, log: Pick<Services['log'], 'info' | 'warn
 
 /** `npm start` / `visiongate serve`: read config, build, listen (and run jobs unless jobs.embeddedWorker is off). */
 export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const config = configOrExit(env);
+  const config = exitOnConfigError(() => loadConfig({ env }));
   const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.server.host) || config.server.host.startsWith('127.');
   if (!config.auth.enabled && !loopback && !config.auth.allowUnauthenticated) {
     process.stderr.write(`visiongate: refusing to serve on ${config.server.host} without API keys; enable auth (auth.enabled, auth.keys; see "visiongate keys create") or set auth.allowUnauthenticated to accept the risk\n`);
     process.exit(2);
   }
-  const services = createServices(config);
+  const services = exitOnConfigError(() => createServices(config));
   if (config.jobs.embeddedWorker) services.jobs.startWorker(jobHandler(services));
   services.images.store.startSweeping((error) => services.log.warn({ err: error }, 'image retention sweep failed'));
   const app = await buildApp(services);
@@ -60,8 +59,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
 
 /** `visiongate worker`: runs queued jobs (and their webhooks) from the shared store, no HTTP. */
 export async function work(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const config = configOrExit(env);
-  const services = createServices(config);
+  const config = exitOnConfigError(() => loadConfig({ env }));
+  const services = exitOnConfigError(() => createServices(config));
   services.jobs.startWorker(jobHandler(services));
   services.images.store.startSweeping((error) => services.log.warn({ err: error }, 'image retention sweep failed'));
   services.log.info({ store: config.jobs.store, concurrency: config.jobs.concurrency }, 'worker running jobs');
