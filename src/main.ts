@@ -4,9 +4,9 @@ import type { Config } from './config/schema.js';
 import { jobHandler } from './jobs/handlers/index.js';
 import { createServices, type Services } from './services.js';
 
-function configOrExit(env: NodeJS.ProcessEnv): Readonly<Config> {
+function exitOnConfigError<T>(build: () => T): T {
   try {
-    return loadConfig({ env });
+    return build();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`visiongate: ${error.message}\n`);
@@ -51,14 +51,14 @@ export function serveRefusal(config: Readonly<Config>): string | undefined {
 
 /** `npm start` / `visiongate serve`: read config, build, listen (and run jobs unless jobs.embeddedWorker is off). */
 export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const config = configOrExit(env);
+  const config = exitOnConfigError(() => loadConfig({ env }));
   const refusal = serveRefusal(config);
   if (refusal) {
     process.stderr.write(`${refusal}\n`);
     process.exit(2);
   }
   const loopback = isLoopback(config.server.host);
-  const services = createServices(config);
+  const services = exitOnConfigError(() => createServices(config));
   if (config.jobs.embeddedWorker) services.jobs.startWorker(jobHandler(services));
   services.images.store.startSweeping((error) => services.log.warn({ err: error }, 'image retention sweep failed'));
   const app = await buildApp(services);
@@ -69,8 +69,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
 
 /** `visiongate worker`: runs queued jobs (and their webhooks) from the shared store, no HTTP. */
 export async function work(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const config = configOrExit(env);
-  const services = createServices(config);
+  const config = exitOnConfigError(() => loadConfig({ env }));
+  const services = exitOnConfigError(() => createServices(config));
   services.jobs.startWorker(jobHandler(services));
   services.images.store.startSweeping((error) => services.log.warn({ err: error }, 'image retention sweep failed'));
   services.log.info({ store: config.jobs.store, concurrency: config.jobs.concurrency }, 'worker running jobs');

@@ -1,14 +1,19 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
+import { ConfigError } from './config/load.js';
+import { workflowProblem } from './engines/comfyui/workflow.js';
 import type { Config } from './config/schema.js';
 import type { ChatDependencies } from './core/chat.js';
-import { parseLanguages } from './engines/languages.js';
+import { parseLanguages } from './shared/languages.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { OcrEngines } from './engines/ocr-engines.js';
-import { PaddleEngine } from './engines/paddle/engine.js';
-import { TesseractCliEngine } from './engines/tesseract-cli/engine.js';
-import { TesseractJsEngine } from './engines/tesseract-js/engine.js';
+import { PaddleEngine } from './engines/paddle/paddle-engine.js';
+import { TesseractCliEngine } from './engines/tesseract-cli/tesseract-cli-engine.js';
+import { TesseractJsEngine } from './engines/tesseract-js/tesseract-js-engine.js';
 import { Metrics } from './runtime/metrics.js';
 import { ModelRegistry } from './runtime/model-registry.js';
+import { ocrDocument } from './core/ocr.js';
+import type { DocumentReader } from './engines/ocr-chat/ocr-chat-engine.js';
 import { UsageMeter } from './runtime/usage-meter.js';
 import { JobSystem } from './jobs/job-system.js';
 import { ImageGenerator } from './images/generator.js';
@@ -30,7 +35,27 @@ export interface Services extends ChatDependencies {
   close(graceMs?: number): Promise<void>;
 }
 
+/**
+ * What the configuration asks that only the engines can check (a ComfyUI workflow file's
+ * content), so a bad file is a boot error rather than a failed first request.
+ */
+export function startupProblems(config: Readonly<Config>): string[] {
+  return Object.entries(config.models).flatMap(([id, model]) => {
+    const workflow = model.image?.workflow;
+    if (!workflow || !existsSync(workflow)) return [];
+    const problem = workflowProblem(readFileSync(workflow, 'utf8'));
+    return problem ? [`models.${id}.image.workflow: ${problem}`] : [];
+  });
+}
+
+/** Throws a ConfigError listing every start-up problem. */
+export function checkStartup(config: Readonly<Config>): void {
+  const problems = startupProblems(config);
+  if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
 export function createServices(config: Readonly<Config>): Services {
+  checkStartup(config);
   const workers = config.ocr.workers || undefined;
   const pool = new WorkerPool(workers);
   const cli = new TesseractCliEngine({ binary: config.ocr.tesseractBinary, workers });
@@ -38,7 +63,8 @@ export function createServices(config: Readonly<Config>): Services {
   const engines = new OcrEngines([new TesseractJsEngine({ workers, extraLanguageDir: config.ocr.extraLanguageDir }), cli, new PaddleEngine({ workers })]);
   const metrics = new Metrics(() => pool.queued);
   const deps = { workers: pool, engines, limits: config.limits, metrics };
-  const models = new ModelRegistry(config.models, engines, deps, { languages: config.ocr.defaultLanguages, dpi: config.ocr.pdfDpi }, config.runtime.memoryBudgetMb * 1024 * 1024);
+  const readDocument: DocumentReader = (bytes, options, signal) => ocrDocument(deps, bytes, options, signal);
+  const models = new ModelRegistry(config.models, engines, { readDocument, metrics }, { languages: config.ocr.defaultLanguages, dpi: config.ocr.pdfDpi }, config.runtime.memoryBudgetMb * 1024 * 1024);
   metrics.modelQueues = () => models.queues();
   const log = pino({ level: config.log.level });
   const usage = new UsageMeter();

@@ -6,7 +6,7 @@ import { ocrDocument } from '../core/ocr.js';
 import { isAppError } from '../errors/app-error.js';
 import { ocrOptionsFrom, type OutputFormat } from '../http/ocr-options.js';
 import { serve, work } from '../main.js';
-import { createServices } from '../services.js';
+import { checkStartup, createServices } from '../services.js';
 
 const usage = `visiongate: one server for vision AI
 
@@ -80,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'config': {
         if (rest[0] !== 'check') throw new Error('usage: visiongate config check');
         const config = loadConfig({ env: process.env });
+        checkStartup(config);
         // Key hashes and upstream API keys are not printed.
         const shown = JSON.stringify(config, (k, v: unknown) => (['apiKey', 'sha256', 'webhookSecret'].includes(k) ? '***' : k === 'redisUrl' && typeof v === 'string' ? v.replace(/\/\/[^@/]*@/, '//***@') : v), 2);
         process.stdout.write(`configuration is valid:\n${shown}\n`);

@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import Value from 'typebox/value';
 import { ConfigSchema, ModelSchema, type Config } from './schema.js';
-import { workflowProblem } from '../engines/comfyui/workflow.js';
 import { defaultModels, ocrFluxFromEnv } from './seed-models.js';
 
 /** A bad configuration: start-up stops with this message, which names the key. */
@@ -145,12 +144,8 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; file?: string; ov
   for (const [id, m] of Object.entries(config.models)) {
     const image = m.image;
     if (image?.backend === 'comfyui' && !image.checkpoint && !image.workflow) problems.push(`models.${id}.image.checkpoint: the comfyui backend needs the checkpoint file name its loader takes (or a workflow of your own)`);
-    if (!image?.workflow) continue;
-    if (!existsSync(image.workflow)) problems.push(`models.${id}.image.workflow: no file at ${image.workflow}`);
-    else {
-      const problem = workflowProblem(readFileSync(image.workflow, 'utf8'));
-      if (problem) problems.push(`models.${id}.image.workflow: ${problem}`);
-    }
+    // The workflow's content is checked where the engines are built (services.ts, startupProblems).
+    if (image?.workflow && !existsSync(image.workflow)) problems.push(`models.${id}.image.workflow: no file at ${image.workflow}`);
   }
   if (config.jobs.store === 'redis' && !config.jobs.redisUrl) problems.push('jobs.redisUrl: the redis job store needs a Redis URL (redis://host:6379)');
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);

@@ -1,4 +1,4 @@
-import { estimateTokens, type ChatChunk, type ChatRequest } from '../engines/chat-spec.js';
+import { estimateTokens, type ChatChunk, type ChatRequest } from '../shared/chat.js';
 import { appError } from '../errors/app-error.js';
 import type { ChatDependencies } from './chat.js';
 import { openChat } from './chat.js';

@@ -1,4 +1,4 @@
-import type { ChatChunk, ChatPart, ChatRequest, ChatResult } from '../engines/chat-spec.js';
+import type { ChatChunk, ChatPart, ChatRequest, ChatResult } from '../shared/chat.js';
 import { recordCost } from '../runtime/usage-meter.js';
 import type { ModelRegistry, ChatModel } from '../runtime/model-registry.js';
 import { ocrDocument, type OcrDependencies } from './ocr.js';

@@ -1,5 +1,5 @@
 import type { Checkbox } from '../documents/checkboxes.js';
-import { lineOf, type OcrLine, type OcrWord } from '../engines/spec.js';
+import { lineOf, type OcrLine, type OcrWord } from '../shared/ocr-text.js';
 
 const mark = (box: Checkbox): string => (box.checked ? '[√]' : '[ ]');
 

@@ -3,7 +3,7 @@
  * items, tables). Works the same for a PDF text layer and for any OCR engine's lines.
  */
 import type { TextLayerWord } from '../documents/pdf-reader.js';
-import { lineOf, unionBbox, type Bbox, type OcrLine, type OcrWord } from '../engines/spec.js';
+import { lineOf, unionBbox, type Bbox, type OcrLine, type OcrWord } from '../shared/ocr-text.js';
 
 export type Block =
   | { type: 'heading'; level: 1 | 2 | 3; text: string; bbox: Bbox }

@@ -6,7 +6,9 @@ import { openDocument, type DocumentLimits, type DocumentPage, type OpenedDocume
 import type { WorkerPool } from '../runtime/worker-pool.js';
 import { parsePageRange } from '../documents/page-range.js';
 import type { EngineChoice, OcrEngines } from '../engines/ocr-engines.js';
-import { mean, round3, type OcrEngine, type OcrEngineName, type OcrLine, type OcrPageText, type OcrWord } from '../engines/spec.js';
+import { mean, round3 } from '../shared/numbers.js';
+import type { OcrEngine, OcrEngineName } from '../engines/ocr-spec.js';
+import type { OcrLine, OcrPageText, OcrWord } from '../shared/ocr-text.js';
 import { blocksToMarkdown, blocksToText, layoutBlocks, linesFromTextLayer, type Block } from './layout.js';
 import { applyCheckboxes } from './checkbox-lines.js';
 import { orderedMap } from './ordered-map.js';

@@ -2,7 +2,7 @@
  * Finds checkboxes on a page image: square frames with straight, inked sides, sized like
  * text, and decides checked/unchecked from the ink inside them. Runs in worker threads.
  */
-import type { Bbox } from '../engines/spec.js';
+import type { Bbox } from '../shared/ocr-text.js';
 import type { GreyImage } from './raster.js';
 
 export interface Checkbox {

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import sharp, { type Metadata } from 'sharp';
 import { appError, formatBytes, isAppError } from '../errors/app-error.js';
 import { readBmpHeader } from './bmp.js';
-import type { WorkerPool } from '../runtime/worker-pool.js';
-import type { TextLayerWord } from './pdf-reader.js';
+import type { PdfPageOutput, PdfPageRequest, PdfSummary, TextLayerWord } from './pdf-reader.js';
 import type { GreyImage } from './raster.js';
 import { describeBytes, mimeTypes, sniffKind, type DocumentKind } from './sniff.js';
 
@@ -70,8 +69,30 @@ export function documentKind(bytes: Uint8Array): DocumentKind {
   return kind;
 }
 
+/**
+ * The worker threads a document is parsed, rendered and decoded on, so the event loop never
+ * does it (runtime/worker-pool.ts implements it).
+ */
+export type DocumentTask =
+  | { type: 'pdf-summary'; docId: string; data: Uint8Array }
+  | ({ type: 'pdf-page'; docId: string; data: Uint8Array } & PdfPageRequest)
+  | { type: 'pdf-close'; docId: string }
+  | { type: 'bmp-decode'; data: Uint8Array };
+
+/** What each document task gives back. */
+export interface DocumentTaskResults {
+  'pdf-summary': PdfSummary;
+  'pdf-page': PdfPageOutput;
+  'pdf-close': null;
+  'bmp-decode': GreyImage;
+}
+
+export interface DocumentWorkers {
+  run<T extends DocumentTask>(task: T, signal?: AbortSignal): Promise<DocumentTaskResults[T['type']]>;
+}
+
 /** Sniffs, checks limits, and returns a handle that reads pages lazily (off the main thread). */
-export async function openDocument(bytes: Buffer, limits: DocumentLimits, pool: WorkerPool, signal?: AbortSignal): Promise<OpenedDocument> {
+export async function openDocument(bytes: Buffer, limits: DocumentLimits, pool: DocumentWorkers, signal?: AbortSignal): Promise<OpenedDocument> {
   if (bytes.length === 0) throw appError('corrupt_document', 'the document is empty (0 bytes)', { received: 'an empty file' });
   if (bytes.length > limits.maxDocumentBytes) {
     throw appError('payload_too_large', `the document is ${formatBytes(bytes.length)}; the limit is ${formatBytes(limits.maxDocumentBytes)} (limits.maxDocumentBytes)`, { limit: limits.maxDocumentBytes });
@@ -121,7 +142,7 @@ async function openRasterImage(bytes: Buffer, base: Base, limits: DocumentLimits
   };
 }
 
-async function openBmp(bytes: Buffer, base: Base, limits: DocumentLimits, pool: WorkerPool): Promise<OpenedDocument> {
+async function openBmp(bytes: Buffer, base: Base, limits: DocumentLimits, pool: DocumentWorkers): Promise<OpenedDocument> {
   const header = readBmpHeader(bytes);
   checkPixels(header.width, header.height, limits);
   return {
@@ -135,7 +156,7 @@ async function openBmp(bytes: Buffer, base: Base, limits: DocumentLimits, pool: 
   };
 }
 
-async function openPdfDocument(bytes: Buffer, base: Base, limits: DocumentLimits, pool: WorkerPool, signal?: AbortSignal): Promise<OpenedDocument> {
+async function openPdfDocument(bytes: Buffer, base: Base, limits: DocumentLimits, pool: DocumentWorkers, signal?: AbortSignal): Promise<OpenedDocument> {
   // Shared memory: every worker thread reads the same bytes without a copy per page.
   const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
   shared.set(bytes);

@@ -1,8 +1,8 @@
 import type { ModelConfig } from '../config/schema.js';
-import { Automatic1111Engine } from './automatic1111/engine.js';
-import { ComfyUiEngine } from './comfyui/engine.js';
+import { Automatic1111Engine } from './automatic1111/automatic1111-engine.js';
+import { ComfyUiEngine } from './comfyui/comfyui-engine.js';
 import type { ImageEngine } from './image-spec.js';
-import { OpenAiImagesEngine } from './openai-images/engine.js';
+import { OpenAiImagesEngine } from './openai-images/openai-images-engine.js';
 
 /** How often backends that are polled (A1111's /progress, ComfyUI's /history without websocket) are read. */
 export const progressIntervalMs = 250;

@@ -49,19 +49,3 @@ export interface ImageEngine {
    */
   reset(): Promise<string[]>;
 }
-
-/** base64 → bytes, with or without a data: URL prefix (A1111 versions differ). */
-export function fromBase64(data: string): Buffer {
-  return Buffer.from(data.replace(/^data:[^,]*,/, ''), 'base64');
-}
-
-/** Calls `fn` once when the signal fires (or at once if it has); returns the unsubscribe. */
-export function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
-  if (!signal) return () => undefined;
-  if (signal.aborted) {
-    fn();
-    return () => undefined;
-  }
-  signal.addEventListener('abort', fn, { once: true });
-  return () => signal.removeEventListener('abort', fn);
-}

@@ -1,6 +1,8 @@
 import { appError } from '../errors/app-error.js';
-import { isChinese } from './languages.js';
-import type { OcrEngine, OcrEngineName, OcrEngineStatus } from './spec.js';
+import { isChinese } from '../shared/languages.js';
+import type { OcrEngine, OcrEngineName, OcrEngineStatus } from './ocr-spec.js';
+
+export const ocrEngineNames: readonly OcrEngineName[] = ['tesseract-js', 'tesseract-cli', 'paddle'];
 
 /** Engine names a request may ask for. */
 export type EngineChoice = OcrEngineName | 'auto';

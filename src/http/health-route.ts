@@ -1,7 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { wantsHtml } from './web-routes.js';
-import type { Services } from '../services.js';
-import { version } from '../version.js';
+import type { HttpServices } from './http-services.js';
+import { version } from '../shared/version.js';
+
+/** What these routes use of the services. */
+type HealthServices = Pick<HttpServices, 'config' | 'engines' | 'images' | 'jobs' | 'models'>;
 
 
 /**
@@ -9,7 +12,7 @@ import { version } from '../version.js';
  * field any seed client reads, with honest values (no GPU here: gpu_available false).
  * Answers from cached state only, so it stays fast while OCR keeps every core busy.
  */
-export function registerHealthRoutes(app: FastifyInstance, services: Services, page: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>): void {
+export function registerHealthRoutes(app: FastifyInstance, services: HealthServices, page: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>): void {
   app.get('/', { config: { surface: 'compat' } }, async (request, reply) => (wantsHtml(request) ? page(request, reply) : {
     message: 'visiongate API',
     service: 'visiongate',

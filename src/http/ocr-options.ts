@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { OcrOptions } from '../core/ocr.js';
-import { parseLanguages } from '../engines/languages.js';
-import { ocrEngineNames } from '../engines/spec.js';
+import { parseLanguages } from '../shared/languages.js';
+import { ocrEngineNames } from '../engines/ocr-engines.js';
 import type { EngineChoice } from '../engines/ocr-engines.js';
 import { appError } from '../errors/app-error.js';
 import { numberField } from './number-field.js';

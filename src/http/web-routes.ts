@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-const root = new URL('../../../', import.meta.url); // the package root, from dist/src/http/
+const root = new URL('../../..', import.meta.url); // the package root, from dist/src/http/
 const policy = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
 /** Built page files by name (the page's HTML and CSS from web/, its scripts from dist/web/). */

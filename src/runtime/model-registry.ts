@@ -1,15 +1,15 @@
 import { statSync } from 'node:fs';
 import type { ModelConfig } from '../config/schema.js';
-import type { OcrDependencies } from '../core/ocr.js';
+import type { Metrics } from './metrics.js';
 import type { ChatEngine } from '../engines/chat-spec.js';
-import { parseLanguages } from '../engines/languages.js';
+import { parseLanguages } from '../shared/languages.js';
 import type { EngineChoice, OcrEngines } from '../engines/ocr-engines.js';
-import { OcrChatEngine } from '../engines/ocr-chat/engine.js';
-import { LlamaCppEngine } from '../engines/llama-cpp/engine.js';
-import { OllamaEngine } from '../engines/ollama/engine.js';
-import { OpenAiCompatibleEngine } from '../engines/openai-compatible/engine.js';
+import { OcrChatEngine, type DocumentReader } from '../engines/ocr-chat/ocr-chat-engine.js';
+import { LlamaCppEngine } from '../engines/llama-cpp/llama-cpp-engine.js';
+import { OllamaEngine } from '../engines/ollama/ollama-engine.js';
+import { OpenAiCompatibleEngine } from '../engines/openai-compatible/openai-compatible-engine.js';
 import { appError } from '../errors/app-error.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../shared/semaphore.js';
 
 export type Capability = 'ocr' | 'chat' | 'vision' | 'summarize' | 'image';
 
@@ -49,6 +49,12 @@ export interface RegistryDefaults {
  * A model counts as loaded from its first use until it is unloaded; unloading frees the
  * engine behind it once no other loaded model still uses that engine.
  */
+export interface RegistryDependencies {
+  /** What the embedded OCR chat models read their images with. */
+  readDocument: DocumentReader;
+  metrics?: Metrics;
+}
+
 export class ModelRegistry {
   private readonly byName = new Map<string, string>();
   private readonly loaded = new Set<string>();
@@ -58,7 +64,7 @@ export class ModelRegistry {
   constructor(
     private readonly models: Readonly<Record<string, ModelConfig>>,
     private readonly engines: OcrEngines,
-    private readonly deps: OcrDependencies,
+    private readonly deps: RegistryDependencies,
     private readonly defaults: RegistryDefaults,
     /** Bytes of local weights allowed in memory at once (0: no budget). */
     private readonly memoryBudget = 0,
@@ -113,7 +119,7 @@ export class ModelRegistry {
         };
       } else if (config.ocr) {
         const languages = parseLanguages(config.ocr.languages, this.defaults.languages);
-        model = { id, engine: new OcrChatEngine(this.deps, id, { engine: config.ocr.engine, languages, dpi: this.defaults.dpi }), gate: new Semaphore(64, 256, `model '${id}'`), conversational: false, contextTokens: 0 };
+        model = { id, engine: new OcrChatEngine(this.deps.readDocument, id, { engine: config.ocr.engine, languages, dpi: this.defaults.dpi }), gate: new Semaphore(64, 256, `model '${id}'`), conversational: false, contextTokens: 0 };
       } else {
         throw appError('capability_unavailable', `model '${id}' has no chat backend; bind one under models.${id}.chat in the config`, { model: id });
       }

@@ -2,25 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { abortError, appError, type ErrorFacts } from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/catalog.js';
-import type { WorkerTask } from './worker-tasks.js';
-import type { PdfPageOutput, PdfSummary } from '../documents/pdf-reader.js';
-import type { Checkbox } from '../documents/checkboxes.js';
-import type { GreyImage } from '../documents/raster.js';
-import type { ExtractiveSummary } from '../engines/extractive/summarizer.js';
-
-type TaskResult<T extends WorkerTask['type']> = T extends 'pdf-summary'
-  ? PdfSummary
-  : T extends 'pdf-page'
-    ? PdfPageOutput
-    : T extends 'bmp-decode'
-      ? GreyImage
-      : T extends 'extract-text'
-        ? string
-        : T extends 'summarize-extractive'
-          ? ExtractiveSummary
-          : T extends 'detect-checkboxes'
-            ? Checkbox[]
-            : null;
+import type { WorkerTask, WorkerTaskResults } from './worker-tasks.js';
 
 interface WorkerFailure {
   failure: 'app' | 'encrypted' | 'corrupt' | 'render-timeout';
@@ -57,9 +39,9 @@ export class WorkerPool {
     });
   }
 
-  async run<T extends WorkerTask>(task: T, signal?: AbortSignal): Promise<TaskResult<T['type']>> {
+  async run<T extends WorkerTask>(task: T, signal?: AbortSignal): Promise<WorkerTaskResults[T['type']]> {
     try {
-      return (await this.piscina.run(task, signal ? { signal } : {})) as TaskResult<T['type']>;
+      return (await this.piscina.run(task, signal ? { signal } : {})) as WorkerTaskResults[T['type']];
     } catch (error) {
       if ((error as Error)?.name === 'AbortError') throw abortError(signal);
       throw translate(error);

@@ -8,14 +8,12 @@ import { decodeBmp } from '../documents/bmp.js';
 import { detectCheckboxes, type Checkbox } from '../documents/checkboxes.js';
 import { extractText, type MarkupKind } from '../documents/text-extract.js';
 import { summarizeExtractive, type ExtractiveSummary } from '../engines/extractive/summarizer.js';
-import { openPdf, readPdfPage, summarizePdf, type PdfPageOutput, type PdfPageRequest, type PdfSummary } from '../documents/pdf-reader.js';
+import { openPdf, readPdfPage, summarizePdf, type PdfPageOutput, type PdfSummary } from '../documents/pdf-reader.js';
 import type { GreyImage } from '../documents/raster.js';
+import type { DocumentTask, DocumentTaskResults } from '../documents/document.js';
 
 export type WorkerTask =
-  | { type: 'pdf-summary'; docId: string; data: Uint8Array }
-  | ({ type: 'pdf-page'; docId: string; data: Uint8Array } & PdfPageRequest)
-  | { type: 'pdf-close'; docId: string }
-  | { type: 'bmp-decode'; data: Uint8Array }
+  | DocumentTask
   | { type: 'extract-text'; kind: MarkupKind; data: Uint8Array }
   | { type: 'summarize-extractive'; text: string; maxWords: number }
   | { type: 'detect-checkboxes'; image: GreyImage };
@@ -45,6 +43,13 @@ function document(docId: string, data: Uint8Array): Promise<PDFDocumentProxy> {
   }
   entry.lastUse = now;
   return entry.doc;
+}
+
+/** What each task gives back. */
+export interface WorkerTaskResults extends DocumentTaskResults {
+  'extract-text': string;
+  'summarize-extractive': ExtractiveSummary;
+  'detect-checkboxes': Checkbox[];
 }
 
 export default async function run(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | Checkbox[] | null> {

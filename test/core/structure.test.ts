@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { classifySpecification } from '../../src/core/structure.js';
 import { blocksToMarkdown, layoutBlocks } from '../../src/core/layout.js';
-import { lineOf, type OcrWord } from '../../src/engines/spec.js';
+import { lineOf, type OcrWord } from '../../src/shared/ocr-text.js';
 
 test('specification lines are classified, most specific first', () => {
   assert.deepEqual(classifySpecification('P/N 4471-22A rev B'), { type: 'part_number', value: '4471-22A' });

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { PaddleEngine } from '../../src/engines/paddle/engine.js';
-import type { OcrEngine } from '../../src/engines/spec.js';
-import { TesseractCliEngine } from '../../src/engines/tesseract-cli/engine.js';
-import { TesseractJsEngine } from '../../src/engines/tesseract-js/engine.js';
+import { PaddleEngine } from '../../src/engines/paddle/paddle-engine.js';
+import type { OcrEngine } from '../../src/engines/ocr-spec.js';
+import { TesseractCliEngine } from '../../src/engines/tesseract-cli/tesseract-cli-engine.js';
+import { TesseractJsEngine } from '../../src/engines/tesseract-js/tesseract-js-engine.js';
 import type { GreyImage } from '../../src/documents/raster.js';
 import { characterErrorRate } from '../helpers/cer.js';
 import { renderPage } from '../fixtures/pages.js';

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import { Automatic1111Engine } from '../../src/engines/automatic1111/engine.js';
-import { ComfyUiEngine } from '../../src/engines/comfyui/engine.js';
+import { Automatic1111Engine } from '../../src/engines/automatic1111/automatic1111-engine.js';
+import { ComfyUiEngine } from '../../src/engines/comfyui/comfyui-engine.js';
 import type { ImageEngine, ImageRequest, ImageStep } from '../../src/engines/image-spec.js';
-import { OpenAiImagesEngine } from '../../src/engines/openai-images/engine.js';
+import { OpenAiImagesEngine } from '../../src/engines/openai-images/openai-images-engine.js';
 import { isAppError } from '../../src/errors/app-error.js';
 import { startFakeAutomatic1111, type FakeAutomatic1111 } from '../helpers/fake-diffusion/automatic1111.js';
 import { startFakeComfyUi, type FakeComfyUi } from '../helpers/fake-diffusion/comfyui.js';

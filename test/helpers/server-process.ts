@@ -24,7 +24,11 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
   const child = spawn(process.execPath, args, { env: { ...process.env, VISIONGATE_PORT: '0', VISIONGATE_HOST: '127.0.0.1', VISIONGATE_JOBS__SQLITE_PATH: ':memory:', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 15_000);
+    // Generous: a loaded 2-core machine can take a while to start Node, sharp and the worker threads.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within 60 s:\n${output}`));
+    }, 60_000);
     child.stdout!.on('data', (d: Buffer) => {
       output += d.toString();
       const match = ready.exec(output);

@@ -28,9 +28,14 @@ const get = async (node: ServerProcess, id: string): Promise<Job> => (await (awa
 
 test('two API nodes and two workers on Redis: jobs seen and streamed from either node; a killed worker loses nothing', { timeout: 240_000, ...needs('redis') }, async () => {
   const env = { VISIONGATE_JOBS__STORE: 'redis', VISIONGATE_JOBS__REDIS_URL: redis.url, VISIONGATE_JOBS__REDIS_PREFIX: 'scale', VISIONGATE_JOBS__LOCK_DURATION_MS: '1500', VISIONGATE_LOG_LEVEL: 'info', VISIONGATE_OCR__WORKERS: '1' };
-  const [a, b] = await Promise.all([startServer({ ...env, VISIONGATE_JOBS__EMBEDDED_WORKER: 'false' }), startServer({ ...env, VISIONGATE_JOBS__EMBEDDED_WORKER: 'false' })]);
-  const [w1, w2] = await Promise.all([startWorker({ ...env, VISIONGATE_JOBS__CONCURRENCY: '2' }), startWorker({ ...env, VISIONGATE_JOBS__CONCURRENCY: '2' })]);
-  processes.push(a!, b!, w1!, w2!);
+  // Each process is tracked as soon as it runs, so a failure before the end still stops it (no leak keeps the file alive).
+  const track = async (starting: Promise<ServerProcess>): Promise<ServerProcess> => {
+    const started = await starting;
+    processes.push(started);
+    return started;
+  };
+  const [a, b] = await Promise.all([track(startServer({ ...env, VISIONGATE_JOBS__EMBEDDED_WORKER: 'false' })), track(startServer({ ...env, VISIONGATE_JOBS__EMBEDDED_WORKER: 'false' }))]);
+  const [w1, w2] = await Promise.all([track(startWorker({ ...env, VISIONGATE_JOBS__CONCURRENCY: '2' })), track(startWorker({ ...env, VISIONGATE_JOBS__CONCURRENCY: '2' }))]);
   const page = await renderPage({ lines: ['Shipment forty two left the dock.'], fontSize: 40, width: 1000 });
   const pdf = await makePdf([{ image: page }, { image: page }, { image: page }]);
   const ids: string[] = [];

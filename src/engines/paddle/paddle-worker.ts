@@ -1,6 +1,6 @@
 /** Worker-thread entry for PaddleOCR: loads the models once per thread, then reads pages. */
 import type { GreyImage } from '../../documents/raster.js';
-import type { OcrLine } from '../spec.js';
+import type { OcrLine } from '../../shared/ocr-text.js';
 import { PaddlePipeline, type PaddleModelPaths } from './pipeline.js';
 
 let pipeline: Promise<PaddlePipeline> | undefined;

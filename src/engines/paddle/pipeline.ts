@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import type { GreyImage } from '../../documents/raster.js';
-import { round3, type Bbox, type OcrLine, type OcrWord, lineOf } from '../spec.js';
+import { round3 } from '../../shared/numbers.js';
+import { type Bbox, type OcrLine, type OcrWord, lineOf } from '../../shared/ocr-text.js';
 
 export interface PaddleModelPaths {
   detectionPath: string;

@@ -1,4 +1,5 @@
-import type { ChatChunk, ChatEngine, ChatRequest, ChatResult } from '../chat-spec.js';
+import type { ChatChunk, ChatRequest, ChatResult } from '../../shared/chat.js';
+import type { ChatEngine } from '../chat-spec.js';
 import { UpstreamClient, type UpstreamOptions } from './upstream-client.js';
 
 /** What every remote chat backend shares: its upstream client, its label, whether it sees images. */

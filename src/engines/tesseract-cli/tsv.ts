@@ -1,4 +1,5 @@
-import { lineOf, round3, type OcrLine, type OcrWord } from '../spec.js';
+import { lineOf, type OcrLine, type OcrWord } from '../../shared/ocr-text.js';
+import { round3 } from '../../shared/numbers.js';
 
 /** Parses Tesseract's TSV output (level 5 rows are words) into lines of words. */
 export function linesFromTsv(tsv: string): OcrLine[] {

@@ -5,12 +5,15 @@
 import type {} from '@fastify/swagger'; // schema.tags / summary / consumes types
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appError, withTimeout } from '../../errors/app-error.js';
-import type { Services } from '../../services.js';
+import type { HttpServices, CoreServices } from '../http-services.js';
 import { openChat } from '../../core/chat.js';
 import { checkModelAccess } from '../plugins/auth.js';
 import { ocrUpload, type OcrRunner } from './ocr-upload.js';
-import { queuedOcr } from '../jobs/run-queued.js';
+import { queuedOcr, type RunQueuedServices } from '../jobs/run-queued.js';
 import { readUploads, type Upload } from './uploads.js';
+
+/** What these routes use of the services. */
+type ChatvlmllmServices = CoreServices & Pick<HttpServices, 'config' | 'models'> & RunQueuedServices;
 
 const maxMb = 10;
 const limits = { maxBytes: maxMb * 1024 * 1024, seconds: 30 };
@@ -35,7 +38,7 @@ function fieldNumber(fields: Record<string, string>, name: string, range: { min:
   return value;
 }
 
-export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Services): void {
+export function registerChatVlmLlmRoutes(app: FastifyInstance, services: ChatvlmllmServices): void {
   const config = { surface: 'compat' as const };
   const defaultModel = services.config.compat.chatvlmDefaultModel;
   const ocrOne = async (request: FastifyRequest, upload: Upload, fields: Record<string, string>, signal: AbortSignal, run?: OcrRunner) => {

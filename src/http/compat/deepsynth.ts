@@ -4,14 +4,17 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { compressionRatio, summarizeDocument, summarizeText, type SummaryResult } from '../../core/summarize.js';
-import { runQueued } from '../jobs/run-queued.js';
-import { textSummaryJob } from '../jobs/job-specs.js';
+import { runQueued, type RunQueuedServices } from '../jobs/run-queued.js';
+import { textSummaryJob, type JobSpecsServices } from '../jobs/job-specs.js';
 import { describeBytes, sniffKind } from '../../documents/sniff.js';
 import { appError } from '../../errors/app-error.js';
-import type { Services } from '../../services.js';
+import type { HttpServices, CoreServices } from '../http-services.js';
 import { summarizeOptionsFrom } from '../summarize-options.js';
 import { isJsonObject } from '../read-document.js';
 import { readMultipart } from './uploads.js';
+
+/** What these routes use of the services. */
+type DeepsynthServices = CoreServices & Pick<HttpServices, 'config' | 'models'> & RunQueuedServices & JobSpecsServices;
 
 const maxBytes = 16 * 1024 * 1024;
 const tooLarge = 'File too large (max 16MB)';
@@ -29,7 +32,7 @@ function jsonBody(request: FastifyRequest): Record<string, unknown> | undefined 
   return isJsonObject(request.body) ? request.body : undefined;
 }
 
-export function registerDeepSynthRoutes(app: FastifyInstance, services: Services): void {
+export function registerDeepSynthRoutes(app: FastifyInstance, services: DeepsynthServices): void {
   const config = { surface: 'flask' as const, payloadTooLarge: tooLarge };
   const ocr = { engine: services.config.ocr.defaultEngine, languages: services.config.ocr.defaultLanguages.split('+'), dpi: services.config.ocr.pdfDpi };
   const options = { config, bodyLimit: maxBytes, schema: { tags: ['DeepSynth'] } };

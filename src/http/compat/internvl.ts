@@ -5,12 +5,15 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { extractStructure } from '../../core/structure.js';
-import { parseLanguages } from '../../engines/languages.js';
+import { parseLanguages } from '../../shared/languages.js';
 import { withTimeout } from '../../errors/app-error.js';
-import type { Services } from '../../services.js';
-import { ocrUpload, type OcrRunner } from './ocr-upload.js';
-import { queuedOcr } from '../jobs/run-queued.js';
+import type { HttpServices } from '../http-services.js';
+import { ocrUpload, type OcrRunner, type OcrUploadServices } from './ocr-upload.js';
+import { queuedOcr, type RunQueuedServices } from '../jobs/run-queued.js';
 import { readUploads, type Upload } from './uploads.js';
+
+/** What these routes use of the services. */
+type InternvlServices = Pick<HttpServices, 'config' | 'engines' | 'models'> & OcrUploadServices & RunQueuedServices;
 
 const maxMb = 50;
 const supportedFormats = ['.jpg', '.jpeg', '.png', '.pdf', '.bmp', '.tiff'];
@@ -22,7 +25,7 @@ function extensionOf(filename: string, kind: string): string {
   return dot > 0 ? filename.slice(dot).toLowerCase() : `.${kind === 'jpeg' ? 'jpg' : kind}`;
 }
 
-export function registerInternVlRoutes(app: FastifyInstance, services: Services): void {
+export function registerInternVlRoutes(app: FastifyInstance, services: InternvlServices): void {
   const config = { surface: 'compat' as const };
   const modelName = services.config.compat.internvlModel;
   const engineLabel = (): string => services.models.list().find((m) => m.id === modelName)?.backend ?? 'unbound';

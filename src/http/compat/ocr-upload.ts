@@ -1,9 +1,12 @@
 import { ocrDocument, type OcrOptions, type OcrResult } from '../../core/ocr.js';
 import { sniffKind, type DocumentKind } from '../../documents/sniff.js';
-import { parseLanguages } from '../../engines/languages.js';
+import { parseLanguages } from '../../shared/languages.js';
 import { appError } from '../../errors/app-error.js';
-import type { Services } from '../../services.js';
+import type { HttpServices, CoreServices } from '../http-services.js';
 import type { Upload } from './uploads.js';
+
+/** What these routes use of the services. */
+export type OcrUploadServices = CoreServices & Pick<HttpServices, 'config' | 'models'>;
 
 export interface UploadOcr {
   result: OcrResult;
@@ -20,7 +23,7 @@ export type OcrRunner = (bytes: Buffer, options: OcrOptions, signal: AbortSignal
  * and size, resolve the seed's model id in the registry, OCR through the core.
  */
 export async function ocrUpload(
-  services: Services,
+  services: OcrUploadServices,
   upload: Upload,
   request: { model: string; language?: string | undefined; allowed: DocumentKind[]; formatsText: string; maxMb: number },
   signal: AbortSignal,

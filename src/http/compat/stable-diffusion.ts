@@ -5,10 +5,13 @@
  * generation core as /api/v1/images and /v1/images/generations.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Services } from '../../services.js';
-import { generateNow, jsonObject, savedImage } from '../images/generate.js';
+import type { HttpServices } from '../http-services.js';
+import { generateNow, jsonObject, savedImage, type GenerateServices } from '../images/generate.js';
 
-export function registerStableDiffusionRoutes(app: FastifyInstance, services: Services): void {
+/** What these routes use of the services. */
+type StableDiffusionServices = Pick<HttpServices, 'images'> & GenerateServices;
+
+export function registerStableDiffusionRoutes(app: FastifyInstance, services: StableDiffusionServices): void {
   const options = (summary: string) => ({ config: { surface: 'compat' as const }, schema: { tags: ['Stable Diffusion'], summary } });
 
   const generate = async (request: FastifyRequest) => {

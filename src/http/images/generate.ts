@@ -1,12 +1,15 @@
 import type { FastifyRequest } from 'fastify';
 import { appError } from '../../errors/app-error.js';
 import type { Generation } from '../../images/generator.js';
-import type { Services } from '../../services.js';
-import { imageJobSpec } from '../jobs/job-specs.js';
-import { runQueued } from '../jobs/run-queued.js';
+import type { HttpServices } from '../http-services.js';
+import { imageJobSpec, type JobSpecsServices } from '../jobs/job-specs.js';
+import { runQueued, type RunQueuedServices } from '../jobs/run-queued.js';
 import type { JobSpec } from '../../jobs/job.js';
 import { checkModelAccess } from '../plugins/auth.js';
 import { isJsonObject } from '../read-document.js';
+
+/** What these routes use of the services. */
+export type GenerateServices = Pick<HttpServices, 'config' | 'images'> & RunQueuedServices & JobSpecsServices;
 
 /** A JSON object body, or a 422 saying what was sent instead. */
 export function jsonObject(body: unknown): Record<string, unknown> {
@@ -19,12 +22,12 @@ export function jsonObject(body: unknown): Record<string, unknown> {
  * generation's history (who, parameters, when, how long), and a client that goes away
  * cancels its job, which interrupts the backend.
  */
-export async function generateNow(services: Services, request: FastifyRequest, body: Record<string, unknown>): Promise<Generation> {
+export async function generateNow(services: GenerateServices, request: FastifyRequest, body: Record<string, unknown>): Promise<Generation> {
   return (await runQueued(services, request, imageSpec(services, request, body), request.work)) as Generation;
 }
 
 /** The job of a generation request, for a key allowed to use the model it resolves to. */
-export function imageSpec(services: Services, request: FastifyRequest, body: Record<string, unknown>): JobSpec {
+export function imageSpec(services: GenerateServices, request: FastifyRequest, body: Record<string, unknown>): JobSpec {
   const spec = imageJobSpec(services, body);
   checkModelAccess(request, String(spec.params.model));
   return spec;
@@ -41,7 +44,7 @@ export function responseFormat(body: Record<string, unknown>): 'url' | 'b64_json
 export const imageUrl = (request: FastifyRequest, id: string): string => `${request.protocol}://${request.host}/api/v1/images/${id}`;
 
 /** A saved image's bytes, or a 404 that says why it may be gone. */
-export async function savedImage(services: Services, id: string): Promise<Buffer> {
+export async function savedImage(services: GenerateServices, id: string): Promise<Buffer> {
   const png = await services.images.store.read(id);
   if (!png) throw appError('not_found', `no image '${id}': it was never made here, or it was deleted after images.retentionDays (${services.config.images.retentionDays} days)`, { id });
   return png;

@@ -1,39 +1,43 @@
 import { randomInt } from 'node:crypto';
-import type { Services } from '../../services.js';
+import type { HttpServices } from '../http-services.js';
 import { readImageParams } from '../../images/params.js';
 import { appError } from '../../errors/app-error.js';
 import { documentKind } from '../../documents/document.js';
 import { jobTypes, type JobSpec, type JobType } from '../../jobs/job.js';
 import type { SummarizeOptions } from '../../core/summarize.js';
 import type { BatchItem } from '../../jobs/handlers/batch.js';
+import { chatJobSpec } from '../../jobs/handlers/chat.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
-import { parseChatBody } from '../openai/chat-request.js';
+import { parseChatBody } from '../chat-request.js';
 import { ocrOptionsFrom } from '../ocr-options.js';
 import { documentFromJson, stringFields, type RequestDocument } from '../read-document.js';
 import { summarizeDocumentOptions, summarizeOptionsFrom } from '../summarize-options.js';
 
+/** What these routes use of the services. */
+export type JobSpecsServices = Pick<HttpServices, 'config' | 'images' | 'models'>;
+
 /** Summaries also take DOCX, HTML, Markdown and plain text: those are checked when the job runs. */
 const looksLikeText = (bytes: Buffer): boolean => bytes.length > 0 && (bytes.subarray(0, 2).toString('latin1') === 'PK' || !bytes.subarray(0, 512).includes(0));
 
-const hasChat = (services: Services): boolean => services.models.firstConversational() !== undefined;
+const hasChat = (services: JobSpecsServices): boolean => services.models.firstConversational() !== undefined;
 
 /** An OCR job of a document, its options validated now so a bad field is a 422 at once. */
-export function ocrJobSpec(services: Services, document: RequestDocument): JobSpec {
+export function ocrJobSpec(services: JobSpecsServices, document: RequestDocument): JobSpec {
   documentKind(document.bytes); // the type now (cheap): junk is a 415 at once, not a failed job
   return { type: 'ocr', params: { options: ocrOptionsFrom(document.fields, services.config), filename: document.filename ?? null }, input: document.bytes };
 }
 
-export function summarizeTextJobSpec(services: Services, text: string, fields: Record<string, unknown>): JobSpec {
+export function summarizeTextJobSpec(services: JobSpecsServices, text: string, fields: Record<string, unknown>): JobSpec {
   if (!text.trim()) throw appError('invalid_parameter', 'text is empty', { field: 'text' });
   return textSummaryJob(services, text, summarizeOptionsFrom(fields, hasChat(services)));
 }
 
 /** A summary of text with options already read (the DeepSynth batch reads them once for all its texts). */
-export function textSummaryJob(services: Services, text: string, options: SummarizeOptions): JobSpec {
+export function textSummaryJob(services: JobSpecsServices, text: string, options: SummarizeOptions): JobSpec {
   return { type: 'summarize', params: { options, text, ocr: ocrOptionsFrom({}, services.config), filename: null } };
 }
 
-export function summarizeDocumentJobSpec(services: Services, document: RequestDocument): JobSpec {
+export function summarizeDocumentJobSpec(services: JobSpecsServices, document: RequestDocument): JobSpec {
   if (!looksLikeText(document.bytes)) documentKind(document.bytes);
   const { options, ocr } = summarizeDocumentOptions(document.fields, services.config, hasChat(services));
   return { type: 'summarize', params: { options, ocr, filename: document.filename ?? null }, input: document.bytes };
@@ -43,17 +47,17 @@ export function summarizeDocumentJobSpec(services: Services, document: RequestDo
  * A generation: parameters checked, the model chosen and the seed drawn now, so the job's
  * history shows them and a rerun after a crash makes the same images.
  */
-export function imageJobSpec(services: Services, body: Record<string, unknown>): JobSpec {
+export function imageJobSpec(services: JobSpecsServices, body: Record<string, unknown>): JobSpec {
   const { params, init } = readImageParams(body, services.config);
   const model = services.images.resolve(params.model, params.user_id);
   return { type: 'image', params: { ...params, model, seed: params.seed ?? randomInt(0, 2 ** 32) }, requested: { ...params, model }, ...(init ? { input: init } : {}) };
 }
 
-/** A chat job: the body of POST /v1/chat/completions, checked now (and read again when it runs). */
-export async function chatJobSpec(services: Services, body: unknown, signal: AbortSignal): Promise<JobSpec> {
+/** A chat job: the body of POST /v1/chat/completions, parsed and its images fetched now; the job keeps the parsed request. */
+export async function chatJobSpecOf(services: JobSpecsServices, body: unknown, signal: AbortSignal): Promise<JobSpec> {
   const parsed = await parseChatBody(body, documentFetchPolicy(services.config), signal, services.config.limits.maxPromptChars);
   services.models.require(parsed.model);
-  return { type: 'chat', params: { body } };
+  return chatJobSpec(parsed.model, parsed.request);
 }
 
 const asObject = (value: unknown, field: string): Record<string, unknown> => {
@@ -71,13 +75,13 @@ export function jobTypeOf(value: unknown): JobType {
  * `{type, input, options}` as POST /api/v1/jobs and batch items take it: input holds the
  * document (`data` base64 or `url`, `filename`), `text` to summarize, or the chat request.
  */
-export async function jsonJobSpec(services: Services, body: Record<string, unknown>, signal: AbortSignal, field = ''): Promise<JobSpec> {
+export async function jsonJobSpec(services: JobSpecsServices, body: Record<string, unknown>, signal: AbortSignal, field = ''): Promise<JobSpec> {
   const type = jobTypeOf(body.type);
   const input = asObject(body.input, `${field}input`);
   const options = asObject(body.options, `${field}options`);
   switch (type) {
     case 'chat':
-      return chatJobSpec(services, input, signal);
+      return chatJobSpecOf(services, input, signal);
     case 'summarize':
       if (typeof input.text === 'string') return summarizeTextJobSpec(services, input.text, options);
       return summarizeDocumentJobSpec(services, await documentWithOptions(services, input, options, signal));
@@ -91,13 +95,13 @@ export async function jsonJobSpec(services: Services, body: Record<string, unkno
 }
 
 /** The document of `input`, with `options` as its fields (over any the input carried). */
-async function documentWithOptions(services: Services, input: Record<string, unknown>, options: Record<string, unknown>, signal: AbortSignal): Promise<RequestDocument> {
+async function documentWithOptions(services: JobSpecsServices, input: Record<string, unknown>, options: Record<string, unknown>, signal: AbortSignal): Promise<RequestDocument> {
   const document = await documentFromJson(input, {}, documentFetchPolicy(services.config), signal);
   return { ...document, fields: { ...document.fields, ...stringFields(options) } };
 }
 
 /** A batch: each item a job spec of its own; their documents laid end to end in one input. */
-export async function batchJobSpec(services: Services, items: unknown, signal: AbortSignal): Promise<JobSpec> {
+export async function batchJobSpec(services: JobSpecsServices, items: unknown, signal: AbortSignal): Promise<JobSpec> {
   const max = services.config.jobs.maxBatchItems;
   if (!Array.isArray(items) || items.length === 0) throw appError('invalid_parameter', 'items must be a non-empty list of {type, input, options}', { field: 'items' });
   if (items.length > max) throw appError('invalid_parameter', `a batch holds at most ${max} items (jobs.maxBatchItems); received ${items.length}`, { field: 'items', limit: max });

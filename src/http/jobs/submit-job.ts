@@ -5,8 +5,11 @@ import { jobView, type JobSpec, type JobState } from '../../jobs/job.js';
 import type { BatchItem } from '../../jobs/handlers/batch.js';
 import { newWebhookSecret } from '../../jobs/webhooks.js';
 import { checkFetchableUrl } from '../../net/guarded-fetch.js';
-import type { Services } from '../../services.js';
+import type { HttpServices } from '../http-services.js';
 import { checkModelAccess, checkScope } from '../plugins/auth.js';
+
+/** What these routes use of the services. */
+export type SubmitJobServices = Pick<HttpServices, 'config' | 'jobs'>;
 
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
 
@@ -41,7 +44,7 @@ const itemsOf = (spec: JobSpec): Array<Pick<BatchItem, 'type' | 'params'>> => (s
  * callback_url (checked now, and again when delivered) gets a signed webhook when it ends.
  * Answers 202 with Location (200 when an idempotent retry returns the earlier job).
  */
-export async function submitJob(request: FastifyRequest, reply: FastifyReply, services: Services, spec: JobSpec, callbackUrl: unknown): Promise<Record<string, unknown>> {
+export async function submitJob(request: FastifyRequest, reply: FastifyReply, services: SubmitJobServices, spec: JobSpec, callbackUrl: unknown): Promise<Record<string, unknown>> {
   for (const scope of new Set(scopesOf(spec))) checkScope(request, scope);
   // Image jobs name their model once resolved; a key limited to some models may use only those.
   for (const item of itemsOf(spec)) if (item.type === 'image') checkModelAccess(request, String(item.params.model));
@@ -63,7 +66,7 @@ export async function submitJob(request: FastifyRequest, reply: FastifyReply, se
 }
 
 /** The job, if the request's key may see it (others' jobs are 404, as if they did not exist). */
-export async function visibleJob(request: FastifyRequest, services: Services, id: string): Promise<JobState> {
+export async function visibleJob(request: FastifyRequest, services: SubmitJobServices, id: string): Promise<JobState> {
   const job = /^job_[0-9a-f]{32}$/.test(id) ? await services.jobs.store.get(id) : undefined;
   if (!job || (!seesAllJobs(request) && job.owner !== jobOwner(request))) throw appError('not_found', `no job ${JSON.stringify(id.slice(0, 80))}; jobs expire ${services.config.jobs.resultTtlSeconds} s after they end (jobs.resultTtlSeconds)`, { id: id.slice(0, 80) });
   return job;

@@ -1,16 +1,19 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../../services.js';
-import { generateNow, imageSpec, imageUrl, jsonObject, responseFormat, savedImage } from '../images/generate.js';
-import { submitJob, wantsAsync } from '../jobs/submit-job.js';
+import type { HttpServices } from '../http-services.js';
+import { generateNow, imageSpec, imageUrl, jsonObject, responseFormat, savedImage, type GenerateServices } from '../images/generate.js';
+import { submitJob, wantsAsync, type SubmitJobServices } from '../jobs/submit-job.js';
 import { jobListQuery } from './jobs-route.js';
 import { isoTime, type JobState } from '../../jobs/job.js';
 import type { Generation } from '../../images/generator.js';
+
+/** What these routes use of the services. */
+type ImagesServices = Pick<HttpServices, 'jobs'> & SubmitJobServices & GenerateServices;
 
 /**
  * POST /api/v1/images: generate (JSON: prompt and the parameter table; `async: true` or
  * ?async=true makes it a job whose progress is the backend's steps). GET /api/v1/images/{id}: the PNG.
  */
-export function registerImageRoutes(app: FastifyInstance, services: Services): void {
+export function registerImageRoutes(app: FastifyInstance, services: ImagesServices): void {
   app.post('/api/v1/images', { schema: { tags: ['Images'], summary: 'Generate images (sync, or a job with async=true)' } }, async (request, reply) => {
     const body = jsonObject(request.body);
     const query = request.query as Record<string, unknown>;

@@ -2,13 +2,16 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appError } from '../../errors/app-error.js';
 import { jobStatuses, jobView, type JobStatus, type JobType } from '../../jobs/job.js';
 import type { ListQuery } from '../../jobs/store.js';
-import type { Services } from '../../services.js';
+import type { HttpServices } from '../http-services.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
-import { batchJobSpec, jobTypeOf, jsonJobSpec, ocrJobSpec, summarizeDocumentJobSpec } from '../jobs/job-specs.js';
+import { batchJobSpec, jobTypeOf, jsonJobSpec, ocrJobSpec, summarizeDocumentJobSpec, type JobSpecsServices } from '../jobs/job-specs.js';
 import { streamJobEvents } from '../jobs/job-events.js';
-import { jobOwner, seesAllJobs, submitJob, visibleJob } from '../jobs/submit-job.js';
+import { jobOwner, seesAllJobs, submitJob, visibleJob, type SubmitJobServices } from '../jobs/submit-job.js';
 import { numberField } from '../number-field.js';
 import { isJsonObject, readDocument } from '../read-document.js';
+
+/** What these routes use of the services. */
+type JobsServices = Pick<HttpServices, 'config' | 'jobs'> & SubmitJobServices & JobSpecsServices;
 
 const tags = ['jobs'];
 const idParam = (request: FastifyRequest): string => (request.params as { id: string }).id;
@@ -17,7 +20,7 @@ const idParam = (request: FastifyRequest): string => (request.params as { id: st
  * Async jobs: create (JSON {type, input, options, callback_url}, or a document as multipart
  * or raw body with `type`), read, list, cancel, and follow as server-sent events.
  */
-export function registerJobRoutes(app: FastifyInstance, services: Services): void {
+export function registerJobRoutes(app: FastifyInstance, services: JobsServices): void {
   app.post('/api/v1/jobs', { schema: { tags, summary: 'Create a job (202 with its id and Location)' } }, async (request, reply) => {
     const body = request.body;
     if (isJsonObject(body)) return submitJob(request, reply, services, await jsonJobSpec(services, body, request.work), body.callback_url);

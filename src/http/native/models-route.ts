@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../../services.js';
+import type { HttpServices } from '../http-services.js';
+
+/** What these routes use of the services. */
+type ModelsServices = Pick<HttpServices, 'models'>;
 
 /** GET /api/v1/models, DELETE /api/v1/models/{name}: the registry, natively. */
-export function registerModelRoutes(app: FastifyInstance, services: Services): void {
+export function registerModelRoutes(app: FastifyInstance, services: ModelsServices): void {
   app.get('/api/v1/models', async () => ({ models: services.models.list() }));
   app.delete('/api/v1/models/:name', async (request) => {
     const { name } = request.params as { name: string };

@@ -2,13 +2,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { summarizeDocument, summarizeText, type SummaryDeltas, type SummaryResult } from '../../core/summarize.js';
 import { appError, isAppError } from '../../errors/app-error.js';
 import { renderProblem } from '../../errors/render.js';
-import type { Services } from '../../services.js';
+import type { HttpServices, CoreServices } from '../http-services.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
 import { readDocument } from '../read-document.js';
 import { summarizeDocumentOptions, summarizeOptionsFrom } from '../summarize-options.js';
 import { openEventStream } from '../sse.js';
-import { summarizeDocumentJobSpec, summarizeTextJobSpec } from '../jobs/job-specs.js';
-import { submitJob, wantsAsync } from '../jobs/submit-job.js';
+import { summarizeDocumentJobSpec, summarizeTextJobSpec, type JobSpecsServices } from '../jobs/job-specs.js';
+import { submitJob, wantsAsync, type SubmitJobServices } from '../jobs/submit-job.js';
+
+/** What these routes use of the services. */
+type SummarizeServices = CoreServices & Pick<HttpServices, 'config' | 'models'> & SubmitJobServices & JobSpecsServices;
 
 type Run = (onDelta?: SummaryDeltas) => Promise<SummaryResult & { filename?: string | null }>;
 
@@ -30,7 +33,7 @@ async function streamSummary(request: FastifyRequest, reply: FastifyReply, run: 
  * POST /api/v1/summarize: JSON `text`, a text/plain body, or any document (as /api/v1/ocr
  * takes it). `stream: true` answers with server-sent events (abstractive tokens as they come).
  */
-export function registerSummarizeRoute(app: FastifyInstance, services: Services): void {
+export function registerSummarizeRoute(app: FastifyInstance, services: SummarizeServices): void {
   const hasChat = (): boolean => services.models.firstConversational() !== undefined;
   app.post('/api/v1/summarize', { schema: { tags: ['native'], summary: 'Summarize text or a document (stream: true for SSE)' } }, async (request, reply) => {
     const body = request.body;

@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { appError } from '../../errors/app-error.js';
-import type { Services } from '../../services.js';
-import { generateNow, imageUrl, jsonObject, responseFormat, savedImage } from '../images/generate.js';
+import type { HttpServices } from '../http-services.js';
+import { generateNow, imageUrl, jsonObject, responseFormat, savedImage, type GenerateServices } from '../images/generate.js';
+
+/** What these routes use of the services. */
+type ImagesServices = Pick<HttpServices, 'config'> & GenerateServices;
 
 /** "512x768" → width and height; "auto" (or none) → the defaults. */
 function size(value: unknown): { width?: number; height?: number } {
@@ -16,7 +19,7 @@ function size(value: unknown): { width?: number; height?: number } {
  * prompt, model, n, size, response_format, user (mapped like the seed's user_id); the
  * diffusion parameters (negative_prompt, seed, num_inference_steps, guidance_scale) ride along as extra body fields.
  */
-export function registerOpenAiImageRoutes(app: FastifyInstance, services: Services): void {
+export function registerOpenAiImageRoutes(app: FastifyInstance, services: ImagesServices): void {
   app.post('/v1/images/generations', { config: { surface: 'openai' }, schema: { tags: ['OpenAI'], summary: 'Create images (b64_json or url)' } }, async (request) => {
     const body = jsonObject(request.body);
     const format = responseFormat(body);

@@ -3,16 +3,19 @@ import type { FastifyInstance } from 'fastify';
 import { openChat } from '../../core/chat.js';
 import { isAppError, appError } from '../../errors/app-error.js';
 import { renderOpenAi } from '../../errors/render.js';
-import type { Services } from '../../services.js';
+import type { HttpServices, CoreServices } from '../http-services.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
 import { checkModelAccess } from '../plugins/auth.js';
-import { parseChatBody } from './chat-request.js';
+import { parseChatBody } from '../chat-request.js';
 import { openEventStream } from '../sse.js';
+
+/** What these routes use of the services. */
+type OpenAiServices = CoreServices & Pick<HttpServices, 'config' | 'models'>;
 
 const created = (): number => Math.floor(Date.now() / 1000);
 
 /** OpenAI-compatible /v1: chat completions (JSON and SSE) and the model list. */
-export function registerOpenAiRoutes(app: FastifyInstance, services: Services): void {
+export function registerOpenAiRoutes(app: FastifyInstance, services: OpenAiServices): void {
   const config = { surface: 'openai' as const };
 
   app.get('/v1/models', { config, schema: { tags: ['OpenAI'], summary: 'List models' } }, async () => ({

@@ -1,10 +1,9 @@
-import type { Generation } from '../../images/generator.js';
+import type { Generation, ImageGenerator } from '../../images/generator.js';
 import type { ImageParams } from '../../images/params.js';
-import type { Services } from '../../services.js';
 import type { JobContext } from '../job.js';
 
 /** A generation as a job: the backend's sampling steps become progress (at most 4 updates a second, and the last). */
-export async function runImageJob(services: Services, context: JobContext): Promise<Generation> {
+export async function runImageJob(services: { images: ImageGenerator }, context: JobContext): Promise<Generation> {
   const params = context.job.params as unknown as ImageParams;
   let reported = 0;
   return services.images.generate(params, context.input, {

@@ -1,4 +1,5 @@
-import type { Services } from '../../services.js';
+import type { ChatDependencies } from '../../core/chat.js';
+import type { ImageGenerator } from '../../images/generator.js';
 import type { JobHandler, JobType } from '../job.js';
 import { runBatchJob } from './batch.js';
 import { runChatJob } from './chat.js';
@@ -7,7 +8,11 @@ import { runOcrJob } from './ocr.js';
 import { runSummarizeJob } from './summarize.js';
 
 /** The handler of each job type, over the same core the synchronous routes use. */
-export function jobHandler(services: Services): JobHandler {
+export interface JobServices extends ChatDependencies {
+  images: ImageGenerator;
+}
+
+export function jobHandler(services: JobServices): JobHandler {
   const byType = (type: JobType): JobHandler => {
     switch (type) {
       case 'ocr':

@@ -1,6 +1,5 @@
-import { ocrDocument, type OcrOptions, type OcrPageResult } from '../../core/ocr.js';
+import { ocrDocument, type OcrDependencies, type OcrOptions, type OcrPageResult } from '../../core/ocr.js';
 import { appError } from '../../errors/app-error.js';
-import type { Services } from '../../services.js';
 import type { JobContext } from '../job.js';
 
 export interface OcrJobParams {
@@ -9,7 +8,7 @@ export interface OcrJobParams {
 }
 
 /** OCR as a job: each page is kept as it finishes (streamed, and not read again after a restart). */
-export async function runOcrJob(services: Services, context: JobContext): Promise<unknown> {
+export async function runOcrJob(services: OcrDependencies, context: JobContext): Promise<unknown> {
   const params = context.job.params as unknown as OcrJobParams;
   if (!context.input) throw appError('missing_document', 'the job has no document');
   let done = 0;

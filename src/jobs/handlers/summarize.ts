@@ -1,6 +1,6 @@
 import type { OcrOptions } from '../../core/ocr.js';
 import { summarizeDocument, summarizeText, type SummarizeOptions } from '../../core/summarize.js';
-import type { Services } from '../../services.js';
+import type { ChatDependencies } from '../../core/chat.js';
 import type { JobContext } from '../job.js';
 
 export interface SummarizeJobParams {
@@ -12,7 +12,7 @@ export interface SummarizeJobParams {
 }
 
 /** A summary as a job; an abstractive one reports the tokens written so far (at most 4 updates a second). */
-export async function runSummarizeJob(services: Services, context: JobContext): Promise<unknown> {
+export async function runSummarizeJob(services: ChatDependencies, context: JobContext): Promise<unknown> {
   const params = context.job.params as unknown as SummarizeJobParams;
   let tokens = 0;
   let reported = 0;

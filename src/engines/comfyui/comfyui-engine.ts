@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FormData, WebSocket } from 'undici';
 import { abortError, appError, isAppError } from '../../errors/app-error.js';
-import { onAbort, type GeneratedImages, type GenerateOptions, type ImageEngine, type ImageRequest } from '../image-spec.js';
+import { onAbort } from '../../shared/abort.js';
+import type { GeneratedImages, GenerateOptions, ImageEngine, ImageRequest } from '../image-spec.js';
 import { UpstreamClient, type UpstreamOptions } from '../remote/upstream-client.js';
 import { fillWorkflow, imageToImage, textToImage, type Workflow } from './workflow.js';
 

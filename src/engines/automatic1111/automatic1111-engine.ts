@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appError } from '../../errors/app-error.js';
-import { fromBase64, onAbort, type GeneratedImages, type GenerateOptions, type ImageEngine, type ImageRequest } from '../image-spec.js';
+import { fromBase64 } from '../../shared/base64.js';
+import { onAbort } from '../../shared/abort.js';
+import type { GeneratedImages, GenerateOptions, ImageEngine, ImageRequest } from '../image-spec.js';
 import { postOptions, UpstreamClient, type UpstreamOptions } from '../remote/upstream-client.js';
 
 export interface Automatic1111Options extends UpstreamOptions {

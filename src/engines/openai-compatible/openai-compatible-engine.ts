@@ -1,6 +1,6 @@
 import { mimeTypes, sniffKind } from '../../documents/sniff.js';
 import { abortError, appError, isAppError } from '../../errors/app-error.js';
-import { estimateTokens, textOf, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason } from '../chat-spec.js';
+import { estimateTokens, textOf, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason } from '../../shared/chat.js';
 import { RemoteChatEngine } from '../remote/remote-engine.js';
 import { lines, postOptions, type UpstreamOptions } from '../remote/upstream-client.js';
 

@@ -1,7 +1,21 @@
-import { ocrDocument, type OcrDependencies } from '../../core/ocr.js';
 import { appError } from '../../errors/app-error.js';
 import type { EngineChoice } from '../ocr-engines.js';
-import { collect, estimateTokens, imagesOf, textOf, type ChatChunk, type ChatEngine, type ChatRequest, type ChatResult } from '../chat-spec.js';
+import { collect, estimateTokens, imagesOf, textOf, type ChatChunk, type ChatRequest, type ChatResult } from '../../shared/chat.js';
+import type { ChatEngine } from '../chat-spec.js';
+
+/** The options the OCR model reads its images with. */
+export interface DocumentReadOptions {
+  engine: EngineChoice;
+  languages: string[];
+  dpi: number;
+  checkboxes: boolean;
+}
+
+/**
+ * Reads an image or PDF into Markdown: the core's OCR use case, handed in by the entry point
+ * (an engine knows no use case).
+ */
+export type DocumentReader = (bytes: Buffer, options: DocumentReadOptions, signal?: AbortSignal) => Promise<{ markdown: string }>;
 
 /** A system or user prompt that asks for a Markdown list (OCRFlux's does, in Chinese). */
 const wantsList = (prompt: string): boolean => /列表|list/i.test(prompt);
@@ -36,7 +50,7 @@ export class OcrChatEngine implements ChatEngine {
   readonly backend: string;
 
   constructor(
-    private readonly deps: OcrDependencies,
+    private readonly read: DocumentReader,
     private readonly model: string,
     private readonly ocr: { engine: EngineChoice; languages: string[]; dpi: number },
   ) {
@@ -52,7 +66,7 @@ export class OcrChatEngine implements ChatEngine {
     const list = wantsList(prompt);
     let completion = 0;
     for (const [index, image] of images.entries()) {
-      const result = await ocrDocument(this.deps, image, { ...this.ocr, checkboxes: true }, signal);
+      const result = await this.read(image, { ...this.ocr, checkboxes: true }, signal);
       const markdown = list ? asList(result.markdown) : result.markdown;
       const text = `${index > 0 ? '\n\n' : ''}${markdown}`;
       // Honour max_tokens as a cut of the Markdown (tokens estimated).

@@ -1,6 +1,7 @@
 import type { ChatHistoryItem, LlamaModel } from 'node-llama-cpp';
 import { abortError, appError } from '../../errors/app-error.js';
-import { collect, textOf, type ChatChunk, type ChatEngine, type ChatRequest, type ChatResult } from '../chat-spec.js';
+import { collect, textOf, type ChatChunk, type ChatRequest, type ChatResult } from '../../shared/chat.js';
+import type { ChatEngine } from '../chat-spec.js';
 
 export interface LlamaCppOptions {
   /** Path of the .gguf file. */

@@ -1,6 +1,6 @@
 import { abortError, appError, isAppError } from '../../errors/app-error.js';
-import { collect, textOf, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResult } from '../chat-spec.js';
-import { estimateUsage } from '../openai-compatible/engine.js';
+import { collect, textOf, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResult } from '../../shared/chat.js';
+import { estimateUsage } from '../openai-compatible/openai-compatible-engine.js';
 import { RemoteChatEngine } from '../remote/remote-engine.js';
 import { lines, postOptions, type UpstreamOptions } from '../remote/upstream-client.js';
 

@@ -1,6 +1,6 @@
-import type { ChatMessage, ChatPart, ChatRequest } from '../../engines/chat-spec.js';
-import { appError, formatBytes } from '../../errors/app-error.js';
-import { guardedFetch, type FetchPolicy } from '../../net/guarded-fetch.js';
+import type { ChatMessage, ChatPart, ChatRequest } from '../shared/chat.js';
+import { appError, formatBytes } from '../errors/app-error.js';
+import { guardedFetch, type FetchPolicy } from '../net/guarded-fetch.js';
 
 export interface ParsedChat {
   model: string;

@@ -2,7 +2,9 @@ import { availableParallelism } from 'node:os';
 import { createWorker, OEM, type Worker, type Block } from 'tesseract.js';
 import { toPgm, type GreyImage } from '../../documents/raster.js';
 import { abortError, appError } from '../../errors/app-error.js';
-import { lineOf, round3, type OcrEngine, type OcrEngineStatus, type OcrLine, type OcrPageText, type RecognizeRequest } from '../spec.js';
+import { lineOf, type OcrLine, type OcrPageText } from '../../shared/ocr-text.js';
+import { round3 } from '../../shared/numbers.js';
+import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
 import { buildLanguageFolder, discoverLanguages, type LanguageSource } from './language-data.js';
 
 interface Slot {

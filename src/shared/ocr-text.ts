@@ -1,0 +1,56 @@
+/**
+ * What OCR reads on a page (words and lines with their boxes), shared by the engines that
+ * produce it, the documents that carry it and the core that lays it out.
+ */
+import { mean, round3 } from './numbers.js';
+
+/** [x0, y0, x1, y1] in page pixels, origin top-left. */
+export type Bbox = [number, number, number, number];
+
+export interface OcrWord {
+  text: string;
+  bbox: Bbox;
+  /** 0–1 */
+  confidence: number;
+}
+
+export interface OcrLine {
+  text: string;
+  bbox: Bbox;
+  confidence: number;
+  words: OcrWord[];
+}
+
+/** What an engine read on one page: lines of words, in reading order. */
+export interface OcrPageText {
+  lines: OcrLine[];
+}
+
+/** Smallest box holding all the given boxes. */
+export function unionBbox(boxes: Bbox[]): Bbox {
+  if (boxes.length === 0) return [0, 0, 0, 0];
+  return boxes.reduce<Bbox>(
+    (a, b) => [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])],
+    [...boxes[0]!],
+  );
+}
+
+const cjk = /[\u3000-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]/;
+
+/** Joins words with spaces, except between CJK characters, which are written without them. */
+export function joinWords(words: string[]): string {
+  return words.reduce(
+    (text, word) => (text === '' ? word : cjk.test(text.at(-1)!) && cjk.test(word[0]!) ? text + word : `${text} ${word}`),
+    '',
+  );
+}
+
+/** Builds a line from its words (text joined, box and confidence derived). */
+export function lineOf(words: OcrWord[]): OcrLine {
+  return {
+    text: joinWords(words.map((w) => w.text)),
+    bbox: unionBbox(words.map((w) => w.bbox)),
+    confidence: round3(mean(words.map((w) => w.confidence))),
+    words,
+  };
+}
