@@ -4,13 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
-import { request } from 'node:http';
+import { request, type ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startServer } from '../helpers/server-process.js';
 
 const rssOf = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+
+/** Every flood request, so a failing test destroys the rest instead of leaving them to keep the file alive. */
+const open = new Set<ClientRequest>();
 
 /** Streams up to `total` bytes chunked (no content-length); stops when the answer comes. */
 function flood(url: string, total: number): Promise<{ status: number; sent: number }> {
@@ -37,6 +40,8 @@ function flood(url: string, total: number): Promise<{ status: number; sent: numb
       }
       if (!answered && sent >= total) req.end();
     };
+    open.add(req);
+    req.on('close', () => open.delete(req));
     pump();
   });
 }
@@ -61,6 +66,7 @@ test('20 concurrent 1 GiB uploads over a 50 MB limit: all 413 early, RSS growth 
     assert.deepEqual(readdirSync(spoolDir).filter((f) => f.startsWith('visiongate-upload-')), []);
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
   } finally {
+    for (const req of open) req.destroy();
     await server.stop();
   }
 });
