@@ -50,12 +50,21 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
-    // Refused mid-upload: say the connection ends, and keep reading (discarding) what the client
-    // still sends for a moment, so closing does not reset the socket before the answer is read.
+    // Refused mid-upload: say the connection ends, then close it the lingering way (as Apache and nginx
+    // do): half-close after the answer and keep reading (discarding) what the client still sends until it
+    // stops, at most 2 s. Closing at once would make the kernel reset the connection when the client's next
+    // bytes arrive, and a reset discards the 413 the client had not read yet.
     if (reply.statusCode === 413 && !request.raw.complete) {
       void reply.header('connection', 'close');
       request.raw.resume();
-      setTimeout(() => request.raw.socket?.destroy(), 2000).unref();
+      const socket = request.raw.socket;
+      // Node ends a `Connection: close` response with socket.destroySoon(): make that one linger.
+      socket.destroySoon = () => {
+        socket.end();
+        socket.resume();
+        const timer = setTimeout(() => socket.destroy(), 2000).unref();
+        socket.once('close', () => clearTimeout(timer));
+      };
     }
   });
   registerErrorHandler(app, limits.maxDocumentBytes, [deepSynthNotFound]);
