@@ -3,7 +3,7 @@ import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerChatVlmLlmRoutes } from './http/compat/chatvlmllm.js';
-import { deepSynthNotFound, registerDeepSynthRoutes } from './http/compat/deepsynth.js';
+import { registerDeepSynthRoutes } from './http/compat/deepsynth.js';
 import { registerInternVlRoutes } from './http/compat/internvl.js';
 import { registerSummarizeRoute } from './http/native/summarize-route.js';
 import { registerOpenAiRoutes } from './http/openai/routes.js';
@@ -67,7 +67,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       };
     }
   });
-  registerErrorHandler(app, limits.maxDocumentBytes, [deepSynthNotFound]);
+  registerErrorHandler(app, limits.maxDocumentBytes);
   registerRequestSignal(app, server.requestTimeoutMs);
   registerMetrics(app, services.metrics);
   registerAuth(app, services.config.auth, services.usage);
@@ -79,7 +79,15 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     collectUpload(payload, limits.maxDocumentBytes).then((body) => done(null, body), (error: Error) => done(error));
   });
   // CORS stays closed (no headers at all) unless origins are configured.
-  if (server.corsOrigins.length) await app.register(cors, { origin: [...server.corsOrigins], exposedHeaders: ['x-request-id', 'retry-after', 'x-visiongate-image-ocr'] });
+  // Every method a route takes (the seeds' DELETE /models/{name} and DELETE /cache too), as the
+  // FastAPI seeds' CORSMiddleware allowed them.
+  if (server.corsOrigins.length) {
+    await app.register(cors, {
+      origin: [...server.corsOrigins],
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      exposedHeaders: ['x-request-id', 'retry-after', 'x-visiongate-image-ocr', 'x-visiongate-backend'],
+    });
+  }
   await app.register(multipart, { limits: { fileSize: limits.maxDocumentBytes, files: 20, fields: 50, fieldSize: 1024 * 1024, parts: 100 } });
 
   await registerDocs(app);

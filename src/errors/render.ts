@@ -26,12 +26,12 @@ export function renderOpenAi(error: AppError): Record<string, unknown> {
 }
 
 /**
- * FastAPI's `{"detail": "..."}`, which the seed clients read; a field error carrying `loc`
- * takes the shape of FastAPI's request validation (`detail` as a list).
+ * FastAPI's `{"detail": "..."}`, which the seed clients read; a field error carrying Pydantic's
+ * validation entry takes the shape of FastAPI's request validation (`detail` as a list).
  */
 export function renderCompat(error: AppError): Record<string, unknown> {
-  const loc = error.facts.loc;
-  if (Array.isArray(loc)) return { detail: [{ type: error.facts.validation ?? 'value_error', loc, msg: error.message, input: error.facts.input ?? null }] };
+  const v = error.validation;
+  if (v) return { detail: [{ type: v.type, loc: v.loc, msg: v.msg, input: v.input ?? null, ...(v.ctx ? { ctx: v.ctx } : {}) }] };
   return { detail: error.message };
 }
 
@@ -39,9 +39,14 @@ export function renderError(surface: Surface, error: AppError, instance: string,
   return { status: statusFor(surface, error), ...bodyFor(surface, error, instance, requestId) };
 }
 
-/** OpenAI's SDKs expect 400 for every invalid request (they have no 413/415/422 classes). */
+/**
+ * OpenAI's SDKs expect 400 for every invalid request (they have no 413/415/422 classes);
+ * FastAPI answers every request-validation error (a body that is not JSON too) with 422.
+ */
 function statusFor(surface: Surface, error: AppError): number {
-  return surface === 'openai' && [413, 415, 422].includes(error.status) ? 400 : error.status;
+  if (surface === 'openai' && [413, 415, 422].includes(error.status)) return 400;
+  if (surface === 'compat' && error.validation && error.status === 400) return 422;
+  return error.status;
 }
 
 function bodyFor(surface: Surface, error: AppError, instance: string, requestId: string): { contentType: string; body: Record<string, unknown> } {

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
-import { appError } from '../errors/app-error.js';
+import { appError, type FieldValidation } from '../errors/app-error.js';
+import { checkNumber, pydantic } from '../errors/pydantic.js';
 import { sniffKind } from '../documents/sniff.js';
 
 /** A generation request, validated, as a job keeps it (JSON; the init image travels beside it). */
@@ -35,33 +36,34 @@ const maxPromptChars = 10_000;
 
 type Range = { min: number; max: number; integer: boolean; multipleOf?: number };
 
-/** A field error that each surface can show: `loc` gives FastAPI's shape on the seed routes. */
-function invalid(field: string, message: string, validation: string, input: unknown, allowed?: string[]): Error {
-  return appError('invalid_parameter', `${field}: ${message}`, { field, loc: ['body', field], validation, input: input === undefined ? undefined : JSON.stringify(input), ...(allowed ? { allowed } : {}) });
+/** A field error: the message for people, and Pydantic's entry for the FastAPI seed route. */
+function invalid(field: string, message: string, validation: FieldValidation, allowed?: string[]): Error {
+  return appError('invalid_parameter', `${field}: ${message}`, { field, ...(allowed ? { allowed } : {}) }, { validation });
 }
 
 /** A number in its range; absent or null is undefined. Numeric strings are taken, as Pydantic does. */
 export function rangeField(body: Record<string, unknown>, field: string, range: Range): number | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  const checked = checkNumber(value, { integer: range.integer, min: range.min, max: range.max, ...(range.multipleOf ? { multipleOf: range.multipleOf } : {}) }, ['body', field]);
+  if ('value' in checked) return checked.value;
   const what = `${range.integer ? 'a whole number' : 'a number'} from ${range.min} to ${range.max}${range.multipleOf ? ` in steps of ${range.multipleOf}` : ''}`;
-  if (!Number.isFinite(n) || (range.integer && !Number.isInteger(n))) throw invalid(field, `must be ${what}, received ${JSON.stringify(value)}`, range.integer ? 'int_parsing' : 'float_parsing', value);
-  if (n < range.min) throw invalid(field, `must be ${what}; ${n} is below ${range.min}`, 'greater_than_equal', value);
-  if (n > range.max) throw invalid(field, `must be ${what}; ${n} is above ${range.max}`, 'less_than_equal', value);
-  if (range.multipleOf && n % range.multipleOf !== 0) throw invalid(field, `must be ${what}; ${n} is not a multiple of ${range.multipleOf}`, 'multiple_of', value);
-  return n;
+  const n = typeof value === 'number' ? value : Number(value);
+  const why = { greater_than_equal: `; ${n} is below ${range.min}`, less_than_equal: `; ${n} is above ${range.max}`, multiple_of: `; ${n} is not a multiple of ${range.multipleOf}` }[checked.error.type];
+  throw invalid(field, `must be ${what}${why ?? `, received ${JSON.stringify(value)}`}`, checked.error);
 }
 
 function stringField(body: Record<string, unknown>, field: string, options: { required?: boolean; max?: number } = {}): string | undefined {
   const value = body[field];
+  const loc = ['body', field];
   if (value === undefined || value === null) {
-    if (options.required) throw invalid(field, 'is required', 'missing', undefined);
+    // Pydantic echoes the whole body as the input of a missing field.
+    if (options.required) throw invalid(field, 'is required', value === null ? pydantic.stringType(loc, null) : pydantic.missing(loc, body));
     return undefined;
   }
-  if (typeof value !== 'string') throw invalid(field, `must be a string, received ${JSON.stringify(value)}`, 'string_type', value);
-  if (options.required && !value.trim()) throw invalid(field, 'must not be empty', 'string_too_short', value);
-  if (options.max && value.length > options.max) throw invalid(field, `must be at most ${options.max} characters, received ${value.length}`, 'string_too_long', undefined);
+  if (typeof value !== 'string') throw invalid(field, `must be a string, received ${JSON.stringify(value)}`, pydantic.stringType(loc, value));
+  if (options.required && !value.trim()) throw invalid(field, 'must not be empty', pydantic.stringTooShort(loc, value, 1));
+  if (options.max && value.length > options.max) throw invalid(field, `must be at most ${options.max} characters, received ${value.length}`, pydantic.stringTooLong(loc, value, options.max));
   return value;
 }
 
@@ -70,11 +72,12 @@ function initImage(body: Record<string, unknown>, maxBytes: number): Buffer | un
   const value = stringField(body, 'init_image');
   if (value === undefined || value === '') return undefined;
   const data = value.replace(/^data:[^,]*,/, '');
-  if (!/^[A-Za-z0-9+/=\s_-]+$/.test(data)) throw invalid('init_image', 'must be a base64 image (or a data: URL)', 'value_error', undefined);
+  const notImage = (why: string): FieldValidation => ({ type: 'value_error', loc: ['body', 'init_image'], msg: `Value error, init_image ${why}`, input: null });
+  if (!/^[A-Za-z0-9+/=\s_-]+$/.test(data)) throw invalid('init_image', 'must be a base64 image (or a data: URL)', notImage('must be a base64 image (or a data: URL)'));
   const bytes = Buffer.from(data, 'base64');
   if (bytes.length > maxBytes) throw appError('payload_too_large', `init_image is ${bytes.length} bytes; the limit is ${maxBytes} (limits.maxDocumentBytes)`, { field: 'init_image', limit: maxBytes });
   const kind = sniffKind(bytes);
-  if (!kind || kind === 'pdf') throw invalid('init_image', 'is not a PNG, JPEG, WebP, TIFF, BMP or GIF image', 'value_error', undefined);
+  if (!kind || kind === 'pdf') throw invalid('init_image', 'is not a PNG, JPEG, WebP, TIFF, BMP or GIF image', notImage('is not a PNG, JPEG, WebP, TIFF, BMP or GIF image'));
   return bytes;
 }
 
@@ -85,7 +88,7 @@ function initImage(body: Record<string, unknown>, maxBytes: number): Buffer | un
 export function readImageParams(body: Record<string, unknown>, config: Readonly<Config>): { params: ImageParams; init: Buffer | undefined } {
   const style = stringField(body, 'style') || null;
   const presets = Object.keys(config.images.presets);
-  if (style && !presets.includes(style)) throw invalid('style', `unknown style '${style}'; configured styles: ${presets.join(', ') || 'none (images.presets)'}`, 'enum', style, presets);
+  if (style && !presets.includes(style)) throw invalid('style', `unknown style '${style}'; configured styles: ${presets.join(', ') || 'none (images.presets)'}`, pydantic.enum(['body', 'style'], style, presets), presets);
   const maxImages = config.images.maxImages;
   const init = initImage(body, config.limits.maxDocumentBytes);
   const params: ImageParams = {

@@ -109,10 +109,12 @@ describe('bad input gets a clear 4xx and the server stays healthy', () => {
     }
   });
 
-  test('unknown routes → 404 problem+json; nothing left in the temp folder', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/nope' });
+  test('unknown routes → 404 (problem+json under /api, both seeds\' body at the root); nothing left in the temp folder', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/nope' });
     assert.equal(res.statusCode, 404);
     assert.equal(res.json<{ code: string }>().code, 'not_found');
+    const root = await t.app.inject({ method: 'GET', url: '/nope' });
+    assert.deepEqual(root.json(), { detail: 'Not Found', error: 'Endpoint not found' });
     assert.ok(readdirSync(tmpdir()).every((f) => !f.startsWith('visiongate-upload')), 'uploads are never written to disk');
     assert.ok(existsSync(tmpdir()));
   });

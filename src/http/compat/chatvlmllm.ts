@@ -5,6 +5,7 @@
 import type {} from '@fastify/swagger'; // schema.tags / summary / consumes types
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appError, withTimeout } from '../../errors/app-error.js';
+import { checkNumber } from '../../errors/pydantic.js';
 import type { HttpServices, CoreServices } from '../http-services.js';
 import { openChat } from '../../core/chat.js';
 import { checkModelAccess } from '../plugins/auth.js';
@@ -25,17 +26,13 @@ function pick(request: FastifyRequest, fields: Record<string, string>, name: str
   return fields[name] ?? query[name] ?? undefined;
 }
 
+/** A form field declared `float = Form(None, ge=…, le=…)` / `int`: Pydantic's checks, the form string echoed. */
 function fieldNumber(fields: Record<string, string>, name: string, range: { min: number; max: number; integer?: boolean }): number | undefined {
   const raw = fields[name];
   if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  const kind = range.integer ? 'int' : 'float';
-  if (!Number.isFinite(value) || (range.integer && !Number.isInteger(value))) {
-    throw appError('invalid_parameter', `Input should be a valid ${range.integer ? 'integer' : 'number'}`, { loc: ['body', name], validation: `${kind}_parsing`, input: raw, field: name });
-  }
-  if (value < range.min) throw appError('invalid_parameter', `Input should be greater than or equal to ${range.min}`, { loc: ['body', name], validation: 'greater_than_equal', input: raw, field: name });
-  if (value > range.max) throw appError('invalid_parameter', `Input should be less than or equal to ${range.max}`, { loc: ['body', name], validation: 'less_than_equal', input: raw, field: name });
-  return value;
+  const checked = checkNumber(raw, { integer: range.integer ?? false, min: range.min, max: range.max }, ['body', name]);
+  if ('value' in checked) return checked.value;
+  throw appError('invalid_parameter', `${name}: ${checked.error.msg} (${range.integer ? 'an integer' : 'a number'} from ${range.min} to ${range.max}), received ${JSON.stringify(raw)}`, { field: name }, { validation: checked.error });
 }
 
 export function registerChatVlmLlmRoutes(app: FastifyInstance, services: ChatvlmllmServices): void {

@@ -20,13 +20,6 @@ const maxBytes = 16 * 1024 * 1024;
 const tooLarge = 'File too large (max 16MB)';
 const timestamp = (): string => new Date().toISOString().replace('Z', '');
 
-/** Unknown paths under DeepSynth's own prefixes answer its 404 body. */
-export const deepSynthNotFound = {
-  owns: (path: string): boolean => path.startsWith('/summarize') || (path.startsWith('/batch/') && !path.startsWith('/batch/ocr')),
-  surface: 'flask' as const,
-  message: 'Endpoint not found',
-};
-
 /** Flask's `request.get_json()`: the JSON object, or nothing. */
 function jsonBody(request: FastifyRequest): Record<string, unknown> | undefined {
   return isJsonObject(request.body) ? request.body : undefined;

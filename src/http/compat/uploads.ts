@@ -1,6 +1,7 @@
 import type {} from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { appError } from '../../errors/app-error.js';
+import { pydantic } from '../../errors/pydantic.js';
 
 export interface Upload {
   filename: string;
@@ -18,7 +19,7 @@ export interface UploadLimits {
 
 /** FastAPI's answer to a missing form field: 422 with a validation list. */
 export function fieldRequired(field: string): Error {
-  return appError('missing_document', 'Field required', { loc: ['body', field], validation: 'missing' });
+  return appError('missing_document', `Field required: the multipart field "${field}" holds no file`, { field }, { validation: pydantic.missing(['body', field], null) });
 }
 
 export interface Uploads {

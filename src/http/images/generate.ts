@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { appError } from '../../errors/app-error.js';
+import { pydantic } from '../../errors/pydantic.js';
 import type { Generation } from '../../images/generator.js';
 import type { HttpServices } from '../http-services.js';
 import { imageJobSpec, type JobSpecsServices } from '../jobs/job-specs.js';
@@ -14,7 +15,9 @@ export type GenerateServices = Pick<HttpServices, 'config' | 'images'> & RunQueu
 /** A JSON object body, or a 422 saying what was sent instead. */
 export function jsonObject(body: unknown): Record<string, unknown> {
   if (isJsonObject(body)) return body;
-  throw appError('invalid_parameter', 'the body must be a JSON object (Content-Type: application/json) holding at least "prompt"', { loc: ['body'], validation: 'model_attributes_type' });
+  // FastAPI: no body at all is a missing body; any other JSON value is not an object.
+  const validation = body === undefined || body === null ? pydantic.missing(['body'], null) : pydantic.modelAttributesType(['body'], Buffer.isBuffer(body) ? body.toString('latin1') : body);
+  throw appError('invalid_parameter', 'the body must be a JSON object (Content-Type: application/json) holding at least "prompt"', {}, { validation });
 }
 
 /**

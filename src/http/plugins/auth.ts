@@ -45,6 +45,15 @@ function isPublic(request: FastifyRequest, path: string): boolean {
   return path === '/health' || path === '/ready' || path === '/ui' || path.startsWith('/ui/') || path === '/docs' || path.startsWith('/docs/') || path.startsWith('/redoc') || path === '/openapi.json' || (path === '/' && wantsHtml(request));
 }
 
+/**
+ * A CORS preflight: browsers send it without credentials by design (Fetch standard), so
+ * asking it for a key would make every keyed route unreachable from a configured frontend.
+ * It runs nothing: it is answered with the CORS headers only.
+ */
+function isPreflight(request: FastifyRequest): boolean {
+  return request.method === 'OPTIONS' && typeof request.headers.origin === 'string' && typeof request.headers['access-control-request-method'] === 'string';
+}
+
 function presentedKey(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
   const bearer = typeof authorization === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined;
@@ -77,7 +86,7 @@ export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']
   app.decorateRequest('apiKey', undefined);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? request.url;
-    if (isPublic(request, path)) return;
+    if (isPublic(request, path) || isPreflight(request)) return;
     const presented = presentedKey(request);
     if (!presented) throw appError('unauthorized', 'an API key is required: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"');
     const key = ring.find(presented);
