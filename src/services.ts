@@ -64,7 +64,10 @@ export function createServices(config: Readonly<Config>): Services {
   const metrics = new Metrics(() => pool.queued);
   const deps = { workers: pool, engines, limits: config.limits, metrics };
   const readDocument: DocumentReader = (bytes, options, signal) => ocrDocument(deps, bytes, options, signal);
-  const models = new ModelRegistry(config.models, engines, { readDocument, metrics }, { languages: config.ocr.defaultLanguages, dpi: config.ocr.pdfDpi }, config.runtime.memoryBudgetMb * 1024 * 1024);
+  const proxy = config.compat.vllmProxy;
+  // The OCRFlux seed's vLLM server: a vision model speaking OpenAI's API.
+  const proxyChat = proxy ? { backend: 'openai' as const, vision: true, threads: 1, keepAliveMs: 300_000, contextTokens: 4096, ...proxy } : undefined;
+  const models = new ModelRegistry(config.models, engines, { readDocument, metrics }, { languages: config.ocr.defaultLanguages, dpi: config.ocr.pdfDpi }, config.runtime.memoryBudgetMb * 1024 * 1024, proxyChat);
   metrics.modelQueues = () => models.queues();
   const log = pino({ level: config.log.level });
   const usage = new UsageMeter();

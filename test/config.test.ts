@@ -40,16 +40,18 @@ test('a bad value stops start-up with a message naming the key', () => {
   assert.throws(() => loadConfig({ env: { VISIONGATE_LIMITS__MAX_PAGEZ: '3' } }), (e: Error) => /limits/.test(e.message) && /maxPagez/.test(e.message));
 });
 
-test("the OCRFlux seed's env names bind its model to vLLM", () => {
+test("the OCRFlux seed's env names point the vLLM proxy every seed id defers to", () => {
   const config = loadConfig({ env: { VLLM_URL: 'http://gpu-server', VLLM_PORT: '30024', MAX_RETRIES: '3' } });
-  const model = config.models['ChatDOC/OCRFlux-3B']!;
-  assert.equal(model.chat?.backend, 'openai');
-  assert.deepEqual(model.chat?.urls, ['http://gpu-server:30024/v1']);
-  assert.equal(model.chat?.maxRetries, 3);
-  assert.equal(model.chat?.vision, true);
+  const proxy = config.compat.vllmProxy!;
+  assert.deepEqual(proxy.urls, ['http://gpu-server:30024/v1']);
+  assert.equal(proxy.maxRetries, 3);
+  assert.equal(proxy.defaultModel, 'ChatDOC/OCRFlux-3B');
+  assert.deepEqual(proxy.retryStatuses, [500, 502, 503, 504]);
+  assert.equal(config.models['ChatDOC/OCRFlux-3B']!.viaProxy, true);
   const named = loadConfig({ env: { VLLM_URL: 'http://10.0.0.5:8001', OCRFLUX_MODEL: 'my/ocrflux' } });
-  assert.deepEqual(named.models['my/ocrflux']!.chat?.urls, ['http://10.0.0.5:8001/v1']);
-  assert.equal(loadConfig({ env: {} }).models['ChatDOC/OCRFlux-3B']!.chat, undefined);
+  assert.deepEqual(named.compat.vllmProxy?.urls, ['http://10.0.0.5:8001/v1']);
+  assert.equal(named.compat.vllmProxy?.defaultModel, 'my/ocrflux');
+  assert.equal(loadConfig({ env: {} }).compat.vllmProxy, undefined);
 });
 
 test('cross-field rules: a chat backend needs its URL or its file', () => {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import Value from 'typebox/value';
 import { ConfigSchema, ModelSchema, type Config } from './schema.js';
-import { defaultModels, ocrFluxFromEnv } from './seed-models.js';
+import { defaultModels, seedEnvironment } from './seed-models.js';
 
 /** A bad configuration: start-up stops with this message, which names the key. */
 export class ConfigError extends Error {
@@ -109,8 +109,14 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; file?: string; ov
       throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
     }
   }
-  // Seed model ids come first, so a config that adds or rebinds models keeps the others.
-  const base: Tree = { models: { ...defaultModels(), ...ocrFluxFromEnv(env) } };
+  // Seed model ids come first, so a config that adds or rebinds models keeps the others; then the
+  // seeds' own variables (VLLM_URL, API_PORT…), under the file and VISIONGATE_* variables.
+  let base: Tree = { models: defaultModels() };
+  try {
+    base = merge(base, coerceStrings(ConfigSchema, seedEnvironment(env)) as Tree);
+  } catch (error) {
+    throw new ConfigError(`VLLM_URL must be a URL such as http://gpu-server (${(error as Error).message})`);
+  }
   const raw = merge(merge(merge(base, fromFile), coerceStrings(ConfigSchema, configFromEnv(env)) as Tree), options.overrides ?? {});
   const envKeys = keysFromEnv(env);
   if (envKeys) {
@@ -146,6 +152,12 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; file?: string; ov
     if (image?.backend === 'comfyui' && !image.checkpoint && !image.workflow) problems.push(`models.${id}.image.checkpoint: the comfyui backend needs the checkpoint file name its loader takes (or a workflow of your own)`);
     // The workflow's content is checked where the engines are built (services.ts, startupProblems).
     if (image?.workflow && !existsSync(image.workflow)) problems.push(`models.${id}.image.workflow: no file at ${image.workflow}`);
+  }
+  const summarizer = config.compat.deepsynthSummarizer;
+  if (summarizer !== 'extractive') {
+    const model = config.models[summarizer] ?? Object.values(config.models).find((m) => m.aliases?.includes(summarizer));
+    const chats = model ? Boolean(model.chat || (model.viaProxy && config.compat.vllmProxy)) : Boolean(config.compat.vllmProxy);
+    if (!chats) problems.push(`compat.deepsynthSummarizer: '${summarizer}' is neither "extractive" nor a model with a chat backend (models.<name>.chat)`);
   }
   if (config.jobs.store === 'redis' && !config.jobs.redisUrl) problems.push('jobs.redisUrl: the redis job store needs a Redis URL (redis://host:6379)');
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);

@@ -43,6 +43,8 @@ function upstreamFields(defaults: { timeoutMs: number; minTimeoutMs: number; con
     timeoutMs: Type.Integer({ default: defaults.timeoutMs, minimum: defaults.minTimeoutMs }),
     connectTimeoutMs: Type.Integer({ default: 5000, minimum: 50 }),
     maxRetries: Type.Integer({ default: 1, minimum: 0, maximum: 10 }),
+    /** Upstream statuses retried (with backoff, before any output); connection errors always are. */
+    retryStatuses: Type.Array(Type.Integer({ minimum: 500, maximum: 599 }), { default: [502, 503, 504] }),
     /** Requests sent upstream at once, and how many may wait; past that, 503 at once. */
     concurrency: Type.Integer({ default: defaults.concurrency, minimum: 1 }),
     maxQueue: Type.Integer({ default: defaults.maxQueue, minimum: 0 }),
@@ -57,6 +59,11 @@ export const ModelSchema = Type.Object(
     /** Parameter count as shown to clients ("2B"). */
     params: Type.Optional(Type.String()),
     aliases: Type.Optional(Type.Array(Type.String())),
+    /**
+     * Chat for this name goes to compat.vllmProxy (when one is set) unless `chat` binds it to
+     * something else; the seed ids carry it, so the OCRFlux seed's VLLM_URL reaches them all.
+     */
+    viaProxy: Type.Optional(Type.Boolean()),
     /** OCR through an embedded engine (it answers chat requests with images as Markdown too). */
     ocr: Type.Optional(Type.Object({ engine: EngineName, languages: Type.Optional(Type.String()) }, { additionalProperties: false })),
     /** Chat through a remote server speaking OpenAI's chat completions (vLLM, llama.cpp server, LocalAI, OpenAI). */
@@ -262,6 +269,28 @@ export const ConfigSchema = Type.Object(
     /** Settings of the seed-compatible routes. */
     compat: Type.Object(
       {
+        /**
+         * The OCRFlux seed's vLLM server (VLLM_URL, VLLM_PORT): chat requests for any model name
+         * the config does not bind go there with their own name, as the seed proxied them.
+         */
+        vllmProxy: Type.Optional(
+          Type.Object(
+            {
+              /** Base URLs ending in /v1. */
+              urls: Type.Array(Type.String({ pattern: '^https?://' }), { minItems: 1 }),
+              /** OCRFLUX_MODEL: the model a request that names none is sent as. */
+              defaultModel: Type.String({ default: 'ChatDOC/OCRFlux-3B', minLength: 1 }),
+              apiKey: Type.Optional(Type.String()),
+              ...upstreamFields({ timeoutMs: 300_000, minTimeoutMs: 100, concurrency: 16, maxQueue: 256 }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        /**
+         * What the DeepSynth routes summarize with: the extractive summarizer, or the name of a
+         * model with a chat backend (abstractive). Never switched implicitly by binding a model.
+         */
+        deepsynthSummarizer: Type.String({ default: 'extractive', minLength: 1 }),
         /** Model the InternVL OCR service routes use. */
         internvlModel: Type.String({ default: 'internvl3-8b' }),
         /** Default model of the ChatVLMLLM routes. */

@@ -9,7 +9,7 @@ export const progressIntervalMs = 250;
 
 /** The engine of a model's `image:` binding. */
 export function createImageEngine(id: string, image: NonNullable<ModelConfig['image']>): ImageEngine {
-  const upstream = { urls: image.urls, ...(image.apiKey ? { apiKey: image.apiKey } : {}), timeoutMs: image.timeoutMs, connectTimeoutMs: image.connectTimeoutMs, maxRetries: image.maxRetries };
+  const upstream = { urls: image.urls, ...(image.apiKey ? { apiKey: image.apiKey } : {}), timeoutMs: image.timeoutMs, connectTimeoutMs: image.connectTimeoutMs, maxRetries: image.maxRetries, retryStatuses: image.retryStatuses };
   const optional = { ...(image.checkpoint ? { checkpoint: image.checkpoint } : {}), ...(image.sampler ? { sampler: image.sampler } : {}) };
   switch (image.backend) {
     case 'automatic1111':

@@ -36,10 +36,12 @@ async function imageBytes(url: unknown, param: string, policy: FetchPolicy, sign
 }
 
 /** An OpenAI chat-completions body → our chat request, images fetched through the SSRF guard. */
-export async function parseChatBody(raw: unknown, policy: FetchPolicy, signal: AbortSignal, maxPromptChars: number): Promise<ParsedChat> {
+export async function parseChatBody(raw: unknown, policy: FetchPolicy, signal: AbortSignal, maxPromptChars: number, defaultModel?: string): Promise<ParsedChat> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('body', 'the body must be a JSON object');
   const body = raw as Record<string, unknown>;
-  if (typeof body.model !== 'string' || !body.model) throw bad('model', 'you must provide a model parameter');
+  // Behind the OCRFlux proxy a request may leave the model out: OCRFLUX_MODEL serves it, as in the seed.
+  const model = body.model === undefined || body.model === null ? defaultModel : body.model;
+  if (typeof model !== 'string' || !model) throw bad('model', 'you must provide a model parameter');
   if (!Array.isArray(body.messages) || body.messages.length === 0) throw bad('messages', 'messages must be a non-empty array');
   if (body.n !== undefined && body.n !== 1) throw bad('n', 'only n=1 is supported');
   let images = 0;
@@ -76,7 +78,7 @@ export async function parseChatBody(raw: unknown, policy: FetchPolicy, signal: A
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw bad('stream', 'stream must be a boolean');
   const streamOptions = body.stream_options as { include_usage?: unknown } | undefined;
   return {
-    model: body.model,
+    model,
     request: { messages, ...(maxTokens !== undefined ? { maxTokens } : {}), ...(temperature !== undefined ? { temperature } : {}), ...(topP !== undefined ? { topP } : {}), ...(stop ? { stop: stop as string[] } : {}) },
     stream: body.stream === true,
     includeUsage: streamOptions?.include_usage === true,

@@ -44,6 +44,12 @@ export interface RegistryDefaults {
   dpi: number;
 }
 
+/** A chat server that takes every model name the config does not bind (the OCRFlux seed's vLLM). */
+export type ProxyConfig = NonNullable<ModelConfig['chat']> & { urls: string[]; defaultModel: string };
+
+/** Names seen by the proxy at once; past it the oldest idle one's connections are closed. */
+const maxProxiedNames = 32;
+
 /**
  * Every model name the server answers to (with aliases), what serves it, and its state.
  * A model counts as loaded from its first use until it is unloaded; unloading frees the
@@ -68,6 +74,8 @@ export class ModelRegistry {
     private readonly defaults: RegistryDefaults,
     /** Bytes of local weights allowed in memory at once (0: no budget). */
     private readonly memoryBudget = 0,
+    /** Where unbound model names go for chat; without it they are a 404. */
+    private readonly proxy?: ProxyConfig,
   ) {
     for (const [id, model] of Object.entries(models)) {
       this.byName.set(id, id);
@@ -93,17 +101,43 @@ export class ModelRegistry {
     return { id, engine: config.ocr.engine, ...(config.ocr.languages ? { languages: config.ocr.languages } : {}) };
   }
 
+  /** The model a chat request that names none is for: the proxy's default (OCRFLUX_MODEL), if one is set. */
+  get defaultChatModel(): string | undefined {
+    return this.proxy?.defaultModel;
+  }
+
+  /**
+   * The model behind a name for chat: a configured one, or (with a proxy) the name itself,
+   * served by the proxy with that name sent upstream.
+   */
+  requireForChat(name: string): ResolvedModel {
+    if (this.byName.has(name) || !this.proxy) return this.require(name);
+    return { id: name, config: { chat: this.proxyChat(name) } };
+  }
+
+  private proxyChat(model: string): NonNullable<ModelConfig['chat']> {
+    const { defaultModel: _default, ...chat } = this.proxy!;
+    return { ...chat, model };
+  }
+
+  /** The chat backend of a model: its own, else the proxy's for a name that defers to it. */
+  private chatConfigOf(id: string, config: ModelConfig): ModelConfig['chat'] {
+    return config.chat ?? (config.viaProxy && this.proxy ? this.proxyChat(id) : undefined);
+  }
+
   /**
    * The chat engine of a model: its remote backend when one is bound, else the embedded
-   * OCR answering image messages with Markdown. Built once, on first use.
+   * OCR answering image messages with Markdown; names the config does not bind go to the
+   * proxy when there is one. Built once, on first use.
    */
   chat(name: string): ChatModel {
-    const { id, config } = this.require(name);
+    const { id, config } = this.requireForChat(name);
     let model = this.chats.get(id);
     if (!model) {
-      if (config.chat) {
-        const c = config.chat;
-        const remote = { urls: c.urls ?? [], model: c.model ?? id, ...(c.apiKey ? { apiKey: c.apiKey } : {}), vision: c.vision, timeoutMs: c.timeoutMs, connectTimeoutMs: c.connectTimeoutMs, maxRetries: c.maxRetries };
+      if (!this.byName.has(name)) this.forgetIdleProxied();
+      const c = this.chatConfigOf(id, config);
+      if (c) {
+        const remote = { urls: c.urls ?? [], model: c.model ?? id, ...(c.apiKey ? { apiKey: c.apiKey } : {}), vision: c.vision, timeoutMs: c.timeoutMs, connectTimeoutMs: c.connectTimeoutMs, maxRetries: c.maxRetries, retryStatuses: c.retryStatuses };
         const engine =
           c.backend === 'llama-cpp'
             ? new LlamaCppEngine({ path: c.path!, contextSize: c.contextTokens, threads: c.threads, keepAliveMs: c.keepAliveMs, ...(c.gpu ? { gpu: c.gpu } : {}) })
@@ -128,9 +162,29 @@ export class ModelRegistry {
     return model;
   }
 
-  /** The first model with a conversational (remote) chat backend, for defaults. */
+  /**
+   * Keeps the engines built for proxied names bounded (any client may send any name): past
+   * the bound, idle ones are dropped (their kept-alive connections close with them).
+   */
+  private forgetIdleProxied(): void {
+    const proxied = [...this.chats.keys()].filter((id) => !this.byName.has(id));
+    for (const id of proxied.slice(0, Math.max(0, proxied.length - maxProxiedNames + 1))) {
+      const model = this.chats.get(id)!;
+      if (model.gate.inUse || model.gate.queued) continue;
+      this.chats.delete(id);
+      void model.engine.unload?.();
+    }
+  }
+
+  /** The first model with a conversational chat backend of its own (not the proxy's), for defaults. */
   firstConversational(): string | undefined {
     return Object.entries(this.models).find(([, c]) => c.chat)?.[0];
+  }
+
+  /** Whether a name answers chat with a real conversational backend (its own or the proxy's). */
+  converses(name: string): boolean {
+    const id = this.byName.get(name);
+    return id ? this.chatConfigOf(id, this.models[id]!) !== undefined : this.proxy !== undefined;
   }
 
   /** Running and waiting requests of each chat model built so far (for metrics). */
@@ -139,6 +193,8 @@ export class ModelRegistry {
   }
 
   markUsed(id: string): void {
+    // Proxied names are whatever clients send: they stay out of the loaded list and the metric labels.
+    if (!this.byName.has(id)) return;
     if (!this.loaded.has(id)) this.deps.metrics?.modelEvents.inc({ model: id, event: 'load' });
     this.loaded.add(id);
     this.lastUsed.set(id, performance.now());
@@ -183,7 +239,7 @@ export class ModelRegistry {
     // An OCR-bound name also answers /v1 chat requests that carry images (with their
     // Markdown), but it does not converse: 'chat' is kept for real chat backends.
     if (config.ocr) ['ocr', 'vision'].forEach((c) => caps.add(c as Capability));
-    if (config.chat) {
+    if (config.chat || (config.viaProxy && this.proxy)) {
       caps.add('chat');
       caps.add('summarize');
       caps.add('vision'); // images reach it directly, or as OCR text
@@ -194,6 +250,7 @@ export class ModelRegistry {
 
   backendOf(config: ModelConfig): string {
     const parts = [];
+    if (!config.chat && config.viaProxy && this.proxy) parts.push(`vLLM proxy (compat.vllmProxy): ${this.proxy.urls.join(', ')}`);
     if (config.chat?.backend === 'openai') parts.push(`openai-compatible: ${config.chat.urls?.join(', ')}`);
     if (config.chat?.backend === 'ollama') parts.push(`ollama: ${config.chat.urls?.join(', ')}`);
     if (config.chat?.backend === 'llama-cpp') parts.push(`llama-cpp: ${config.chat.path}`);

@@ -8,11 +8,13 @@ export interface UpstreamOptions {
   apiKey?: string;
   timeoutMs: number;
   connectTimeoutMs: number;
-  /** Extra attempts after a connection error or a 502/503/504, before any output. */
+  /** Extra attempts after a connection error or a retryable status, before any output. */
   maxRetries: number;
+  /** Statuses worth another attempt (502, 503, 504 by default; the OCRFlux seed retried 500 too). */
+  retryStatuses?: readonly number[];
 }
 
-const retryable = new Set([502, 503, 504]);
+const defaultRetryable: readonly number[] = [502, 503, 504];
 
 export interface PostOptions {
   signal?: AbortSignal;
@@ -119,7 +121,7 @@ export class UpstreamClient {
       try {
         options.onUrl?.(url);
         const response = await request(`${url}${path}`, { method: 'POST', body, headers: this.headers(typeof body === 'string', requestId), dispatcher: this.agent, ...(signal ? { signal } : {}) });
-        if (retryable.has(response.statusCode)) {
+        if ((this.options.retryStatuses ?? defaultRetryable).includes(response.statusCode)) {
           last = await upstreamError(response, url);
           this.upstreams.markDown(url);
           continue;

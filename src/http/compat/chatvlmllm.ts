@@ -70,7 +70,7 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
     if (upload.tooLarge) throw appError('payload_too_large', `File too large. Maximum size: ${maxMb}MB`);
     const model = services.models.require(pick(request, fields, 'model') ?? defaultModel);
     checkModelAccess(request, model.id);
-    if (!model.config.chat) {
+    if (!services.models.converses(model.id)) {
       // The embedded OCR reads documents but does not converse: say so, never fake an answer.
       throw appError('capability_unavailable', `No chat model is configured for '${model.id}'. Bind a vision or text model to this name in the config (models.${model.id}.chat: an OpenAI-compatible server such as vLLM, llama.cpp server or Ollama's /v1); /ocr works with the embedded engines.`, { model: model.id }, { retryAfterSeconds: 3600 });
     }

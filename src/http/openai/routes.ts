@@ -29,11 +29,13 @@ export function registerOpenAiRoutes(app: FastifyInstance, services: OpenAiServi
   });
 
   app.post('/v1/chat/completions', { config, schema: { tags: ['OpenAI'], summary: 'Chat completion (text and image_url parts; stream or not)' } }, async (request, reply) => {
-    const parsed = await parseChatBody(request.body, documentFetchPolicy(services.config), request.work, services.config.limits.maxPromptChars);
-    checkModelAccess(request, services.models.require(parsed.model).id);
+    const parsed = await parseChatBody(request.body, documentFetchPolicy(services.config), request.work, services.config.limits.maxPromptChars, services.models.defaultChatModel);
+    checkModelAccess(request, services.models.requireForChat(parsed.model).id);
     const chat = await openChat(services, parsed.model, { ...parsed.request, requestId: request.id }, request.work);
     const id = `chatcmpl-${randomUUID()}`;
-    const headers: Record<string, string> = { 'x-request-id': request.id };
+    // Which backend answered ("openai-compatible: http://gpu-server:30024/v1", "embedded OCR (auto)"):
+    // a proxy's clients can tell a vLLM answer from the embedded OCR's.
+    const headers: Record<string, string> = { 'x-request-id': request.id, 'x-visiongate-backend': chat.model.engine.backend };
     if (chat.imagesAsText) headers['x-visiongate-image-ocr'] = String(chat.imagesAsText);
     try {
       if (!parsed.stream) {
