@@ -64,6 +64,11 @@ export const ModelSchema = Type.Object(
      * something else; the seed ids carry it, so the OCRFlux seed's VLLM_URL reaches them all.
      */
     viaProxy: Type.Optional(Type.Boolean()),
+    /**
+     * The device the backend runs the model on ("NVIDIA GeForce RTX 4090"), as the seeds' /health
+     * reported it (gpu_name); remote servers do not say, so it is known only when configured.
+     */
+    device: Type.Optional(Type.String({ minLength: 1 })),
     /** OCR through an embedded engine (it answers chat requests with images as Markdown too). */
     ocr: Type.Optional(Type.Object({ engine: EngineName, languages: Type.Optional(Type.String()) }, { additionalProperties: false })),
     /** Chat through a remote server speaking OpenAI's chat completions (vLLM, llama.cpp server, LocalAI, OpenAI). */
@@ -155,6 +160,8 @@ export const ConfigSchema = Type.Object(
         maxRenderSide: Type.Integer({ default: 10_000, minimum: 100 }),
         /** Time one PDF page may take to render. */
         pdfRenderTimeoutMs: Type.Integer({ default: 60_000, minimum: 100 }),
+        /** Bytes of all the files of one multipart batch together (they are held in memory while read). */
+        maxBatchBytes: Type.Integer({ default: 200 * Mb, minimum: 1 }),
         /** Characters of all the text in one chat request. */
         maxPromptChars: Type.Integer({ default: 400_000, minimum: 1 }),
         /** Requests served at once by this process; past that, 503 with Retry-After at once. */
@@ -281,6 +288,8 @@ export const ConfigSchema = Type.Object(
               /** OCRFLUX_MODEL: the model a request that names none is sent as. */
               defaultModel: Type.String({ default: 'ChatDOC/OCRFlux-3B', minLength: 1 }),
               apiKey: Type.Optional(Type.String()),
+              /** Its GPU, as /health reports it (gpu_name) for the names it serves. */
+              device: Type.Optional(Type.String({ minLength: 1 })),
               ...upstreamFields({ timeoutMs: 300_000, minTimeoutMs: 100, concurrency: 16, maxQueue: 256 }),
             },
             { additionalProperties: false },

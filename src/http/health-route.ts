@@ -29,20 +29,24 @@ export function registerHealthRoutes(app: FastifyInstance, services: HealthServi
     const engines = await services.engines.statuses();
     const loaded = services.models.loadedIds();
     const internvl = services.config.compat.internvlModel;
+    // The GPU of the ChatVLMLLM default model's backend, when the config says which it is.
+    const gpu = services.models.deviceOf(services.config.compat.chatvlmDefaultModel) ?? null;
     return {
       status: 'healthy',
       service: 'visiongate',
       version,
       uptime_s: Math.round(process.uptime()),
       timestamp: new Date().toISOString(),
-      device: 'cpu',
-      gpu_available: false,
-      gpu_name: null,
+      device: services.models.deviceOf(internvl) ? 'cuda' : 'cpu',
+      gpu_available: gpu !== null,
+      gpu_name: gpu,
       // The seeds each reported one model; ready to serve counts as loaded, since engines load on first use.
       model: internvl,
       model_loaded: engines.some((e) => e.available),
       models_loaded: loaded.length,
       loaded_models: loaded,
+      // Which summarizer the DeepSynth routes use (compat.deepsynthSummarizer): a config choice, shown.
+      summarizer: services.config.compat.deepsynthSummarizer === 'extractive' ? { engine: 'extractive', model: null } : { engine: 'abstractive', model: services.config.compat.deepsynthSummarizer },
       // The Stable Diffusion seed's: which models make images, and which have a live backend session.
       image_models: services.images.ids(),
       cached_models: services.images.cached(),

@@ -45,7 +45,7 @@ export interface RegistryDefaults {
 }
 
 /** A chat server that takes every model name the config does not bind (the OCRFlux seed's vLLM). */
-export type ProxyConfig = NonNullable<ModelConfig['chat']> & { urls: string[]; defaultModel: string };
+export type ProxyConfig = NonNullable<ModelConfig['chat']> & { urls: string[]; defaultModel: string; device?: string };
 
 /** Names seen by the proxy at once; past it the oldest idle one's connections are closed. */
 const maxProxiedNames = 32;
@@ -116,7 +116,7 @@ export class ModelRegistry {
   }
 
   private proxyChat(model: string): NonNullable<ModelConfig['chat']> {
-    const { defaultModel: _default, ...chat } = this.proxy!;
+    const { defaultModel: _default, device: _device, ...chat } = this.proxy!;
     return { ...chat, model };
   }
 
@@ -179,6 +179,15 @@ export class ModelRegistry {
   /** The first model with a conversational chat backend of its own (not the proxy's), for defaults. */
   firstConversational(): string | undefined {
     return Object.entries(this.models).find(([, c]) => c.chat)?.[0];
+  }
+
+  /** The configured device of the backend behind a name (its own, or the proxy's), if known. */
+  deviceOf(name: string): string | undefined {
+    const id = this.byName.get(name);
+    const config = id ? this.models[id]! : undefined;
+    if (config?.device) return config.device;
+    const proxied = config ? !config.chat && config.viaProxy : true;
+    return proxied ? this.proxy?.device : undefined;
   }
 
   /** Whether a name answers chat with a real conversational backend (its own or the proxy's). */

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { buildTestApp, multipart, type TestApp } from '../helpers/app.js';
 import { makePdf, renderPage, type ImageFormat } from '../fixtures/pages.js';
 
-type Surface = 'native' | 'compat' | 'flask' | 'openai';
+type Surface = 'native' | 'compat' | 'flask' | 'openai' | 'root';
 interface Case {
   label: string;
   method: 'POST' | 'GET' | 'DELETE';
@@ -88,7 +88,7 @@ const cases: fc.Arbitrary<Case> = fc.oneof(
   fc.oneof(wrongType.filter((v) => !Array.isArray(v)).map((texts) => json({ texts })), fc.array(fc.string(), { minLength: 11, maxLength: 20 }).map((texts) => json({ texts })), fc.array(wrongType, { minLength: 1, maxLength: 3 }).filter((a) => a.some((v) => typeof v !== 'string')).map((texts) => json({ texts }))).map((body) => ({ label: '/batch/summarize', method: 'POST' as const, url: '/batch/summarize', surface: 'flask' as const, ...body })),
   junk.map((bytes) => ({ label: '/summarize/file', method: 'POST' as const, url: '/summarize/file', surface: 'flask' as const, ...upload('file', 'x.bin', bytes) })),
   fc.oneof(junk, broken).map((bytes) => ({ label: '/summarize/image', method: 'POST' as const, url: '/summarize/image', surface: 'flask' as const, ...upload('image', 'x.png', bytes) })),
-  unicode.map((p) => ({ label: 'DeepSynth unknown path', method: 'POST' as const, url: `/summarize/${encodeURIComponent(`zz${p}`)}`, surface: 'flask' as const })),
+  unicode.map((p) => ({ label: 'DeepSynth unknown path', method: 'POST' as const, url: `/summarize/${encodeURIComponent(`zz${p}`)}`, surface: 'root' as const })),
   // OpenAI /v1
   fc.oneof(
     malformedJson.map((s) => raw(s)),
@@ -141,6 +141,9 @@ function wellFormed(surface: Surface, status: number, type: string, body: unknow
       return typeof b.detail === 'string' || (Array.isArray(b.detail) && b.detail.length > 0);
     case 'flask':
       return typeof b.error === 'string' && Object.keys(b).length === 1;
+    case 'root':
+      // An unknown path at the root: one body both seed families read (FastAPI's detail, DeepSynth's error).
+      return status === 404 && b.detail === 'Not Found' && b.error === 'Endpoint not found' && Object.keys(b).length === 2;
     case 'openai': {
       const e = b.error as Record<string, unknown> | undefined;
       return typeof e?.message === 'string' && typeof e.type === 'string' && 'param' in e && 'code' in e;

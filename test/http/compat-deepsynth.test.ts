@@ -154,10 +154,10 @@ describe('DeepSynth error bodies, exactly', () => {
     });
   }
 
-  test('unknown DeepSynth path → 404 {"error": "Endpoint not found"}', async () => {
+  test('unknown DeepSynth path → 404 {"error": "Endpoint not found"} (with FastAPI\'s detail beside it)', async () => {
     const res = await fetch(`${server.url}/summarize/pdf`, { method: 'POST' });
     assert.equal(res.status, 404);
-    assert.deepEqual(await res.json(), { error: 'Endpoint not found' });
+    assert.deepEqual(await res.json(), { detail: 'Not Found', error: 'Endpoint not found' });
   });
 
   test('a 17 MB upload → 413 {"error": "File too large (max 16MB)"}, nothing left on disk', async () => {

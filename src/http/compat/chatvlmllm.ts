@@ -4,12 +4,12 @@
  */
 import type {} from '@fastify/swagger'; // schema.tags / summary / consumes types
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { appError, withTimeout } from '../../errors/app-error.js';
+import { appError, isAppError, withTimeout } from '../../errors/app-error.js';
 import { checkNumber } from '../../errors/pydantic.js';
 import type { HttpServices, CoreServices } from '../http-services.js';
 import { openChat } from '../../core/chat.js';
 import { checkModelAccess } from '../plugins/auth.js';
-import { ocrUpload, type OcrRunner } from './ocr-upload.js';
+import { checkFormat, ocrUpload, type OcrRunner } from './ocr-upload.js';
 import { queuedOcr, type RunQueuedServices } from '../jobs/run-queued.js';
 import { readUploads, type Upload } from './uploads.js';
 
@@ -38,9 +38,19 @@ function fieldNumber(fields: Record<string, string>, name: string, range: { min:
 export function registerChatVlmLlmRoutes(app: FastifyInstance, services: ChatvlmllmServices): void {
   const config = { surface: 'compat' as const };
   const defaultModel = services.config.compat.chatvlmDefaultModel;
+  /** The model behind a name, or the seed's own words for an unknown one. */
+  const requireModel = (name: string) => {
+    try {
+      return services.models.require(name);
+    } catch (error) {
+      // 001: {"detail": "Failed to load model: Model 'invalid_model' not found"}
+      if (isAppError(error) && error.code === 'model_not_found') throw appError('model_not_found', `Failed to load model: Model '${name}' not found`, error.facts);
+      throw error;
+    }
+  };
   const ocrOne = async (request: FastifyRequest, upload: Upload, fields: Record<string, string>, signal: AbortSignal, run?: OcrRunner) => {
     const model = pick(request, fields, 'model') ?? defaultModel;
-    checkModelAccess(request, services.models.require(model).id);
+    checkModelAccess(request, requireModel(model).id);
     return ocrUpload(services, upload, { model, language: pick(request, fields, 'language'), allowed: [...formats.allowed], formatsText: formats.text, maxMb }, signal, run);
   };
   const timed = (request: FastifyRequest) => withTimeout(request.work, limits.seconds * 1000, 'the ChatVLMLLM 30 s request timeout');
@@ -68,7 +78,9 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
     const maxTokens = fieldNumber(fields, 'max_tokens', { min: 1, max: 32768, integer: true });
     const upload = files[0]!;
     if (upload.tooLarge) throw appError('payload_too_large', `File too large. Maximum size: ${maxMb}MB`);
-    const model = services.models.require(pick(request, fields, 'model') ?? defaultModel);
+    // The same check /ocr makes ("Поддерживаемые форматы: JPG, PNG, BMP, TIFF").
+    checkFormat(upload, formats.allowed, formats.text);
+    const model = requireModel(pick(request, fields, 'model') ?? defaultModel);
     checkModelAccess(request, model.id);
     if (!services.models.converses(model.id)) {
       // The embedded OCR reads documents but does not converse: say so, never fake an answer.
@@ -120,6 +132,7 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
 
   app.delete('/models/:model_name', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Unload a model from memory' } }, async (request) => {
     const { model_name: name } = request.params as { model_name: string };
+    requireModel(name);
     const { id } = await services.models.unload(name);
     return { status: 'success', message: `Model ${id} unloaded` };
   });

@@ -69,7 +69,9 @@ export function registerInternVlRoutes(app: FastifyInstance, services: InternvlS
   });
 
   app.post('/ocr/batch', { config, schema: { tags: ['InternVL OCR'], summary: 'OCR several documents (files, prompt)', consumes: ['multipart/form-data'] } }, async (request) => {
-    const { files, fields } = await readUploads(request, { field: 'files', maxBytes: maxMb * 1024 * 1024, maxFiles: 20 });
+    // The seed set no count: the batch is bounded by jobs.maxBatchItems and limits.maxBatchBytes.
+    const { limits, jobs } = services.config;
+    const { files, fields } = await readUploads(request, { field: 'files', maxBytes: maxMb * 1024 * 1024, maxFiles: jobs.maxBatchItems, maxTotalBytes: limits.maxBatchBytes });
     // Each file is a job of its own on the queue, all queued at once and read in order.
     const queued = queuedOcr(services, request);
     const pending = files.map((upload) => processOne(upload, fields.prompt || defaultPrompt, request.work, queued));

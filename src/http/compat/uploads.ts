@@ -1,6 +1,6 @@
 import type {} from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { appError } from '../../errors/app-error.js';
+import { appError, formatBytes } from '../../errors/app-error.js';
 import { pydantic } from '../../errors/pydantic.js';
 
 export interface Upload {
@@ -15,6 +15,8 @@ export interface UploadLimits {
   field: string;
   maxBytes: number;
   maxFiles: number;
+  /** All files together (a batch); past it, 413 with the route's words. */
+  maxTotalBytes?: number;
 }
 
 /** FastAPI's answer to a missing form field: 422 with a validation list. */
@@ -40,7 +42,9 @@ export async function readMultipart(request: FastifyRequest, limits: UploadLimit
   if (!request.isMultipart()) return { files, fields, extra: 0 };
   let extra = 0;
   // throwFileSizeLimit is honoured per request at run time; the plugin's types omit it.
-  const options = { limits: { fileSize: limits.maxBytes, files: limits.maxFiles + 1 }, throwFileSizeLimit: false } as Parameters<FastifyRequest['parts']>[0];
+  // Parts: every file the route takes plus room for its form fields.
+  const options = { limits: { fileSize: limits.maxBytes, files: limits.maxFiles + 1, parts: limits.maxFiles + 51 }, throwFileSizeLimit: false } as Parameters<FastifyRequest['parts']>[0];
+  let total = 0;
   for await (const part of request.parts(options)) {
     if (part.type === 'field') {
       if (typeof part.value === 'string') fields[part.fieldname] = part.value;
@@ -52,6 +56,10 @@ export async function readMultipart(request: FastifyRequest, limits: UploadLimit
       continue;
     }
     const bytes = await part.toBuffer();
+    total += bytes.length;
+    if (limits.maxTotalBytes !== undefined && total > limits.maxTotalBytes) {
+      throw appError('payload_too_large', `The files of this batch exceed ${formatBytes(limits.maxTotalBytes)} together (limits.maxBatchBytes)`, { limit: limits.maxTotalBytes });
+    }
     files.push({ filename: part.filename, bytes, tooLarge: part.file.truncated });
   }
   return { files, fields, extra };
