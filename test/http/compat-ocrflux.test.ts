@@ -4,11 +4,14 @@
  * proxied to a recording vLLM-compatible upstream.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
+import { serveRefusal } from '../../src/main.js';
 import { createServices, type Services } from '../../src/services.js';
+import { startServer } from '../helpers/server-process.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { renderPage } from '../fixtures/pages.js';
 
@@ -154,5 +157,47 @@ describe('OCRFlux environment: API_HOST, API_PORT, DEBUG, VLLM_*', () => {
   test('a bad value names the variable\'s setting', () => {
     assert.throws(() => loadConfig({ env: { API_PORT: 'eighty' } }), /server\.port/);
     assert.throws(() => loadConfig({ env: { VLLM_URL: 'gpu-server' } }), /VLLM_URL must be a URL/);
+  });
+});
+
+/** The runtime stage's ENV lines of deploy/Dockerfile (what `docker run` starts with). */
+function dockerfileEnv(): Record<string, string> {
+  const file = readFileSync('deploy/Dockerfile', 'utf8').replace(/\\\n/g, ' ');
+  const env: Record<string, string> = {};
+  for (const line of file.slice(file.lastIndexOf('\nFROM ')).split('\n').filter((l) => l.startsWith('ENV '))) {
+    for (const [, key, value] of line.slice(4).matchAll(/([A-Z_][A-Z0-9_]*)=(\S+)/g)) env[key!] = value!;
+  }
+  return env;
+}
+
+describe('the seed\'s `docker run` line', () => {
+  // README "Docker Deployment": docker run -p 8000:8000 -e VLLM_URL=http://gpu-server -e VLLM_PORT=30024 ocrflux-api
+  const seedLine = { VLLM_URL: 'http://gpu-server', VLLM_PORT: '30024' };
+  const key = 'ocrflux-key-0123456789abcdef';
+
+  test('as documented it is refused with one line naming the variable to add (VISIONGATE_API_KEY)', () => {
+    const config = loadConfig({ env: { ...dockerfileEnv(), ...seedLine } });
+    assert.equal(config.server.host, '0.0.0.0');
+    assert.equal(config.server.port, 8000);
+    assert.match(serveRefusal(config) ?? '', /set VISIONGATE_API_KEY/);
+  });
+
+  test('with -e VISIONGATE_API_KEY added it serves, and the README\'s curl (Authorization: Bearer) reaches vLLM', async () => {
+    const config = loadConfig({ env: { ...dockerfileEnv(), ...seedLine, VISIONGATE_API_KEY: key } });
+    assert.equal(serveRefusal(config), undefined);
+    assert.deepEqual(config.compat.vllmProxy?.urls, ['http://gpu-server:30024/v1']);
+    // The same environment, started on loopback (tests never listen elsewhere) with our fake as the GPU server.
+    const fake = await startFakeUpstream();
+    const server = await startServer({ ...dockerfileEnv(), VLLM_URL: 'http://127.0.0.1', VLLM_PORT: new URL(fake.url).port, VISIONGATE_API_KEY: key, VISIONGATE_HOST: '127.0.0.1', VISIONGATE_PORT: '0' });
+    try {
+      const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(seedBody(jpeg)), signal: AbortSignal.timeout(30_000) });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(fake.received[0]?.model, 'Qwen/Qwen2.5-VL-32B-Instruct');
+      const noKey = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(10_000) });
+      assert.equal(noKey.status, 401);
+    } finally {
+      await server.stop();
+      await fake.close();
+    }
   });
 });
