@@ -55,8 +55,9 @@ export function checkNumber(value: unknown, rule: NumberRule, loc: Loc): { value
   if (!Number.isFinite(n)) return { error: rule.integer ? pydantic.intType(loc, value) : pydantic.floatType(loc, value) };
   if (rule.integer && !Number.isInteger(n)) return { error: pydantic.intFromFloat(loc, value) };
   const float = !rule.integer;
-  if (rule.multipleOf !== undefined && n % rule.multipleOf !== 0) return { error: pydantic.multipleOf(loc, value, rule.multipleOf) };
+  // The range first: a seed declared only ge/le, so a value outside both rules gets the seed's error.
   if (rule.min !== undefined && n < rule.min) return { error: pydantic.greaterThanEqual(loc, value, rule.min, float) };
   if (rule.max !== undefined && n > rule.max) return { error: pydantic.lessThanEqual(loc, value, rule.max, float) };
+  if (rule.multipleOf !== undefined && n % rule.multipleOf !== 0) return { error: pydantic.multipleOf(loc, value, rule.multipleOf) };
   return { value: n };
 }

@@ -55,8 +55,9 @@ export function imageJobSpec(services: JobSpecsServices, body: Record<string, un
 
 /** A chat job: the body of POST /v1/chat/completions, parsed and its images fetched now; the job keeps the parsed request. */
 export async function chatJobSpecOf(services: JobSpecsServices, body: unknown, signal: AbortSignal): Promise<JobSpec> {
-  const parsed = await parseChatBody(body, documentFetchPolicy(services.config), signal, services.config.limits.maxPromptChars);
-  services.models.require(parsed.model);
+  const parsed = await parseChatBody(body, documentFetchPolicy(services.config), signal, services.config.limits.maxPromptChars, services.models.defaultChatModel);
+  // Names the config does not bind are the vLLM proxy's when one is set, as on /v1.
+  services.models.requireForChat(parsed.model);
   return chatJobSpec(parsed.model, parsed.request);
 }
 
