@@ -14,7 +14,8 @@ import { articles } from '../test/fixtures/articles.js';
 import { proxyBench } from './proxy.js';
 import { jobsBench } from './jobs.js';
 import { imagesBench } from './images.js';
-import { makePdf, renderPage, renderScan } from '../test/fixtures/pages.js';
+import { pdfBench } from './pdf.js';
+import { renderPage, renderScan } from '../test/fixtures/pages.js';
 
 const run = promisify(execFile);
 const parallel = availableParallelism();
@@ -102,33 +103,6 @@ async function main(): Promise<void> {
   await Promise.all(load);
   report.push(`/health under OCR load: p50 ${fmt(percentile(latencies, 50))} ms, p99 ${fmt(percentile(latencies, 99))} ms over ${latencies.length} probes`);
 
-  // Digital PDF against pdftotext.
-  const pdfPages = Array.from({ length: 20 }, (_, i) => ({ text: paragraphs.map((p) => `${i + 1}. ${p}`) }));
-  const pdf = await makePdf(pdfPages);
-  const pdfFile = join(dir, 'digital.pdf');
-  writeFileSync(pdfFile, pdf);
-  const rounds = 5;
-  let serverPdfSeconds = 0;
-  let serverPdfText = '';
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    serverPdfText = await (await fetch(`${server.url}/api/v1/ocr?output=text`, { method: 'POST', body: pdf, headers: { 'content-type': 'application/pdf' } })).text();
-    serverPdfSeconds += (performance.now() - t0) / 1000;
-  }
-  let line = `digital PDF: server ${fmt((pdfPages.length * rounds) / serverPdfSeconds, 0)} pages/s`;
-  if (await hasBinary('pdftotext')) {
-    let popplerSeconds = 0;
-    let popplerText = '';
-    for (let r = 0; r < rounds; r++) {
-      const t0 = performance.now();
-      popplerText = (await run('pdftotext', [pdfFile, '-'])).stdout;
-      popplerSeconds += (performance.now() - t0) / 1000;
-    }
-    const norm = (s: string): string => s.replace(/\s+/g, ' ').trim();
-    line += ` | pdftotext ${fmt((pdfPages.length * rounds) / popplerSeconds, 0)} pages/s | ratio ${fmt(popplerSeconds / serverPdfSeconds)} | text identical to pdftotext: ${norm(popplerText) === norm(serverPdfText)}`;
-  }
-  report.push(line);
-
   // Summarization: extractive throughput, and the DeepSynth seed's `ab` load test (100 requests, 10 concurrent).
   let corpus = '';
   while (corpus.length < 1_000_000) corpus += `${articles.map((a) => a.text).join('\n\n')}\n\n`;
@@ -150,6 +124,7 @@ async function main(): Promise<void> {
   report.push(...(await proxyBench()));
   report.push(...(await jobsBench()));
   report.push(...(await imagesBench()));
+  report.push(...(await pdfBench()));
   process.stdout.write(`visiongate bench (${parallel} cores)\n${report.map((l) => `- ${l}`).join('\n')}\n`);
 }
 

@@ -2,7 +2,7 @@
  * Page layout from positioned words: lines → rows → blocks (paragraphs, headings, list
  * items, tables). Works the same for a PDF text layer and for any OCR engine's lines.
  */
-import type { TextLayerWord } from '../documents/pdf-reader.js';
+import type { TextLayerLine } from '../documents/text-layer.js';
 import { lineOf, unionBbox, type Bbox, type OcrLine, type OcrWord } from '../shared/ocr-text.js';
 
 export type Block =
@@ -24,24 +24,12 @@ const median = (values: number[]): number => {
   return sorted[Math.floor(sorted.length / 2)]!;
 };
 
-/** Groups a PDF text layer's words (content-stream order) into lines. */
-export function linesFromTextLayer(words: TextLayerWord[]): OcrLine[] {
-  const lines: OcrWord[][] = [];
-  let current: TextLayerWord[] = [];
-  for (const word of words) {
-    const prev = current[current.length - 1];
-    const sameLine = prev && Math.abs(prev.bbox[3] - word.bbox[3]) < 0.35 * Math.max(prev.fontSize, word.fontSize) && word.bbox[0] >= prev.bbox[2] - prev.fontSize * 0.5;
-    if (!sameLine && current.length) {
-      lines.push(current.map(asOcrWord));
-      current = [];
-    }
-    current.push(word);
-  }
-  if (current.length) lines.push(current.map(asOcrWord));
-  return lines.map(lineOf);
+/** A PDF text layer's lines (already in reading order, words whole) as OCR lines. */
+export function linesFromTextLayer(lines: TextLayerLine[]): OcrLine[] {
+  // Text-layer words already have the shape of OCR words: used as they are, not copied.
+  return lines.map((line) => lineOf(line.words));
 }
 
-const asOcrWord = (w: TextLayerWord): OcrWord => ({ text: w.text, bbox: w.bbox, confidence: 1 });
 
 /** Splits a line where a gap is far wider than a space: those are table cells or columns. */
 function splitAtGaps(line: OcrLine): OcrLine[] {
@@ -65,10 +53,12 @@ const overlapsVertically = (a: Bbox, b: Bbox): boolean => {
  * itself); a piece joins one of the last few rows when it sits on the same baseline,
  * which is how table cells that an engine reports separately come back together.
  */
-function buildRows(lines: OcrLine[]): Row[] {
+function buildRows(lines: OcrLine[], ordered: boolean): Row[] {
   const rows: Row[] = [];
   for (const piece of lines.flatMap(splitAtGaps)) {
-    const target = rows.slice(-3).find((r) => overlapsVertically(r.bbox, piece.bbox) && r.cells.every((c) => piece.bbox[0] >= c.bbox[2] || piece.bbox[2] <= c.bbox[0]));
+    // Lines already in reading order (a PDF text layer) only continue the row just before them.
+    const candidates = ordered ? rows.slice(-1).filter((r) => piece.bbox[0] >= r.bbox[2]) : rows.slice(-3);
+    const target = candidates.find((r) => overlapsVertically(r.bbox, piece.bbox) && r.cells.every((c) => piece.bbox[0] >= c.bbox[2] || piece.bbox[2] <= c.bbox[0]));
     if (target) {
       target.cells.push(piece);
       target.cells.sort((a, b) => a.bbox[0] - b.bbox[0]);
@@ -100,9 +90,9 @@ function tableRuns(rows: Row[]): Array<[number, number]> {
   return runs;
 }
 
-/** Classifies rows into blocks, in reading order. */
-export function layoutBlocks(lines: OcrLine[]): Block[] {
-  const rows = buildRows(lines);
+/** Classifies rows into blocks, in reading order (`ordered`: the lines already are in reading order). */
+export function layoutBlocks(lines: OcrLine[], options: { ordered?: boolean } = {}): Block[] {
+  const rows = buildRows(lines, options.ordered ?? false);
   if (rows.length === 0) return [];
   const bodyHeight = median(rows.map((r) => median(r.cells.map((c) => height(c.bbox)))));
   const tables = tableRuns(rows);

@@ -63,7 +63,7 @@ export interface OcrDependencies {
 }
 
 async function pageResult(page: DocumentPage, engine: OcrPageResult['engine'], lines: OcrLine[], started: number, previews: boolean): Promise<OcrPageResult> {
-  const blocks = layoutBlocks(lines);
+  const blocks = layoutBlocks(lines, { ordered: page.source === 'text-layer' });
   const preview = previews && page.image ? await pagePreview(page.image) : undefined;
   const words = lines.flatMap((l) => l.words);
   return {
@@ -94,19 +94,41 @@ export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, opti
   const engineStatus = await engine.status();
   const previews = options.previews ?? false;
   const readOptions = { dpi: options.dpi, forceOcr: options.forceOcr ?? false, minTextChars: options.minTextChars ?? 8, renderTimeoutMs: options.renderTimeoutMs ?? deps.limits.pdfRenderTimeoutMs, wantImage: previews || (options.checkboxes ?? false) };
-  yield* orderedMap(pages, Math.max(1, engineStatus.concurrency), async (pageNumber) => {
-    if (signal?.aborted) throw abortError(signal);
-    const started = performance.now();
-    const page = await doc.readPage(pageNumber, readOptions, signal);
-    let lines = page.source === 'text-layer' ? linesFromTextLayer(page.words) : (await recognize(deps, engine, page.image, options.languages, signal)).lines;
-    if (options.checkboxes && page.image) lines = applyCheckboxes(lines, await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal));
-    const result = await pageResult(page, page.source === 'text-layer' ? 'pdf-text-layer' : engine.name, lines, started, previews);
-    deps.metrics?.ocrPages.inc({ engine: result.engine, source: result.source });
-    recordCost('pages', 1);
-    if (page.source === 'ocr') recordCost('megapixels', (page.width * page.height) / 1e6);
-    deps.metrics?.ocrPageDuration.observe({ engine: result.engine }, result.timings.total_ms / 1000);
-    return result;
-  });
+  // Text layers read in runs of pages (no rendering, no task per page); scans rendered one ahead of the engine.
+  const layers = doc.readTextLayers && !readOptions.forceOcr && !readOptions.wantImage ? doc.readTextLayers(pages, readOptions, signal) : undefined;
+  const concurrency = Math.max(1, engineStatus.concurrency);
+  const reading = new Map<number, Promise<DocumentPage>>();
+  const read = (n: number): Promise<DocumentPage> => {
+    let pending = reading.get(n);
+    if (!pending) {
+      pending = (layers?.get(n) ?? Promise.resolve(undefined)).then((page) => page ?? doc.readPage(n, readOptions, signal));
+      pending.catch(() => undefined); // surfaced when its page is read
+      reading.set(n, pending);
+    }
+    return pending;
+  };
+  try {
+    yield* orderedMap(pages, concurrency, async (pageNumber) => {
+      if (signal?.aborted) throw abortError(signal);
+      const started = performance.now();
+      const page = await read(pageNumber);
+      reading.delete(pageNumber);
+      // The page after those in flight is rendered while this one is being recognised.
+      const ahead = page.source === 'ocr' ? pages[pages.indexOf(pageNumber) + concurrency] : undefined;
+      if (ahead !== undefined) void read(ahead);
+      let lines = page.source === 'text-layer' ? linesFromTextLayer(page.lines) : (await recognize(deps, engine, page.image, options.languages, signal)).lines;
+      if (options.checkboxes && page.image) lines = applyCheckboxes(lines, await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal));
+      const result = await pageResult(page, page.source === 'text-layer' ? 'pdf-text-layer' : engine.name, lines, started, previews);
+      deps.metrics?.ocrPages.inc({ engine: result.engine, source: result.source });
+      recordCost('pages', 1);
+      if (page.source === 'ocr') recordCost('megapixels', (page.width * page.height) / 1e6);
+      deps.metrics?.ocrPageDuration.observe({ engine: result.engine }, result.timings.total_ms / 1000);
+      return result;
+    });
+  } finally {
+    // A page rendered ahead and never read (error, cancellation) finishes before the document closes.
+    await Promise.allSettled(reading.values());
+  }
 }
 
 /** One page through the engine; its own failures (not cancellations or client errors) are counted. */
