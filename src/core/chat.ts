@@ -1,4 +1,4 @@
-import type { ChatChunk, ChatPart, ChatRequest, ChatResult } from '../shared/chat.js';
+import { imagesOf, type ChatChunk, type ChatPart, type ChatRequest, type ChatResult } from '../shared/chat.js';
 import { recordCost } from '../runtime/usage-meter.js';
 import type { ModelRegistry, ChatModel } from '../runtime/model-registry.js';
 import { ocrDocument, type OcrDependencies } from './ocr.js';
@@ -25,7 +25,7 @@ async function imagesToText(deps: ChatDependencies, request: ChatRequest, signal
   let count = 0;
   const messages = [];
   for (const message of request.messages) {
-    if (typeof message.content === 'string') {
+    if (typeof message.content === 'string' || message.content === null) {
       messages.push(message);
       continue;
     }
@@ -50,13 +50,13 @@ async function imagesToText(deps: ChatDependencies, request: ChatRequest, signal
  */
 export async function openChat(deps: ChatDependencies, modelName: string, request: ChatRequest, signal?: AbortSignal): Promise<OpenedChat> {
   const model = deps.models.chat(modelName);
-  const hasImages = request.messages.some((m) => typeof m.content !== 'string' && m.content.some((p) => p.type === 'image'));
+  const hasImages = request.messages.some((m) => imagesOf(m).length > 0);
   const release = await model.gate.acquire(signal);
   try {
     await deps.models.makeRoom(model.id);
     const prepared = !model.engine.vision && hasImages ? await imagesToText(deps, request, signal) : { request, count: 0 };
     deps.models.markUsed(model.id);
-    const images = request.messages.reduce((n, m) => n + (typeof m.content === 'string' ? 0 : m.content.filter((p) => p.type === 'image').length), 0);
+    const images = request.messages.reduce((n, m) => n + imagesOf(m).length, 0);
     recordCost('images', images);
     const engine = model.engine;
     const ready = prepared.request;

@@ -125,7 +125,7 @@ export class ImageGenerator {
     try {
       this.models.markUsed(model);
       output = await engine.generate(
-        { prompt, negativePrompt: negative, steps: params.num_inference_steps, guidance: params.guidance_scale, width: params.width, height: params.height, seed, n: params.n, ...(init ? { init: { image: init, strength: params.strength } } : {}), ...(run.requestId ? { requestId: run.requestId } : {}) },
+        { prompt, negativePrompt: negative, steps: params.num_inference_steps, guidance: params.guidance_scale, width: params.width, height: params.height, seed, n: params.n, ...(init ? { init: { image: init, strength: params.strength } } : {}), ...(run.requestId ? { requestId: run.requestId } : {}), ...(params.openai ? { openAiOptions: params.openai } : {}) },
         { ...(run.signal ? { signal: run.signal } : {}), ...(run.onStep ? { onStep: run.onStep } : {}) },
       );
     } finally {

@@ -20,6 +20,11 @@ export interface ImageParams {
   /** Model name or alias; null: the user's model, else the default. */
   model: string | null;
   user_id: string;
+  /**
+   * Fields of OpenAI's images API visiongate does not interpret (quality, OpenAI's own styles,
+   * output_format, background, ...): forwarded unchanged to an OpenAI images backend, refused by others.
+   */
+  openai?: Record<string, unknown>;
 }
 
 /** The parameter table of the Stable Diffusion seed (plus what its roadmap asked for). */
@@ -67,6 +72,8 @@ function stringField(body: Record<string, unknown>, field: string, options: { re
   return value;
 }
 
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /** A base64 image (or data: URL) for img2img, checked to be a picture. */
 function initImage(body: Record<string, unknown>, maxBytes: number): Buffer | undefined {
   const value = stringField(body, 'init_image');
@@ -105,6 +112,7 @@ export function readImageParams(body: Record<string, unknown>, config: Readonly<
     style,
     model: stringField(body, 'model') || null,
     user_id: stringField(body, 'user_id', { max: 256 }) || 'default',
+    ...(isRecord(body.openai) && Object.keys(body.openai).length ? { openai: body.openai } : {}),
   };
   return { params, init };
 }

@@ -16,9 +16,10 @@ import { writeTinyGguf } from '../fixtures/tiny-gguf.js';
 let t: TestApp;
 let client: OpenAI;
 let url: string;
+let path: string;
 
 before(async () => {
-  const path = writeTinyGguf(join(mkdtempSync(join(tmpdir(), 'vg-gguf-')), 'tiny.gguf'));
+  path = writeTinyGguf(join(mkdtempSync(join(tmpdir(), 'vg-gguf-')), 'tiny.gguf'));
   t = await buildTestApp({ models: { tiny: { name: 'Tiny random llama', chat: { backend: 'llama-cpp', path, contextTokens: 2048, threads: 1 } } } });
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
@@ -106,6 +107,93 @@ describe('GPU builds are an opt-in install', () => {
       assert.match(res.json<{ error: { message: string } }>().error.message, /npm run llama:gpu -- cuda/);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe("usage from the model's own token meter", () => {
+  const system = 'You are terse.';
+  const user = 'Say something.';
+
+  /** What the model reads for this conversation: the GGUF's chat template rendered and tokenized, independently of the server. */
+  async function templateTokens(): Promise<number> {
+    const { getLlama, LlamaChatSession } = await import('node-llama-cpp');
+    const llama = await getLlama({ gpu: false, build: 'never' });
+    const model = await llama.loadModel({ modelPath: path });
+    const context = await model.createContext({ contextSize: 256, threads: 1 });
+    try {
+      const session = new LlamaChatSession({ contextSequence: context.getSequence(), systemPrompt: '' });
+      const { contextText } = session.chatWrapper.generateContextState({ chatHistory: [{ type: 'system', text: system }, { type: 'user', text: user }, { type: 'model', response: [] }] });
+      return contextText.tokenize(model.tokenizer).length;
+    } finally {
+      await context.dispose();
+      await model.dispose();
+    }
+  }
+
+  test('prompt_tokens is what the model read (template and system prompt included); completion_tokens == max_tokens at length, streamed and not', async () => {
+    const expected = await templateTokens();
+    assert.ok(expected > 10, `${expected} template tokens`);
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'system', content: system }, { role: 'user', content: user }];
+    // Random weights rarely end an answer within 12 tokens; try a few seeds until one runs to the limit.
+    let checked = 0;
+    for (let seed = 1; seed <= 6 && checked < 2; seed++) {
+      const res = await client.chat.completions.create({ model: 'tiny', messages, max_tokens: 12, temperature: 1, seed });
+      assert.equal(res.usage!.prompt_tokens, expected, 'prompt tokens');
+      if (res.choices[0]!.finish_reason !== 'length') continue;
+      assert.equal(res.usage!.completion_tokens, 12);
+      assert.equal(res.usage!.total_tokens, expected + 12);
+      let usage: OpenAI.CompletionUsage | null | undefined;
+      let finish: string | null | undefined;
+      let text = '';
+      for await (const chunk of await client.chat.completions.create({ model: 'tiny', messages, max_tokens: 12, temperature: 1, seed, stream: true, stream_options: { include_usage: true } })) {
+        usage = chunk.usage ?? usage;
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        text += chunk.choices[0]?.delta.content ?? '';
+      }
+      assert.equal(text, res.choices[0]!.message.content, 'the same seed gives the same answer');
+      assert.equal(finish, 'length');
+      assert.equal(usage?.prompt_tokens, expected);
+      assert.equal(usage?.completion_tokens, 12);
+      checked++;
+    }
+    assert.ok(checked > 0, 'some answer ran to max_tokens');
+  });
+});
+
+describe('OpenAI parameters on a local GGUF: honoured or refused by name', () => {
+  test('response_format json_schema through the grammar: the answer is JSON of that schema, even from random weights', async () => {
+    const schema = { type: 'object', properties: { ok: { type: 'boolean' }, level: { enum: ['low', 'high'] } }, required: ['ok', 'level'], additionalProperties: false };
+    for (const stream of [false, true]) {
+      let content = '';
+      if (stream) {
+        for await (const chunk of await client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Answer in JSON.' }], max_tokens: 64, temperature: 1, seed: 5, response_format: { type: 'json_schema', json_schema: { name: 'state', schema } }, stream: true })) content += chunk.choices[0]?.delta.content ?? '';
+      } else {
+        const res = await client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Answer in JSON.' }], max_tokens: 64, temperature: 1, seed: 5, response_format: { type: 'json_schema', json_schema: { name: 'state', schema } } });
+        content = res.choices[0]!.message.content!;
+      }
+      const value = JSON.parse(content) as { ok: unknown; level: unknown };
+      assert.equal(typeof value.ok, 'boolean', content);
+      assert.ok(['low', 'high'].includes(String(value.level)), content);
+      assert.deepEqual(Object.keys(value).sort(), ['level', 'ok']);
+    }
+  });
+
+  test('tools, logprobs, n > 1 and logit_bias: a 400 whose param names the field, before any token', async () => {
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['tools', { tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } }] }],
+      ['logprobs', { logprobs: true }],
+      ['n', { n: 2 }],
+      ['logit_bias', { logit_bias: { '3': 10 } }],
+      ['messages[1]', { messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] }, { role: 'tool', tool_call_id: 'c1', content: '1' }, { role: 'user', content: 'y' }] }],
+    ];
+    for (const [param, extra] of cases) {
+      for (const stream of [false, true]) {
+        const error = await client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'x' }], max_tokens: 4, stream, ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming).then(() => undefined, (e: unknown) => e);
+        assert.ok(error instanceof OpenAI.BadRequestError, `${param}: ${String(error)}`);
+        assert.equal(error.param, param);
+        assert.equal((error.error as { code?: string }).code, 'unsupported_parameter');
+      }
     }
   });
 });

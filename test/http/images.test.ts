@@ -186,6 +186,17 @@ describe('POST /v1/images/generations (official openai SDK)', () => {
     assert.deepEqual([backends.a1111.received.at(-1)!.seed, backends.a1111.received.at(-1)!.steps], [7, 9]);
   });
 
+  test('quality, OpenAI styles, output_format and response_format reach an OpenAI images backend as sent; other backends refuse them by name', async () => {
+    const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const res = await client.images.generate({ model: 'dall-e-2', prompt: 'a fox', size: '256x256', quality: 'hd', style: 'vivid', response_format: 'url' });
+    assert.match(res.data![0]!.url!, /\/api\/v1\/images\/img_/);
+    assert.deepEqual(backends.openai.received.at(-1), { model: 'dall-e-2', prompt: 'a fox', n: 1, size: '256x256', response_format: 'url', quality: 'hd', style: 'vivid' });
+    // A field this backend does not know reaches it too, and its refusal comes back (through the job, so without param).
+    await assert.rejects(client.images.generate({ model: 'dall-e-2', prompt: 'x', output_format: 'webp' }), (error: unknown) => error instanceof OpenAI.BadRequestError && /Unrecognized request argument supplied: output_format/.test(error.message));
+    await assert.rejects(client.images.generate({ model: 'Zhurah/sd15-dreambooth-photoai', prompt: 'x', quality: 'hd' }), (error: unknown) => error instanceof OpenAI.BadRequestError && error.param === 'quality' && /automatic1111/.test(error.message));
+    await assert.rejects(client.images.generate({ model: 'dall-e-2', prompt: 'x', stream: true }), (error: unknown) => error instanceof OpenAI.BadRequestError && error.param === 'stream');
+  });
+
   test('bad parameters come back as the SDK\'s BadRequestError naming the parameter', async () => {
     const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'unused', maxRetries: 0 });
     await assert.rejects(client.images.generate({ model: 'dall-e-2', prompt: 'x', size: '1792x1024' }), (error: unknown) => {

@@ -2,6 +2,7 @@ import { appError } from '../../errors/app-error.js';
 import type { EngineChoice } from '../ocr-engines.js';
 import { collect, estimateTokens, imagesOf, textOf, type ChatChunk, type ChatRequest, type ChatResult } from '../../shared/chat.js';
 import type { ChatEngine } from '../chat-spec.js';
+import { refuseUnsupported, samplingParameters } from '../unsupported-parameters.js';
 
 /** The options the OCR model reads its images with. */
 export interface DocumentReadOptions {
@@ -58,6 +59,8 @@ export class OcrChatEngine implements ChatEngine {
   }
 
   async *stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatChunk> {
+    // OCR is deterministic: sampling parameters and a seed change nothing and are accepted; the rest is refused.
+    refuseUnsupported(request, 'embedded OCR', [...samplingParameters, 'seed', 'stream_options'], { n: (v) => v === undefined || v === null || v === 1 });
     const images = request.messages.flatMap(imagesOf);
     if (images.length === 0) {
       throw appError('invalid_parameter', `model '${this.model}' is an OCR model: it reads images and answers with their text as Markdown; send at least one image_url content part`, { field: 'messages' });

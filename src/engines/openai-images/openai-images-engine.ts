@@ -28,12 +28,13 @@ export class OpenAiImagesEngine implements ImageEngine {
     this.backend = `openai-images: ${this.client.urls.join(', ')}`;
   }
 
-  private fields(request: ImageRequest): Record<string, string | number> {
+  private fields(request: ImageRequest): Record<string, unknown> {
     const extended = this.options.extendedParams;
     const prompt = extended && request.negativePrompt ? `${request.prompt}|${request.negativePrompt}` : request.prompt;
     // gpt-image models always answer in base64 and refuse response_format.
     const format: Record<string, string> = this.options.model.startsWith('gpt-image') ? {} : { response_format: 'b64_json' };
-    return { model: this.options.model, prompt, n: request.n, size: `${request.width}x${request.height}`, ...format, ...(extended ? { seed: request.seed, step: request.steps } : {}) };
+    // The client's own OpenAI fields win: a response_format or output_format it chose reaches the backend as sent.
+    return { model: this.options.model, prompt, n: request.n, size: `${request.width}x${request.height}`, ...format, ...(extended ? { seed: request.seed, step: request.steps } : {}), ...request.openAiOptions };
   }
 
   async generate(request: ImageRequest, options: GenerateOptions = {}): Promise<GeneratedImages> {
@@ -42,7 +43,7 @@ export class OpenAiImagesEngine implements ImageEngine {
     let body: string | FormData = JSON.stringify(fields);
     if (request.init) {
       const form = new FormData();
-      for (const [key, value] of Object.entries(fields)) form.append(key, String(value));
+      for (const [key, value] of Object.entries(fields)) form.append(key, typeof value === 'string' ? value : JSON.stringify(value));
       form.append('image', new Blob([new Uint8Array(request.init.image)], { type: 'image/png' }), 'image.png');
       body = form;
     }

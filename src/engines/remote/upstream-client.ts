@@ -149,8 +149,12 @@ export function postOptions(request: { requestId?: string }, signal?: AbortSigna
 async function upstreamError(response: Dispatcher.ResponseData, url: string): Promise<AppError> {
   const text = (await response.body.text().catch(() => '')).slice(0, 2000);
   let message = text;
+  // OpenAI's error object names the parameter at fault: the client hears it too.
+  let param: string | undefined;
   try {
-    const json = JSON.parse(text) as { error?: { message?: string; details?: string } | string; message?: string; detail?: unknown; errors?: string };
+    const json = JSON.parse(text) as { error?: { message?: string; details?: string; param?: unknown } | string; message?: string; detail?: unknown; errors?: string; param?: unknown };
+    const named = typeof json.error === 'object' && json.error ? json.error.param : json.param;
+    if (typeof named === 'string' && named) param = named;
     // OpenAI/vLLM: error.message; ComfyUI: error.message + error.details; A1111: error (a type name) + errors; FastAPI: detail.
     const error = typeof json.error === 'object' && json.error ? [json.error.message, json.error.details].filter(Boolean).join(': ') : [json.error, json.errors].filter(Boolean).join(': ');
     const detail = typeof json.detail === 'string' ? json.detail : json.detail !== undefined ? JSON.stringify(json.detail) : undefined;
@@ -159,9 +163,10 @@ async function upstreamError(response: Dispatcher.ResponseData, url: string): Pr
     // not JSON: keep the text
   }
   const status = response.statusCode;
-  const facts = { upstream_status: status, upstream: new URL(url).host };
+  const facts = { upstream_status: status, upstream: new URL(url).host, ...(param ? { field: param } : {}) };
   if (status === 429) return appError('rate_limited', `the model server is rate limiting: ${message}`, facts, { retryAfterSeconds: Number(response.headers['retry-after']) || 1 });
   if (status === 400 || status === 422) return appError('invalid_parameter', `the model server refused the request: ${message}`, facts);
+  if (status === 413) return appError('payload_too_large', `the model server refused the request as too large: ${message}`, facts);
   if (status === 503) return appError('upstream_unavailable', `the model server is unavailable (HTTP 503): ${message}`, facts, { retryAfterSeconds: 1 });
   if (status === 504) return appError('upstream_timeout', `the model server timed out (HTTP 504): ${message}`, facts);
   return appError('upstream_error', `the model server answered HTTP ${status}: ${message}`, facts);

@@ -23,7 +23,16 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
         { name: 'InternVL OCR', description: 'InternVL engineering-document OCR service, unchanged' },
         { name: 'DeepSynth', description: 'DeepSynth summarizer API, unchanged' },
         { name: 'OpenAI', description: 'OpenAI-compatible /v1' },
+        { name: 'operations', description: 'Health, metrics and the playground' },
       ],
+      components: {
+        // When auth is on (auth.keys), a key goes in either header; with auth off, no key is needed.
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <key>' },
+          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
+      security: [{ bearerAuth: [] }, { apiKeyHeader: [] }, {}],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -33,7 +33,14 @@ function fromFramework(error: FastifyError, request: FastifyRequest, maxBytes: n
     case 'FST_FIELDS_LIMIT':
       return appError('bad_request', `${error.message} (too many parts in the multipart body)`);
   }
-  if (error.validation) return appError('invalid_parameter', `${error.validationContext ?? 'request'}${error.message.replace(/^(body|querystring|params)/, '')}`);
+  if (error.validation) {
+    // The field at fault, as the surfaces name fields: "messages[0].role", or the missing property.
+    const first = error.validation[0] as { instancePath?: string; params?: { missingProperty?: unknown } } | undefined;
+    const path = (first?.instancePath ?? '').split('/').filter(Boolean).reduce((out, part) => (/^\d+$/.test(part) ? `${out}[${part}]` : out ? `${out}.${part}` : part), '');
+    const missing = typeof first?.params?.missingProperty === 'string' ? first.params.missingProperty : '';
+    const field = [path, missing].filter(Boolean).join('.');
+    return appError('invalid_parameter', `${error.validationContext ?? 'request'}${error.message.replace(/^(body|querystring|params)/, '')}`, field ? { field } : {});
+  }
   if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) return appError('bad_request', `the body is not valid JSON: ${error.message}`);
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return appError(error.statusCode === 413 ? 'payload_too_large' : 'bad_request', error.message);
   return appError('internal', 'an internal error occurred; it has been logged with this request id', {}, { cause: error });
