@@ -68,7 +68,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       request.raw.resume();
       const socket = request.raw.socket;
       // Node ends a `Connection: close` response with socket.destroySoon(): make that one linger.
-      socket.destroySoon = () => {
+      // (app.inject's sockets are stand-ins without these methods: nothing to linger there.)
+      if (typeof socket?.destroy === 'function') socket.destroySoon = () => {
         socket.end();
         socket.resume();
         const timer = setTimeout(() => socket.destroy(), 2000).unref();
