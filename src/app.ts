@@ -11,7 +11,7 @@ import { registerHealthRoutes } from './http/health-route.js';
 import { registerModelRoutes } from './http/native/models-route.js';
 import { collectUpload } from './http/collect-upload.js';
 import { registerAdmission } from './http/plugins/admission.js';
-import { registerAuth } from './http/plugins/auth.js';
+import { registerAuth, requireDeclaredScopes } from './http/plugins/auth.js';
 import { registerDocs } from './http/plugins/docs.js';
 import { registerMetrics } from './http/plugins/metrics.js';
 import { registerWebRoutes } from './http/web-routes.js';
@@ -67,6 +67,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       };
     }
   });
+  // Before any route: every route must declare who may call it (config.scope).
+  requireDeclaredScopes(app);
   registerErrorHandler(app, limits.maxDocumentBytes);
   registerRequestSignal(app, server.requestTimeoutMs);
   registerMetrics(app, services.metrics);

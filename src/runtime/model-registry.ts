@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { ModelConfig } from '../config/schema.js';
+import { checkModelAccess } from './model-access.js';
 import type { Metrics } from './metrics.js';
 import type { ChatEngine } from '../engines/chat-spec.js';
 import { parseLanguages } from '../shared/languages.js';
@@ -87,10 +88,11 @@ export class ModelRegistry {
     return Object.keys(this.models);
   }
 
-  /** The model behind a name or alias, or a 404 listing what is available. */
+  /** The model behind a name or alias, or a 404 listing what is available; 403 when the caller's key may not use it. */
   require(name: string): ResolvedModel {
     const id = this.byName.get(name);
     if (!id) throw appError('model_not_found', `Model '${name}' not found. Available models: ${this.ids.join(', ')}`, { model: name, allowed: this.ids });
+    checkModelAccess(id);
     return { id, config: this.models[id]! };
   }
 
@@ -112,6 +114,7 @@ export class ModelRegistry {
    */
   requireForChat(name: string): ResolvedModel {
     if (this.byName.has(name) || !this.proxy) return this.require(name);
+    checkModelAccess(name);
     return { id: name, config: { chat: this.proxyChat(name) } };
   }
 

@@ -16,6 +16,11 @@ import { summarizeDocumentOptions, summarizeOptionsFrom } from '../summarize-opt
 /** What these routes use of the services. */
 export type JobSpecsServices = Pick<HttpServices, 'config' | 'images' | 'models'>;
 
+/** A summary naming its model resolves it now: an unknown model is a 404, one the key may not use a 403, at submission. */
+const resolveSummaryModel = (services: JobSpecsServices, options: SummarizeOptions): void => {
+  if (options.model) services.models.require(options.model);
+};
+
 /** Summaries also take DOCX, HTML, Markdown and plain text: those are checked when the job runs. */
 const looksLikeText = (bytes: Buffer): boolean => bytes.length > 0 && (bytes.subarray(0, 2).toString('latin1') === 'PK' || !bytes.subarray(0, 512).includes(0));
 
@@ -34,12 +39,14 @@ export function summarizeTextJobSpec(services: JobSpecsServices, text: string, f
 
 /** A summary of text with options already read (the DeepSynth batch reads them once for all its texts). */
 export function textSummaryJob(services: JobSpecsServices, text: string, options: SummarizeOptions): JobSpec {
+  resolveSummaryModel(services, options);
   return { type: 'summarize', params: { options, text, ocr: ocrOptionsFrom({}, services.config), filename: null } };
 }
 
 export function summarizeDocumentJobSpec(services: JobSpecsServices, document: RequestDocument): JobSpec {
   if (!looksLikeText(document.bytes)) documentKind(document.bytes);
   const { options, ocr } = summarizeDocumentOptions(document.fields, services.config, hasChat(services));
+  resolveSummaryModel(services, options);
   return { type: 'summarize', params: { options, ocr, filename: document.filename ?? null }, input: document.bytes };
 }
 

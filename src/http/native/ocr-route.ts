@@ -12,7 +12,7 @@ type OcrServices = CoreServices & Pick<HttpServices, 'config'> & SubmitJobServic
 
 /** POST /api/v1/ocr: a document in (multipart, raw, base64 JSON or URL), text out; `async=true` makes it a job. */
 export function registerOcrRoute(app: FastifyInstance, services: OcrServices): void {
-  app.post('/api/v1/ocr', async (request, reply) => {
+  app.post('/api/v1/ocr', { config: { scope: 'ocr' as const } }, async (request, reply) => {
     const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
     if (wantsAsync(document.fields)) return submitJob(request, reply, services, ocrJobSpec(services, document), document.fields.callback_url);
     const format = outputFormat(document.fields, request.headers.accept);

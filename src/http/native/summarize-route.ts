@@ -35,7 +35,7 @@ async function streamSummary(request: FastifyRequest, reply: FastifyReply, run: 
  */
 export function registerSummarizeRoute(app: FastifyInstance, services: SummarizeServices): void {
   const hasChat = (): boolean => services.models.firstConversational() !== undefined;
-  app.post('/api/v1/summarize', { schema: { tags: ['native'], summary: 'Summarize text or a document (stream: true for SSE)' } }, async (request, reply) => {
+  app.post('/api/v1/summarize', { config: { scope: 'summarize' as const }, schema: { tags: ['native'], summary: 'Summarize text or a document (stream: true for SSE)' } }, async (request, reply) => {
     const body = request.body;
     const query = request.query as Record<string, string>;
     const isText = typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && 'text' in body;

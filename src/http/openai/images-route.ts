@@ -20,7 +20,7 @@ function size(value: unknown): { width?: number; height?: number } {
  * diffusion parameters (negative_prompt, seed, num_inference_steps, guidance_scale) ride along as extra body fields.
  */
 export function registerOpenAiImageRoutes(app: FastifyInstance, services: ImagesServices): void {
-  app.post('/v1/images/generations', { config: { surface: 'openai' }, schema: { tags: ['OpenAI'], summary: 'Create images (b64_json or url)' } }, async (request) => {
+  app.post('/v1/images/generations', { config: { scope: 'image' as const, surface: 'openai' }, schema: { tags: ['OpenAI'], summary: 'Create images (b64_json or url)' } }, async (request) => {
     const body = jsonObject(request.body);
     const format = responseFormat(body);
     // OpenAI's own styles (vivid, natural) are no presets here: only a configured preset name is taken.

@@ -5,7 +5,6 @@ import { isAppError, appError } from '../../errors/app-error.js';
 import { renderOpenAi } from '../../errors/render.js';
 import type { HttpServices, CoreServices } from '../http-services.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
-import { checkModelAccess } from '../plugins/auth.js';
 import { parseChatBody } from '../chat-request.js';
 import { openEventStream } from '../sse.js';
 
@@ -18,19 +17,18 @@ const created = (): number => Math.floor(Date.now() / 1000);
 export function registerOpenAiRoutes(app: FastifyInstance, services: OpenAiServices): void {
   const config = { surface: 'openai' as const };
 
-  app.get('/v1/models', { config, schema: { tags: ['OpenAI'], summary: 'List models' } }, async () => ({
+  app.get('/v1/models', { config: { ...config, scope: 'key' as const }, schema: { tags: ['OpenAI'], summary: 'List models' } }, async () => ({
     object: 'list',
     data: services.models.list().map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: 'visiongate', capabilities: m.capabilities })),
   }));
 
-  app.get('/v1/models/:model', { config, schema: { tags: ['OpenAI'], summary: 'One model' } }, async (request) => {
+  app.get('/v1/models/:model', { config: { ...config, scope: 'key' as const }, schema: { tags: ['OpenAI'], summary: 'One model' } }, async (request) => {
     const { id } = services.models.require((request.params as { model: string }).model);
     return { id, object: 'model', created: 0, owned_by: 'visiongate' };
   });
 
-  app.post('/v1/chat/completions', { config, schema: { tags: ['OpenAI'], summary: 'Chat completion (text and image_url parts; stream or not)' } }, async (request, reply) => {
+  app.post('/v1/chat/completions', { config: { ...config, scope: 'chat' as const }, schema: { tags: ['OpenAI'], summary: 'Chat completion (text and image_url parts; stream or not)' } }, async (request, reply) => {
     const parsed = await parseChatBody(request.body, documentFetchPolicy(services.config), request.work, services.config.limits.maxPromptChars, services.models.defaultChatModel);
-    checkModelAccess(request, services.models.requireForChat(parsed.model).id);
     const chat = await openChat(services, parsed.model, { ...parsed.request, requestId: request.id }, request.work);
     const id = `chatcmpl-${randomUUID()}`;
     // Which backend answered ("openai-compatible: http://gpu-server:30024/v1", "embedded OCR (auto)"):
