@@ -41,7 +41,8 @@ export interface ChatModel {
 }
 
 export interface RegistryDefaults {
-  languages: string;
+  /** The configured default languages, parsed. */
+  languages: string[];
   dpi: number;
 }
 
@@ -67,6 +68,7 @@ export class ModelRegistry {
   private readonly loaded = new Set<string>();
   private readonly chats = new Map<string, ChatModel>();
   private readonly lastUsed = new Map<string, number>();
+  private readonly languages = new Map<string, string[]>();
 
   constructor(
     private readonly models: Readonly<Record<string, ModelConfig>>,
@@ -97,10 +99,20 @@ export class ModelRegistry {
   }
 
   /** The OCR engine choice of a model; a model without OCR says so. */
-  ocrEngineOf(name: string): { id: string; engine: EngineChoice; languages?: string } {
+  ocrEngineOf(name: string): { id: string; engine: EngineChoice; languages: string[] } {
     const { id, config } = this.require(name);
     if (!config.ocr) throw appError('capability_unavailable', `model '${id}' is not bound to an OCR engine; set models.${id}.ocr in the config`, { model: id });
-    return { id, engine: config.ocr.engine, ...(config.ocr.languages ? { languages: config.ocr.languages } : {}) };
+    return { id, engine: config.ocr.engine, languages: this.languagesOf(id) };
+  }
+
+  /** A model's OCR languages (models.<id>.ocr.languages, else the default), parsed once. */
+  private languagesOf(id: string): string[] {
+    let languages = this.languages.get(id);
+    if (!languages) {
+      languages = parseLanguages(this.models[id]?.ocr?.languages, this.defaults.languages);
+      this.languages.set(id, languages);
+    }
+    return languages;
   }
 
   /** The model a chat request that names none is for: the proxy's default (OCRFLUX_MODEL), if one is set. */
@@ -155,7 +167,7 @@ export class ModelRegistry {
           contextTokens: c.contextTokens,
         };
       } else if (config.ocr) {
-        const languages = parseLanguages(config.ocr.languages, this.defaults.languages);
+        const languages = this.languagesOf(id);
         model = { id, engine: new OcrChatEngine(this.deps.readDocument, id, { engine: config.ocr.engine, languages, dpi: this.defaults.dpi }), gate: new Semaphore(64, 256, `model '${id}'`), conversational: false, contextTokens: 0 };
       } else {
         throw appError('capability_unavailable', `model '${id}' has no chat backend; bind one under models.${id}.chat in the config`, { model: id });

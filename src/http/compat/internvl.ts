@@ -5,7 +5,6 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { extractStructure } from '../../core/structure.js';
-import { parseLanguages } from '../../shared/languages.js';
 import { withTimeout } from '../../errors/app-error.js';
 import type { HttpServices } from '../http-services.js';
 import { ocrUpload, type OcrRunner, type OcrUploadServices } from './ocr-upload.js';
@@ -96,7 +95,7 @@ export function registerInternVlRoutes(app: FastifyInstance, services: InternvlS
     // Load it again now (a tiny blank page through the engine), so the next request is warm.
     const warm = withTimeout(request.work, 60_000, 'model reload');
     try {
-      const languages = parseLanguages(model.languages, services.config.ocr.defaultLanguages);
+      const languages = model.languages;
       const engine = await services.engines.choose(model.engine, languages);
       await engine.recognize({ width: 64, height: 32, data: new Uint8Array(64 * 32).fill(255) }, { languages }, warm.signal);
     } finally {

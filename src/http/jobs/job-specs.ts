@@ -14,7 +14,7 @@ import { documentFromJson, stringFields, type RequestDocument } from '../read-do
 import { summarizeDocumentOptions, summarizeOptionsFrom } from '../summarize-options.js';
 
 /** What these routes use of the services. */
-export type JobSpecsServices = Pick<HttpServices, 'config' | 'images' | 'models'>;
+export type JobSpecsServices = Pick<HttpServices, 'config' | 'images' | 'models' | 'ocrDefaults' | 'engines'>;
 
 /** A summary naming its model resolves it now: an unknown model is a 404, one the key may not use a 403, at submission. */
 const resolveSummaryModel = (services: JobSpecsServices, options: SummarizeOptions): void => {
@@ -26,10 +26,16 @@ const looksLikeText = (bytes: Buffer): boolean => bytes.length > 0 && (bytes.sub
 
 const hasChat = (services: JobSpecsServices): boolean => services.models.firstConversational() !== undefined;
 
-/** An OCR job of a document, its options validated now so a bad field is a 422 at once. */
-export function ocrJobSpec(services: JobSpecsServices, document: RequestDocument): JobSpec {
+/**
+ * An OCR job of a document, its options validated now so a bad field is a 422 at once, as
+ * the synchronous route answers: the engine and languages too (an unknown language is refused
+ * here, not when the job runs).
+ */
+export async function ocrJobSpec(services: JobSpecsServices, document: RequestDocument): Promise<JobSpec> {
   documentKind(document.bytes); // the type now (cheap): junk is a 415 at once, not a failed job
-  return { type: 'ocr', params: { options: ocrOptionsFrom(document.fields, services.config), filename: document.filename ?? null }, input: document.bytes };
+  const options = ocrOptionsFrom(document.fields, services.ocrDefaults);
+  await services.engines.choose(options.engine, options.languages);
+  return { type: 'ocr', params: { options, filename: document.filename ?? null }, input: document.bytes };
 }
 
 export function summarizeTextJobSpec(services: JobSpecsServices, text: string, fields: Record<string, unknown>): JobSpec {
@@ -40,12 +46,12 @@ export function summarizeTextJobSpec(services: JobSpecsServices, text: string, f
 /** A summary of text with options already read (the DeepSynth batch reads them once for all its texts). */
 export function textSummaryJob(services: JobSpecsServices, text: string, options: SummarizeOptions): JobSpec {
   resolveSummaryModel(services, options);
-  return { type: 'summarize', params: { options, text, ocr: ocrOptionsFrom({}, services.config), filename: null } };
+  return { type: 'summarize', params: { options, text, ocr: ocrOptionsFrom({}, services.ocrDefaults), filename: null } };
 }
 
 export function summarizeDocumentJobSpec(services: JobSpecsServices, document: RequestDocument): JobSpec {
   if (!looksLikeText(document.bytes)) documentKind(document.bytes);
-  const { options, ocr } = summarizeDocumentOptions(document.fields, services.config, hasChat(services));
+  const { options, ocr } = summarizeDocumentOptions(document.fields, services.ocrDefaults, hasChat(services));
   resolveSummaryModel(services, options);
   return { type: 'summarize', params: { options, ocr, filename: document.filename ?? null }, input: document.bytes };
 }

@@ -29,7 +29,7 @@ export function registerJobRoutes(app: FastifyInstance, services: JobsServices):
     const type = jobTypeOf(document.fields.type ?? 'ocr');
     if (type !== 'ocr' && type !== 'summarize') throw appError('invalid_parameter', `a ${type} job is created with a JSON body ({"type": "${type}", "input": ...})`, { field: 'type' });
     // The other fields are the options; readers take the ones they know (type and callback_url are not among them).
-    return submitJob(request, reply, services, type === 'ocr' ? ocrJobSpec(services, document) : summarizeDocumentJobSpec(services, document), document.fields.callback_url);
+    return submitJob(request, reply, services, type === 'ocr' ? await ocrJobSpec(services, document) : summarizeDocumentJobSpec(services, document), document.fields.callback_url);
   });
 
   app.post('/api/v1/batches', { config: { scope: 'key' as const }, schema: { tags, summary: 'Create a batch job ({items: [{type, input, options}], callback_url})' } }, async (request, reply) => {

@@ -55,7 +55,7 @@ export function registerSummarizeRoute(app: FastifyInstance, services: Summarize
       const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
       fields = document.fields;
       if (wantsAsync(fields)) return submitJob(request, reply, services, summarizeDocumentJobSpec(services, document), document.fields.callback_url);
-      const { options, ocr } = summarizeDocumentOptions(document.fields, services.config, hasChat());
+      const { options, ocr } = summarizeDocumentOptions(document.fields, services.ocrDefaults, hasChat());
       run = async (onDelta) => ({ ...(await summarizeDocument(services, document.bytes, document.filename, options, ocr, request.work, onDelta)), filename: document.filename ?? null });
     }
     const stream = fields.stream === true || fields.stream === 'true';
