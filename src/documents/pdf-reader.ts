@@ -99,7 +99,7 @@ function textLayerWords(page: PDFPageProxy, items: TextItemLike[], scale: number
   const viewport = page.getViewport({ scale });
   const words: TextLayerWord[] = [];
   for (const item of items) {
-    if (!item.str || !item.str.trim()) continue;
+    if (!item.str?.trim()) continue;
     const tx = pdfjs.Util.transform(viewport.transform, item.transform) as number[];
     const fontSize = Math.hypot(tx[2]!, tx[3]!);
     const x = tx[4]!;

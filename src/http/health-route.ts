@@ -54,7 +54,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: HealthServi
     };
   });
 
-  app.get('/ready', { config: { scope: 'public' as const } }, async (request, reply) => {
+  app.get('/ready', { config: { scope: 'public' as const } }, async (_request, reply) => {
     const [engines, store] = await Promise.all([services.engines.statuses(), services.jobs.store.ping()]);
     const ready = engines.some((e) => e.available) && store;
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', engines: engines.filter((e) => e.available).map((e) => e.name), job_store: { kind: services.jobs.store.kind, reachable: store } });

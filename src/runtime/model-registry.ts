@@ -262,7 +262,7 @@ export class ModelRegistry {
     const caps = new Set<Capability>();
     // An OCR-bound name also answers /v1 chat requests that carry images (with their
     // Markdown), but it does not converse: 'chat' is kept for real chat backends.
-    if (config.ocr) ['ocr', 'vision'].forEach((c) => caps.add(c as Capability));
+    if (config.ocr) for (const c of ['ocr', 'vision'] as const) caps.add(c);
     if (config.chat || (config.viaProxy && this.proxy)) {
       caps.add('chat');
       caps.add('summarize');

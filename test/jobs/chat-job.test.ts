@@ -37,8 +37,9 @@ test('a chat job keeps the parsed request: its image URL is fetched once, at sub
   assert.equal(fetches, 1, 'the image was fetched when the job was submitted');
   // What the job keeps is the core's request (the image a slice of the job's input), not the HTTP body.
   const stored = await t.services.jobs.store.get(id);
-  assert.equal(stored?.params.body, undefined);
-  assert.deepEqual((stored?.params.request as { messages: Array<{ content: Array<{ type: string }> }> }).messages[0]!.content.map((p) => p.type), ['text', 'image']);
+  assert.ok(stored);
+  assert.equal(stored.params.body, undefined);
+  assert.deepEqual((stored!.params.request as { messages: Array<{ content: Array<{ type: string }> }> }).messages[0]!.content.map((p) => p.type), ['text', 'image']);
   let job: { status: string; result: { content: string; model: string } | null } = { status: 'queued', result: null };
   for (let i = 0; i < 600 && ['queued', 'running'].includes(job.status); i++) {
     await sleep(100);

@@ -99,7 +99,7 @@ export class LlamaCppEngine implements ChatEngine {
     try {
       const messages = request.messages;
       const last = messages[messages.length - 1];
-      if (!last || last.role !== 'user') throw appError('invalid_parameter', 'the last message must be from the user', { field: 'messages' });
+      if (last?.role !== 'user') throw appError('invalid_parameter', 'the last message must be from the user', { field: 'messages' });
       const history: ChatHistoryItem[] = messages.slice(0, -1).map((m) => (m.role === 'system' ? { type: 'system', text: textOf(m) } : m.role === 'user' ? { type: 'user', text: textOf(m) } : { type: 'model', response: [textOf(m)] }));
       const session = new LlamaChatSession({ contextSequence: context.getSequence(), systemPrompt: '' });
       session.setChatHistory(history);

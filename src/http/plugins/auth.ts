@@ -3,7 +3,7 @@ import { KeyLimits } from '../../auth/key-limits.js';
 import { KeyRing, loadKeys } from '../../auth/keys.js';
 import type { ApiKeyConfig, Config } from '../../config/schema.js';
 import { appError } from '../../errors/app-error.js';
-import { callerContext, UsageMeter, type Cost } from '../../runtime/usage-meter.js';
+import { callerContext, type UsageMeter, type Cost } from '../../runtime/usage-meter.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { appError, AppError, formatBytes, isAppError } from '../../errors/app-error.js';
+import { appError, type AppError, formatBytes, isAppError } from '../../errors/app-error.js';
 import { pydantic } from '../../errors/pydantic.js';
 import { renderError, type Surface } from '../../errors/render.js';
 import { pythonJsonProblem } from '../json-error.js';
@@ -119,7 +119,7 @@ export function registerErrorHandler(app: FastifyInstance, maxBytes: number): vo
     const surface = route.config?.surface ?? 'native';
     const segments = split(route.url);
     const known = routes.find((r) => r.segments.join('/') === segments.join('/'));
-    if (known) methods.forEach((m) => known.methods.add(m));
+    if (known) for (const m of methods) known.methods.add(m);
     else routes.push({ segments, methods: new Set(methods), surface });
   });
   registerJsonParser(app);
