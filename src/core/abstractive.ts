@@ -21,7 +21,7 @@ function prompt(text: string, maxTokens: number, partial: boolean): ChatRequest[
 }
 
 /** Splits a text at paragraph (else sentence) boundaries into pieces of at most `maxTokens`. */
-export function chunkText(text: string, maxTokens: number, count: (text: string) => number = estimateTokens): string[] {
+function chunkText(text: string, maxTokens: number, count: (text: string) => number = estimateTokens): string[] {
   const chunks: string[] = [];
   let current = '';
   const pieces = text.split(/(\n\s*\n|(?<=[.!?。！？])\s+)/).filter((p) => p.trim());

@@ -21,7 +21,7 @@ export type DocumentReader = (bytes: Buffer, options: DocumentReadOptions, signa
 const wantsList = (prompt: string): boolean => /列表|list/i.test(prompt);
 
 /** Markdown → a Markdown list: headings become items, what follows nests under them. */
-export function asList(markdown: string): string {
+function asList(markdown: string): string {
   const out: string[] = [];
   let nested = false;
   for (const line of markdown.split('\n')) {

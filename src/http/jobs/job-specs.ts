@@ -67,7 +67,7 @@ export function imageJobSpec(services: JobSpecsServices, body: Record<string, un
 }
 
 /** A chat job: the body of POST /v1/chat/completions, parsed and its images fetched now; the job keeps the parsed request. */
-export async function chatJobSpecOf(services: JobSpecsServices, body: unknown, signal: AbortSignal): Promise<JobSpec> {
+async function chatJobSpecOf(services: JobSpecsServices, body: unknown, signal: AbortSignal): Promise<JobSpec> {
   const parsed = await parseChatBody(body, documentFetchPolicy(services.config), signal, services.config.limits.maxPromptChars, services.models.defaultChatModel);
   // Names the config does not bind are the vLLM proxy's when one is set, as on /v1.
   services.models.requireForChat(parsed.model);
@@ -129,7 +129,7 @@ export async function batchJobSpec(services: JobSpecsServices, items: unknown, s
 }
 
 /** Lays the items' documents end to end; each item keeps its slice. */
-export function joinBatch(specs: JobSpec[]): JobSpec {
+function joinBatch(specs: JobSpec[]): JobSpec {
   let offset = 0;
   const parts: Buffer[] = [];
   const items: BatchItem[] = specs.map((spec) => {

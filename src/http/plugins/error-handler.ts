@@ -39,7 +39,7 @@ function fromFramework(error: FastifyError, request: FastifyRequest, maxBytes: n
   return appError('internal', 'an internal error occurred; it has been logged with this request id', {}, { cause: error });
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   const surface = request.routeOptions.config?.surface ?? 'native';
   const { status, contentType, body } = renderError(surface, error, request.url.split('?')[0] ?? request.url, request.id);
   if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds));
