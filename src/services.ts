@@ -4,7 +4,7 @@ import { ConfigError } from './config/load.js';
 import { isAppError } from './errors/app-error.js';
 import { workflowProblem } from './engines/comfyui/workflow.js';
 import type { Config } from './config/schema.js';
-import type { ChatDependencies } from './core/chat.js';
+import type { HttpServices } from './http/http-services.js';
 import { parseLanguages } from './shared/languages.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { OcrEngines } from './engines/ocr-engines.js';
@@ -19,19 +19,13 @@ import { UsageMeter } from './runtime/usage-meter.js';
 import { JobSystem } from './jobs/job-system.js';
 import { ImageGenerator } from './images/generator.js';
 
-/** Everything the core needs, built in one place for the server, the CLI and workers. */
-export interface Services extends ChatDependencies {
-  config: Readonly<Config>;
-  metrics: Metrics;
-  models: ModelRegistry;
-  /** Per-key daily usage (quotas), shared by requests and the jobs this process runs. */
-  usage: UsageMeter;
+/**
+ * Everything the layers need, built in one place for the server, the CLI and workers: what
+ * the HTTP layer may be given (each route takes a Pick of it) and what the job handlers take.
+ */
+export interface Services extends HttpServices {
   /** For work outside a request (jobs, webhooks). */
   log: Logger;
-  /** Text-to-image over the configured diffusion backends, and the saved outputs. */
-  images: ImageGenerator;
-  /** The job store, opened on first use (the CLI's one-off commands never open it). */
-  readonly jobs: JobSystem;
   /** Stops jobs (after `graceMs` for those running), then engines and workers. */
   close(graceMs?: number): Promise<void>;
 }
