@@ -84,6 +84,10 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // Every method a route takes (the seeds' DELETE /models/{name} and DELETE /cache too), as the
   // FastAPI seeds' CORSMiddleware allowed them.
   if (server.corsOrigins.length) {
+    // A browser sends no key with a preflight: the OPTIONS route the CORS plugin adds is public.
+    app.addHook('onRoute', (route) => {
+      if (route.method === 'OPTIONS' && !route.config?.scope) route.config = { ...route.config, scope: 'public' };
+    });
     await app.register(cors, {
       origin: [...server.corsOrigins],
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],

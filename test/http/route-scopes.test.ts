@@ -78,6 +78,19 @@ describe('every route declares its scope and the one auth hook honours it', () =
   });
 });
 
+test('with CORS origins configured, a preflight needs no key (browsers send none), the request itself does', async () => {
+  const cors = await buildTestApp({ server: { corsOrigins: ['https://app.example'] }, auth: { enabled: true, keys: [none.entry] } });
+  try {
+    assert.ok(declaredRoutes(cors.app).some((r) => r.method === 'OPTIONS' && r.scope === 'public'));
+    const preflight = await cors.app.inject({ method: 'OPTIONS', url: '/api/v1/ocr', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    assert.equal(preflight.statusCode, 204, preflight.body);
+    assert.equal(preflight.headers['access-control-allow-origin'], 'https://app.example');
+    assert.equal((await cors.app.inject({ method: 'POST', url: '/api/v1/ocr', headers: { origin: 'https://app.example' } })).statusCode, 401);
+  } finally {
+    await cors.close();
+  }
+});
+
 describe('model access is checked where the model name is resolved, on every surface', () => {
   const denied = (res: { statusCode: number; body: string }, model: string): void => {
     assert.equal(res.statusCode, 403, res.body);
