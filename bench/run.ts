@@ -3,7 +3,7 @@
  * same pages and the same parallelism. Prints ratios; asserts nothing about time.
  */
 import { fmt, percentile } from './stats.js';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   // Pages: clean and degraded, 300 dpi-ish A4 width.
   const kinds: Record<string, { file: string; bytes: Buffer; reference: string }[]> = { clean: [], degraded: [] };
   for (let i = 0; i < 4; i++) {
-    const lines = paragraphs.map((p, j) => paragraphs[(i + j) % paragraphs.length]!.slice(0, 60 + ((i * 7 + j) % 20)));
+    const lines = paragraphs.map((_p, j) => paragraphs[(i + j) % paragraphs.length]!.slice(0, 60 + ((i * 7 + j) % 20)));
     const clean = await renderPage({ lines, width: 2480, height: 1400 });
     const scan = await renderScan({ lines, width: 2480, height: 1400 }, i + 3);
     for (const [kind, bytes] of [['clean', clean], ['degraded', scan]] as const) {

@@ -12,7 +12,7 @@ import { registerHealthRoutes } from './http/health-route.js';
 import { registerModelRoutes } from './http/native/models-route.js';
 import { collectUpload } from './http/collect-upload.js';
 import { registerAdmission } from './http/plugins/admission.js';
-import { registerAuth } from './http/plugins/auth.js';
+import { registerAuth, requireDeclaredScopes } from './http/plugins/auth.js';
 import { registerDocs } from './http/plugins/docs.js';
 import { registerMetrics } from './http/plugins/metrics.js';
 import { registerWebRoutes } from './http/web-routes.js';
@@ -77,6 +77,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       };
     }
   });
+  // Before any route: every route must declare who may call it (config.scope).
+  requireDeclaredScopes(app);
   // First: the spec sees every route registered after it (/metrics included).
   await registerDocs(app);
   registerErrorHandler(app, limits.maxDocumentBytes);
@@ -94,6 +96,10 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // Every method a route takes (the seeds' DELETE /models/{name} and DELETE /cache too), as the
   // FastAPI seeds' CORSMiddleware allowed them.
   if (server.corsOrigins.length) {
+    // A browser sends no key with a preflight: the OPTIONS route the CORS plugin adds is public.
+    app.addHook('onRoute', (route) => {
+      if (route.method === 'OPTIONS' && !route.config?.scope) route.config = { ...route.config, scope: 'public' };
+    });
     await app.register(cors, {
       origin: [...server.corsOrigins],
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],

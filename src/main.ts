@@ -2,7 +2,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { jobHandler } from './jobs/handlers/index.js';
-import { createServices, type Services } from './services.js';
+import { createServices, languageProblems, type Services } from './services.js';
 
 function exitOnConfigError<T>(build: () => T): T {
   try {
@@ -14,6 +14,15 @@ function exitOnConfigError<T>(build: () => T): T {
     }
     throw error;
   }
+}
+
+/** Configured languages with no installed data stop the start, with every such key named. */
+async function exitOnLanguageProblems(services: Services): Promise<void> {
+  const problems = await languageProblems(services);
+  if (!problems.length) return;
+  process.stderr.write(`visiongate: invalid configuration:\n  ${problems.join('\n  ')}\n`);
+  await services.close();
+  process.exit(2);
 }
 
 /**
@@ -59,6 +68,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   }
   const loopback = isLoopback(config.server.host);
   const services = exitOnConfigError(() => createServices(config));
+  await exitOnLanguageProblems(services);
   if (config.jobs.embeddedWorker) services.jobs.startWorker(jobHandler(services));
   services.images.store.startSweeping((error) => services.log.warn({ err: error }, 'image retention sweep failed'));
   const app = await buildApp(services);
@@ -71,6 +81,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
 export async function work(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = exitOnConfigError(() => loadConfig({ env }));
   const services = exitOnConfigError(() => createServices(config));
+  await exitOnLanguageProblems(services);
   services.jobs.startWorker(jobHandler(services));
   services.images.store.startSweeping((error) => services.log.warn({ err: error }, 'image retention sweep failed'));
   services.log.info({ store: config.jobs.store, concurrency: config.jobs.concurrency }, 'worker running jobs');

@@ -83,7 +83,7 @@ function composeEnv(dotenv: Record<string, string>): Record<string, string> | { 
 const dotenvExample = Object.fromEntries(
   readFileSync('.env.example', 'utf8').split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
 );
-const aKey = 'k'.repeat(8) + '0123456789abcdef';
+const aKey = `${'k'.repeat(8)}0123456789abcdef`;
 
 test('container: without a key, the image exits at once with one line naming VISIONGATE_API_KEY', async () => {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...dockerfileEnv() };

@@ -49,7 +49,7 @@ async function ocrCommand(args: string[]): Promise<number> {
     if (values.pages) fields.pages = values.pages;
     if (values.dpi) fields.dpi = values.dpi;
     if (values['force-ocr']) fields.force_ocr = 'true';
-    const result = await ocrDocument(services, await readFile(file), ocrOptionsFrom(fields, config));
+    const result = await ocrDocument(services, await readFile(file), ocrOptionsFrom(fields, services.ocrDefaults));
     const output = format === 'json' ? JSON.stringify(result, null, 2) : format === 'markdown' ? result.markdown : result.text;
     process.stdout.write(`${output}\n`);
     return 0;

@@ -37,7 +37,7 @@ const envShortcuts: Record<string, string[]> = {
  * `VISIONGATE_SECTION__KEY=value` sets `section.key` (e.g. `VISIONGATE_LIMITS__MAX_PAGES=50`);
  * list values are comma-separated.
  */
-export function configFromEnv(env: NodeJS.ProcessEnv): Tree {
+function configFromEnv(env: NodeJS.ProcessEnv): Tree {
   const tree: Tree = {};
   for (const [name, raw] of Object.entries(env)) {
     if (raw === undefined || !name.startsWith('VISIONGATE_') || name === 'VISIONGATE_CONFIG' || keyVariables.includes(name)) continue;

@@ -1,7 +1,7 @@
 import { imagesOf, type ChatChunk, type ChatPart, type ChatRequest, type ChatResult } from '../shared/chat.js';
 import { recordCost } from '../runtime/usage-meter.js';
 import type { ModelRegistry, ChatModel } from '../runtime/model-registry.js';
-import { ocrDocument, type OcrDependencies } from './ocr.js';
+import { ocrDocument, type OcrDefaults, type OcrDependencies } from './ocr.js';
 
 export interface OpenedChat {
   model: ChatModel;
@@ -17,7 +17,7 @@ export interface OpenedChat {
 
 export interface ChatDependencies extends OcrDependencies {
   models: ModelRegistry;
-  ocrDefaults: { languages: string[]; dpi: number };
+  ocrDefaults: OcrDefaults;
 }
 
 /** Images sent to a text-only model become their OCR text, in place. */

@@ -4,7 +4,7 @@ import type { Metrics } from '../runtime/metrics.js';
 import { recordCost } from '../runtime/usage-meter.js';
 import { openDocument, type DocumentLimits, type DocumentPage, type OpenedDocument } from '../documents/document.js';
 import type { WorkerPool } from '../runtime/worker-pool.js';
-import { parsePageRange } from '../documents/page-range.js';
+import { selectPages, type PageSelection } from '../shared/page-selection.js';
 import type { EngineChoice, OcrEngines } from '../engines/ocr-engines.js';
 import { mean, round3 } from '../shared/numbers.js';
 import type { OcrEngine, OcrEngineName } from '../engines/ocr-spec.js';
@@ -14,11 +14,18 @@ import { applyCheckboxes } from './checkbox-lines.js';
 import { orderedMap } from './ordered-map.js';
 import { pagePreview, type PagePreview } from './preview.js';
 
+/** The OCR options a request starts from (the config's, parsed once at start-up). */
+export interface OcrDefaults {
+  engine: EngineChoice;
+  languages: string[];
+  dpi: number;
+}
+
 export interface OcrOptions {
   engine: EngineChoice;
   languages: string[];
-  /** Page selection such as "1-3,7"; all pages when absent. */
-  pages?: string;
+  /** The pages to read (parsed by the surface from "1-3,7"); all pages when absent. */
+  pages?: PageSelection;
   dpi: number;
   /** OCR pages even when they have a text layer. */
   forceOcr?: boolean;
@@ -88,7 +95,7 @@ async function pageResult(page: DocumentPage, engine: OcrPageResult['engine'], l
  * through the chosen engine, several pages at once, results in page order.
  */
 export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, options: OcrOptions, signal?: AbortSignal): AsyncGenerator<OcrPageResult> {
-  const pages = parsePageRange(options.pages, doc.pageCount);
+  const pages = selectPages(options.pages, doc.pageCount);
   // Choose before any work so a bad engine/language fails fast, even for digital PDFs.
   const engine: OcrEngine = await deps.engines.choose(options.engine, options.languages);
   const engineStatus = await engine.status();
@@ -156,13 +163,13 @@ export async function ocrDocument(deps: OcrDependencies, bytes: Buffer, options:
   const started = performance.now();
   const doc = await openDocument(bytes, deps.limits, deps.workers, signal);
   try {
-    const selected = parsePageRange(options.pages, doc.pageCount);
+    const selected = selectPages(options.pages, doc.pageCount);
     const kept = new Map([...(progress.earlier ?? [])].filter(([page]) => selected.includes(page)));
     const remaining = selected.filter((page) => !kept.has(page));
     await progress.onStart?.(selected.length);
     const read: OcrPageResult[] = [];
     if (remaining.length) {
-      for await (const page of ocrPages(deps, doc, { ...options, pages: remaining.join(',') }, signal)) {
+      for await (const page of ocrPages(deps, doc, { ...options, pages: remaining.map((page) => ({ first: page, last: page })) }, signal)) {
         read.push(page);
         await progress.onPage?.(page);
       }

@@ -12,10 +12,10 @@ import { textLayerLines, type TextLayerLine, type TextRun } from './text-layer.j
 const pdfjsRoot = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
 // pdf.js reads these from disk in Node when given as folder paths ending in '/'; nothing is fetched.
 const assetFolders = {
-  standardFontDataUrl: join(pdfjsRoot, 'standard_fonts') + '/',
-  cMapUrl: join(pdfjsRoot, 'cmaps') + '/',
-  wasmUrl: join(pdfjsRoot, 'wasm') + '/',
-  iccUrl: join(pdfjsRoot, 'iccs') + '/',
+  standardFontDataUrl: `${join(pdfjsRoot, 'standard_fonts')}/`,
+  cMapUrl: `${join(pdfjsRoot, 'cmaps')}/`,
+  wasmUrl: `${join(pdfjsRoot, 'wasm')}/`,
+  iccUrl: `${join(pdfjsRoot, 'iccs')}/`,
 };
 
 export type { TextLayerLine, TextLayerWord } from './text-layer.js';

@@ -1,8 +1,6 @@
 /** Document kinds visiongate reads, told apart by their first bytes, never by name or header. */
 export type DocumentKind = 'pdf' | 'png' | 'jpeg' | 'tiff' | 'bmp' | 'webp' | 'gif';
 
-export const imageKinds: readonly DocumentKind[] = ['png', 'jpeg', 'tiff', 'bmp', 'webp', 'gif'];
-
 export const mimeTypes: Record<DocumentKind, string> = {
   pdf: 'application/pdf',
   png: 'image/png',

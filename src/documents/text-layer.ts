@@ -297,7 +297,9 @@ function readingOrder(blocks: Block[]): Block[] {
   // column with nothing beside it must not reach over the top of the next column.
   const n = start.length;
   const above = new Uint8Array(n * n); // above[i * n + j]: block i is above block j and reaches over it
-  start.forEach((a, i) => start.forEach((b, j) => (above[i * n + j] = Number(a.top < b.top && overlapsX(wide.get(a)!, b, 0.05 * Math.min(a.size, b.size))))));
+  for (const [i, a] of start.entries()) {
+    for (const [j, b] of start.entries()) above[i * n + j] = Number(a.top < b.top && overlapsX(wide.get(a)!, b, 0.05 * Math.min(a.size, b.size)));
+  }
   const before = (i: number, j: number): boolean => {
     const a = start[i]!;
     const b = start[j]!;

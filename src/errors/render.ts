@@ -29,7 +29,7 @@ export function renderOpenAi(error: AppError): Record<string, unknown> {
  * FastAPI's `{"detail": "..."}`, which the seed clients read; a field error carrying Pydantic's
  * validation entry takes the shape of FastAPI's request validation (`detail` as a list).
  */
-export function renderCompat(error: AppError): Record<string, unknown> {
+function renderCompat(error: AppError): Record<string, unknown> {
   const v = error.validation;
   if (v) return { detail: [{ type: v.type, loc: v.loc, msg: v.msg, input: v.input ?? null, ...(v.ctx ? { ctx: v.ctx } : {}) }] };
   return { detail: error.message };

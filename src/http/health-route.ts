@@ -13,7 +13,7 @@ type HealthServices = Pick<HttpServices, 'config' | 'engines' | 'images' | 'jobs
  * Answers from cached state only, so it stays fast while OCR keeps every core busy.
  */
 export function registerHealthRoutes(app: FastifyInstance, services: HealthServices, page: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>): void {
-  app.get('/', { config: { surface: 'compat' } }, async (request, reply) => (wantsHtml(request) ? page(request, reply) : {
+  app.get('/', { config: { scope: 'key' as const, publicWhen: wantsHtml, surface: 'compat' } }, async (request, reply) => (wantsHtml(request) ? page(request, reply) : {
     message: 'visiongate API',
     service: 'visiongate',
     version,
@@ -25,7 +25,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: HealthServi
     playground: '/ui',
   }));
 
-  app.get('/health', { config: { surface: 'compat' } }, async () => {
+  app.get('/health', { config: { scope: 'public' as const, surface: 'compat' } }, async () => {
     const engines = await services.engines.statuses();
     const loaded = services.models.loadedIds();
     const internvl = services.config.compat.internvlModel;
@@ -54,7 +54,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: HealthServi
     };
   });
 
-  app.get('/ready', async (request, reply) => {
+  app.get('/ready', { config: { scope: 'public' as const } }, async (_request, reply) => {
     const [engines, store] = await Promise.all([services.engines.statuses(), services.jobs.store.ping()]);
     const ready = engines.some((e) => e.available) && store;
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', engines: engines.filter((e) => e.available).map((e) => e.name), job_store: { kind: services.jobs.store.kind, reachable: store } });

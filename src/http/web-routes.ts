@@ -32,7 +32,7 @@ export function registerWebRoutes(app: FastifyInstance): (request: FastifyReques
     }
     return reply.type(file.type).header('content-security-policy', policy).header('x-content-type-options', 'nosniff').header('cache-control', 'no-cache').send(file.body);
   };
-  app.get('/ui', { schema: { tags: ['operations'], summary: 'The playground page', response: { 200: { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } } } } }, (_request, reply) => send('index.html', reply));
-  app.get('/ui/:file', { schema: { hide: true } }, (request, reply) => send((request.params as { file: string }).file, reply));
+  app.get('/ui', { config: { scope: 'public' as const }, schema: { tags: ['operations'], summary: 'The playground page', response: { 200: { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } } } } }, (_request, reply) => send('index.html', reply));
+  app.get('/ui/:file', { config: { scope: 'public' as const }, schema: { hide: true } }, (request, reply) => send((request.params as { file: string }).file, reply));
   return (_request, reply) => send('index.html', reply);
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import sharp from 'sharp';
 import type { Config } from '../config/schema.js';
 import { createImageEngine } from '../engines/image-engines.js';
-import type { ImageEngine, ImageStep } from '../engines/image-spec.js';
+import type { GeneratedImages, ImageEngine, ImageStep } from '../engines/image-spec.js';
 import { appError, isAppError } from '../errors/app-error.js';
 import { version } from '../shared/version.js';
 import type { ModelRegistry } from '../runtime/model-registry.js';
@@ -121,7 +121,7 @@ export class ImageGenerator {
     const { prompt, negative } = this.styled(params);
     const started = performance.now();
     const release = await gate.acquire(run.signal);
-    let output;
+    let output: GeneratedImages;
     try {
       this.models.markUsed(model);
       output = await engine.generate(

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { abortError } from '../errors/app-error.js';
 import type { Metrics } from '../runtime/metrics.js';
-import { usageContext, type UsageMeter } from '../runtime/usage-meter.js';
+import { callerContext, type UsageMeter } from '../runtime/usage-meter.js';
 import { isTerminal, type JobHandler, type JobState, type SubmitRequest } from './job.js';
 import { RedisJobStore } from './redis-store.js';
 import { SqliteJobStore } from './sqlite-store.js';
@@ -10,7 +10,7 @@ import type { JobProcessor, JobStore, StoreSettings, SubmitResult } from './stor
 import { WebhookDispatcher } from './webhooks.js';
 
 /** The one place the store is chosen (jobs.store). */
-export function createJobStore(config: Readonly<Config>, onError: (error: unknown) => void): JobStore {
+function createJobStore(config: Readonly<Config>, onError: (error: unknown) => void): JobStore {
   const settings: StoreSettings = { maxQueuedPerType: config.jobs.maxQueuedPerType, maxAttempts: config.jobs.maxAttempts, resultTtlMs: config.jobs.resultTtlSeconds * 1000, webhookMaxAttempts: config.jobs.webhookMaxAttempts };
   if (config.jobs.store === 'redis') return new RedisJobStore(config.jobs.redisUrl!, config.jobs.redisPrefix, { ...settings, lockDurationMs: config.jobs.lockDurationMs }, onError);
   return new SqliteJobStore(config.jobs.sqlitePath, settings, onError);
@@ -82,7 +82,7 @@ export class JobSystem {
   /** Runs queued jobs in this process, delivers webhooks and sweeps expired results. */
   startWorker(handler: JobHandler): void {
     const { config, log, metrics, usage } = this.deps;
-    const counted: JobHandler = (context) => (context.job.owner ? usageContext.run({ key: context.job.owner, meter: usage }, () => handler(context)) : handler(context));
+    const counted: JobHandler = (context) => (context.job.owner ? callerContext.run({ key: context.job.owner, meter: usage }, () => handler(context)) : handler(context));
     this.processor = this.store.process(counted, config.jobs.concurrency, (job, outcome) => {
       const status = outcome.status;
       metrics.jobsFinished.inc({ type: job.type, status });

@@ -1,6 +1,6 @@
 import type { AppError } from '../errors/app-error.js';
 
-/** What a job does; each type has one handler (handlers.ts). */
+/** What a job does; each type has one handler (jobs/handlers/). */
 export type JobType = 'ocr' | 'summarize' | 'chat' | 'image' | 'batch';
 export const jobTypes: readonly JobType[] = ['ocr', 'summarize', 'chat', 'image', 'batch'];
 

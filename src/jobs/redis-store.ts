@@ -74,7 +74,7 @@ export class RedisJobStore implements JobStore {
   private async stateOf(id: string): Promise<JobState | undefined> {
     const [hash, rank] = (await this.redis.multi().hgetall(this.key(id)).zrank(`${this.prefix}:queued`, id).exec()) ?? [];
     const h = hash?.[1] as Record<string, string> | undefined;
-    if (!h || !h.id) return undefined;
+    if (!h?.id) return undefined;
     return this.fromHash(h, (rank?.[1] as number | null) ?? null);
   }
 

@@ -65,7 +65,7 @@ async function readLimited(body: Dispatcher.ResponseData['body'], maxBytes: numb
 
 /** GET a document by URL under the SSRF policy: every hop checked, size and time bounded. */
 export async function guardedFetch(raw: string, policy: FetchPolicy, signal?: AbortSignal): Promise<Fetched> {
-  let url = checkUrl(raw, policy);
+  const url = checkUrl(raw, policy);
   // One deadline for all hops, cleared when done so nothing fires after the answer.
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), policy.timeoutMs);

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { ModelConfig } from '../config/schema.js';
+import { checkModelAccess } from './model-access.js';
 import type { Metrics } from './metrics.js';
 import type { ChatEngine } from '../engines/chat-spec.js';
 import { parseLanguages } from '../shared/languages.js';
@@ -40,7 +41,8 @@ export interface ChatModel {
 }
 
 export interface RegistryDefaults {
-  languages: string;
+  /** The configured default languages, parsed. */
+  languages: string[];
   dpi: number;
 }
 
@@ -66,6 +68,7 @@ export class ModelRegistry {
   private readonly loaded = new Set<string>();
   private readonly chats = new Map<string, ChatModel>();
   private readonly lastUsed = new Map<string, number>();
+  private readonly languages = new Map<string, string[]>();
 
   constructor(
     private readonly models: Readonly<Record<string, ModelConfig>>,
@@ -87,18 +90,29 @@ export class ModelRegistry {
     return Object.keys(this.models);
   }
 
-  /** The model behind a name or alias, or a 404 listing what is available. */
+  /** The model behind a name or alias, or a 404 listing what is available; 403 when the caller's key may not use it. */
   require(name: string): ResolvedModel {
     const id = this.byName.get(name);
     if (!id) throw appError('model_not_found', `Model '${name}' not found. Available models: ${this.ids.join(', ')}`, { model: name, allowed: this.ids });
+    checkModelAccess(id);
     return { id, config: this.models[id]! };
   }
 
   /** The OCR engine choice of a model; a model without OCR says so. */
-  ocrEngineOf(name: string): { id: string; engine: EngineChoice; languages?: string } {
+  ocrEngineOf(name: string): { id: string; engine: EngineChoice; languages: string[] } {
     const { id, config } = this.require(name);
     if (!config.ocr) throw appError('capability_unavailable', `model '${id}' is not bound to an OCR engine; set models.${id}.ocr in the config`, { model: id });
-    return { id, engine: config.ocr.engine, ...(config.ocr.languages ? { languages: config.ocr.languages } : {}) };
+    return { id, engine: config.ocr.engine, languages: this.languagesOf(id) };
+  }
+
+  /** A model's OCR languages (models.<id>.ocr.languages, else the default), parsed once. */
+  private languagesOf(id: string): string[] {
+    let languages = this.languages.get(id);
+    if (!languages) {
+      languages = parseLanguages(this.models[id]?.ocr?.languages, this.defaults.languages);
+      this.languages.set(id, languages);
+    }
+    return languages;
   }
 
   /** The model a chat request that names none is for: the proxy's default (OCRFLUX_MODEL), if one is set. */
@@ -112,6 +126,7 @@ export class ModelRegistry {
    */
   requireForChat(name: string): ResolvedModel {
     if (this.byName.has(name) || !this.proxy) return this.require(name);
+    checkModelAccess(name);
     return { id: name, config: { chat: this.proxyChat(name) } };
   }
 
@@ -152,7 +167,7 @@ export class ModelRegistry {
           contextTokens: c.contextTokens,
         };
       } else if (config.ocr) {
-        const languages = parseLanguages(config.ocr.languages, this.defaults.languages);
+        const languages = this.languagesOf(id);
         model = { id, engine: new OcrChatEngine(this.deps.readDocument, id, { engine: config.ocr.engine, languages, dpi: this.defaults.dpi }), gate: new Semaphore(64, 256, `model '${id}'`), conversational: false, contextTokens: 0 };
       } else {
         throw appError('capability_unavailable', `model '${id}' has no chat backend; bind one under models.${id}.chat in the config`, { model: id });
@@ -247,7 +262,7 @@ export class ModelRegistry {
     const caps = new Set<Capability>();
     // An OCR-bound name also answers /v1 chat requests that carry images (with their
     // Markdown), but it does not converse: 'chat' is kept for real chat backends.
-    if (config.ocr) ['ocr', 'vision'].forEach((c) => caps.add(c as Capability));
+    if (config.ocr) for (const c of ['ocr', 'vision'] as const) caps.add(c);
     if (config.chat || (config.viaProxy && this.proxy)) {
       caps.add('chat');
       caps.add('summarize');

@@ -14,11 +14,13 @@ const aliases: Record<string, string> = {
 };
 
 /**
- * Parses "eng+fra", "en,fr", ["English"], "Russian" into Tesseract codes.
- * Unknown spellings are kept as given (a later check says whether they are installed).
+ * The one parser of languages, for request fields and config alike: "eng+fra", "en,fr",
+ * ["English"], "Russian" → Tesseract codes; `fallback` (already parsed) when the input is empty.
+ * Unknown spellings are kept as given: whether they are installed is the engines' to say.
  */
-export function parseLanguages(input: string | string[] | undefined, fallback: string): string[] {
-  const raw = input === undefined || (typeof input === 'string' && input.trim() === '') ? fallback : input;
+export function parseLanguages(input: string | string[] | undefined, fallback: readonly string[] = []): string[] {
+  if (input === undefined || (typeof input === 'string' && input.trim() === '') || (Array.isArray(input) && input.length === 0)) return [...fallback];
+  const raw = input;
   const parts = (Array.isArray(raw) ? raw : [raw]).flatMap((s) => s.split(/[+,]/)).map((s) => s.trim()).filter(Boolean);
   const codes = parts.map((p) => aliases[p.toLowerCase()] ?? p.toLowerCase());
   for (const code of codes) {

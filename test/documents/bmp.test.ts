@@ -54,7 +54,7 @@ function writeBmp(spec: BmpSpec): Buffer {
     dib.writeUInt32LE(spec.compression ?? 0, 16);
     dib.writeUInt32LE(spec.pixels.length, 20);
     dib.writeUInt32LE(spec.palette?.length ?? 0, 32);
-    if (spec.header > 40) spec.masks?.forEach((m, i) => dib.writeUInt32LE(m >>> 0, 40 + i * 4));
+    if (spec.header > 40) for (const [i, m] of (spec.masks ?? []).entries()) dib.writeUInt32LE(m >>> 0, 40 + i * 4);
   }
   const masks = spec.header === 40 && spec.masks ? Buffer.concat(spec.masks.map((m) => { const b = Buffer.alloc(4); b.writeUInt32LE(m >>> 0); return b; })) : Buffer.alloc(0);
   const palette = Buffer.concat((spec.palette ?? []).map(([r, g, b]) => Buffer.from(core ? [b, g, r] : [b, g, r, 0])));
@@ -110,7 +110,8 @@ function rle(four: boolean, value: (x: number, y: number) => number): Buffer {
     else out.push(3, row[0]!);
     const rest = row.slice(3);
     out.push(0, rest.length);
-    const bytes = four ? rest.reduce<number[]>((b, v, i) => (i % 2 === 0 ? [...b, v << 4] : [...b.slice(0, -1), b[b.length - 1]! | v]), []) : rest;
+    // RLE4 packs two pixels a byte, high nibble first.
+    const bytes = four ? rest.flatMap((v, i) => (i % 2 === 0 ? [(v << 4) | (rest[i + 1] ?? 0)] : [])) : rest;
     out.push(...bytes);
     if (bytes.length % 2) out.push(0);
     out.push(0, 0);

@@ -14,7 +14,7 @@ import ts from 'typescript';
 import { chunkText } from '../../src/core/abstractive.js';
 import { classifySpecification } from '../../src/core/structure.js';
 import { markdownText } from '../../src/documents/text-extract.js';
-import { pageRanges } from '../../src/documents/page-range.js';
+import { parsePages } from '../../src/shared/page-selection.js';
 import { sentences } from '../../src/engines/extractive/sentences.js';
 import { asList } from '../../src/engines/ocr-chat/ocr-chat-engine.js';
 
@@ -131,7 +131,7 @@ describe('dynamic: text processing on adversarial inputs grows about linearly', 
     classifySpecification,
     pageRanges: (text) => {
       try {
-        return pageRanges(text);
+        return parsePages(text);
       } catch {
         return undefined;
       }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { describeBytes, sniffKind } from '../../src/documents/sniff.js';
-import { parsePageRange } from '../../src/documents/page-range.js';
+import { parsePages, selectPages } from '../../src/shared/page-selection.js';
 import { makePdf, renderPage } from '../fixtures/pages.js';
 
 test('formats are told apart by content', async () => {
@@ -19,6 +19,8 @@ test('unsupported bytes are described for the error message', () => {
   assert.match(describeBytes(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>')), /SVG/);
   assert.match(describeBytes(Buffer.from([0x00, 0x01, 0x02, 0x03, 0xfe, 0x00, 0x00, 0x01])), /unrecognised bytes \(starting 00 01 02 03/);
 });
+
+const parsePageRange = (spec: string | undefined, pageCount: number): number[] => selectPages(parsePages(spec), pageCount);
 
 test('page ranges', () => {
   assert.deepEqual(parsePageRange('1-3,7', 10), [1, 2, 3, 7]);

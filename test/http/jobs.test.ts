@@ -9,7 +9,6 @@ import { buildTestApp, multipart, type TestApp } from '../helpers/app.js';
 import { characterErrorRate } from '../helpers/cer.js';
 import { makePdf, renderPage } from '../fixtures/pages.js';
 
-const secret = 'test-webhook-secret-0123456789';
 const alice = createKey('alice');
 const bob = createKey('bob');
 const lines = ['Quarterly inspection of the north pumping station.', 'Every valve was tested and found in good order.'];

@@ -118,7 +118,7 @@ export class LlamaCppEngine implements ChatEngine {
     refuseUnsupported(request, 'llama-cpp', honoured, rules);
     const messages = request.messages;
     const last = messages[messages.length - 1];
-    if (!last || last.role !== 'user') throw appError('invalid_parameter', 'the last message must be from the user', { field: 'messages' });
+    if (last?.role !== 'user') throw appError('invalid_parameter', 'the last message must be from the user', { field: 'messages' });
     const { LlamaChatSession } = await import('node-llama-cpp');
     const model = await this.load();
     clearTimeout(this.idle);

@@ -14,7 +14,7 @@ interface Slot {
 }
 
 /** Converts tesseract.js's block tree into our lines (confidence 0–1, bbox arrays). */
-export function linesFromBlocks(blocks: Block[] | null): OcrLine[] {
+function linesFromBlocks(blocks: Block[] | null): OcrLine[] {
   const lines: OcrLine[] = [];
   for (const block of blocks ?? []) {
     for (const paragraph of block.paragraphs) {

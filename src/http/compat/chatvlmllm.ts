@@ -8,7 +8,6 @@ import { appError, isAppError, withTimeout } from '../../errors/app-error.js';
 import { checkNumber } from '../../errors/pydantic.js';
 import type { HttpServices, CoreServices } from '../http-services.js';
 import { openChat } from '../../core/chat.js';
-import { checkModelAccess } from '../plugins/auth.js';
 import { checkFormat, ocrUpload, type OcrRunner } from './ocr-upload.js';
 import { queuedOcr, type RunQueuedServices } from '../jobs/run-queued.js';
 import { readUploads, type Upload } from './uploads.js';
@@ -50,17 +49,17 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
   };
   const ocrOne = async (request: FastifyRequest, upload: Upload, fields: Record<string, string>, signal: AbortSignal, run?: OcrRunner) => {
     const model = pick(request, fields, 'model') ?? defaultModel;
-    checkModelAccess(request, requireModel(model).id);
+    requireModel(model); // the seed's words for an unknown model (and the key's model check)
     return ocrUpload(services, upload, { model, language: pick(request, fields, 'language'), allowed: [...formats.allowed], formatsText: formats.text, maxMb }, signal, run);
   };
   const timed = (request: FastifyRequest) => withTimeout(request.work, limits.seconds * 1000, 'the ChatVLMLLM 30 s request timeout');
 
-  app.get('/models', { config, schema: { tags: ['ChatVLMLLM'], summary: 'List available and loaded models' } }, async () => ({
+  app.get('/models', { config: { ...config, scope: 'key' as const }, schema: { tags: ['ChatVLMLLM'], summary: 'List available and loaded models' } }, async () => ({
     available: services.models.list().map((m) => ({ id: m.id, name: m.name, params: m.params })),
     loaded: services.models.loadedIds(),
   }));
 
-  app.post('/ocr', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Extract text from an image (file; model, language)', consumes: ['multipart/form-data'] } }, async (request) => {
+  app.post('/ocr', { config: { ...config, scope: 'ocr' as const }, schema: { tags: ['ChatVLMLLM'], summary: 'Extract text from an image (file; model, language)', consumes: ['multipart/form-data'] } }, async (request) => {
     const { files, fields } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
     const work = timed(request);
     try {
@@ -72,7 +71,7 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
     }
   });
 
-  app.post('/chat', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Chat about an image (file, prompt, model, temperature, max_tokens)', consumes: ['multipart/form-data'] } }, async (request, reply) => {
+  app.post('/chat', { config: { ...config, scope: 'chat' as const }, schema: { tags: ['ChatVLMLLM'], summary: 'Chat about an image (file, prompt, model, temperature, max_tokens)', consumes: ['multipart/form-data'] } }, async (request, reply) => {
     const { files, fields } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
     const temperature = fieldNumber(fields, 'temperature', { min: 0, max: 1 });
     const maxTokens = fieldNumber(fields, 'max_tokens', { min: 1, max: 32768, integer: true });
@@ -81,7 +80,6 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
     // The same check /ocr makes ("Поддерживаемые форматы: JPG, PNG, BMP, TIFF").
     checkFormat(upload, formats.allowed, formats.text);
     const model = requireModel(pick(request, fields, 'model') ?? defaultModel);
-    checkModelAccess(request, model.id);
     if (!services.models.converses(model.id)) {
       // The embedded OCR reads documents but does not converse: say so, never fake an answer.
       throw appError('capability_unavailable', `No chat model is configured for '${model.id}'. Bind a vision or text model to this name in the config (models.${model.id}.chat: an OpenAI-compatible server such as vLLM, llama.cpp server or Ollama's /v1); /ocr works with the embedded engines.`, { model: model.id }, { retryAfterSeconds: 3600 });
@@ -103,7 +101,7 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
     }
   });
 
-  app.post('/batch/ocr', { config, schema: { tags: ['ChatVLMLLM'], summary: 'OCR up to 10 images (files[]; model)', consumes: ['multipart/form-data'] } }, async (request) => {
+  app.post('/batch/ocr', { config: { ...config, scope: 'ocr' as const }, schema: { tags: ['ChatVLMLLM'], summary: 'OCR up to 10 images (files[]; model)', consumes: ['multipart/form-data'] } }, async (request) => {
     const { files, fields } = await readUploads(request, { field: 'files', maxBytes: limits.maxBytes, maxFiles: 10 });
     const work = timed(request);
     // Each file is a job of its own on the queue, all queued at once and read in order.
@@ -130,7 +128,7 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
     }
   });
 
-  app.delete('/models/:model_name', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Unload a model from memory' } }, async (request) => {
+  app.delete('/models/:model_name', { config: { ...config, scope: 'admin' as const }, schema: { tags: ['ChatVLMLLM'], summary: 'Unload a model from memory' } }, async (request) => {
     const { model_name: name } = request.params as { model_name: string };
     requireModel(name);
     const { id } = await services.models.unload(name);

@@ -53,7 +53,7 @@ function jsonBody(request: FastifyRequest): Record<string, unknown> | undefined 
 }
 
 export function registerDeepSynthRoutes(app: FastifyInstance, services: DeepsynthServices): void {
-  const config = { surface: 'flask' as const, payloadTooLarge: tooLarge };
+  const config = { surface: 'flask' as const, payloadTooLarge: tooLarge, scope: 'summarize' as const };
   const ocr = { engine: services.config.ocr.defaultEngine, languages: services.config.ocr.defaultLanguages.split('+'), dpi: services.config.ocr.pdfDpi };
   const options = { config, bodyLimit: maxBytes, schema: { tags: ['DeepSynth'] } };
   const summarizer = services.config.compat.deepsynthSummarizer;

@@ -5,7 +5,6 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { extractStructure } from '../../core/structure.js';
-import { parseLanguages } from '../../shared/languages.js';
 import { withTimeout } from '../../errors/app-error.js';
 import type { HttpServices } from '../http-services.js';
 import { ocrUpload, type OcrRunner, type OcrUploadServices } from './ocr-upload.js';
@@ -53,7 +52,7 @@ export function registerInternVlRoutes(app: FastifyInstance, services: InternvlS
     };
   };
 
-  app.get('/model/info', { config, schema: { tags: ['InternVL OCR'], summary: 'Model information' } }, async () => ({
+  app.get('/model/info', { config: { ...config, scope: 'key' as const }, schema: { tags: ['InternVL OCR'], summary: 'Model information' } }, async () => ({
     model_name: modelName,
     model_path: engineLabel(),
     device: 'cpu',
@@ -63,12 +62,12 @@ export function registerInternVlRoutes(app: FastifyInstance, services: InternvlS
     gpu_available: false,
   }));
 
-  app.post('/ocr/process', { config, schema: { tags: ['InternVL OCR'], summary: 'OCR an engineering document (file, prompt) with structured content', consumes: ['multipart/form-data'] } }, async (request) => {
+  app.post('/ocr/process', { config: { ...config, scope: 'ocr' as const }, schema: { tags: ['InternVL OCR'], summary: 'OCR an engineering document (file, prompt) with structured content', consumes: ['multipart/form-data'] } }, async (request) => {
     const { files, fields } = await readUploads(request, { field: 'file', maxBytes: maxMb * 1024 * 1024, maxFiles: 1 });
     return processOne(files[0]!, fields.prompt || defaultPrompt, request.work);
   });
 
-  app.post('/ocr/batch', { config, schema: { tags: ['InternVL OCR'], summary: 'OCR several documents (files, prompt)', consumes: ['multipart/form-data'] } }, async (request) => {
+  app.post('/ocr/batch', { config: { ...config, scope: 'ocr' as const }, schema: { tags: ['InternVL OCR'], summary: 'OCR several documents (files, prompt)', consumes: ['multipart/form-data'] } }, async (request) => {
     // The seed set no count: the batch is bounded by jobs.maxBatchItems and limits.maxBatchBytes.
     const { limits, jobs } = services.config;
     const { files, fields } = await readUploads(request, { field: 'files', maxBytes: maxMb * 1024 * 1024, maxFiles: jobs.maxBatchItems, maxTotalBytes: limits.maxBatchBytes });
@@ -89,14 +88,14 @@ export function registerInternVlRoutes(app: FastifyInstance, services: InternvlS
     return { status: 'success', results, total: files.length, successful, failed: files.length - successful };
   });
 
-  app.post('/model/reload', { config, schema: { tags: ['InternVL OCR'], summary: 'Reload the model' } }, async (request) => {
+  app.post('/model/reload', { config: { ...config, scope: 'admin' as const }, schema: { tags: ['InternVL OCR'], summary: 'Reload the model' } }, async (request) => {
     const started = performance.now();
     await services.models.unload(modelName);
     const model = services.models.ocrEngineOf(modelName);
     // Load it again now (a tiny blank page through the engine), so the next request is warm.
     const warm = withTimeout(request.work, 60_000, 'model reload');
     try {
-      const languages = parseLanguages(model.languages, services.config.ocr.defaultLanguages);
+      const languages = model.languages;
       const engine = await services.engines.choose(model.engine, languages);
       await engine.recognize({ width: 64, height: 32, data: new Uint8Array(64 * 32).fill(255) }, { languages }, warm.signal);
     } finally {

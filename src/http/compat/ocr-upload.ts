@@ -42,7 +42,7 @@ export async function ocrUpload(
   const kind = checkFormat(upload, request.allowed, request.formatsText);
   const model = services.models.ocrEngineOf(request.model);
   const started = performance.now();
-  const result = await run(upload.bytes, { engine: model.engine, languages: parseLanguages(request.language, model.languages ?? services.config.ocr.defaultLanguages), dpi: services.config.ocr.pdfDpi }, signal);
+  const result = await run(upload.bytes, { engine: model.engine, languages: parseLanguages(request.language, model.languages), dpi: services.ocrDefaults.dpi }, signal);
   services.models.markUsed(model.id);
   return { result, model: model.id, seconds: Math.round(performance.now() - started) / 1000, kind };
 }

@@ -12,7 +12,7 @@ import { generateNow, jsonObject, savedImage, type GenerateServices } from '../i
 type StableDiffusionServices = Pick<HttpServices, 'images'> & GenerateServices;
 
 export function registerStableDiffusionRoutes(app: FastifyInstance, services: StableDiffusionServices): void {
-  const options = (summary: string) => ({ config: { surface: 'compat' as const }, schema: { tags: ['Stable Diffusion'], summary } });
+  const options = (summary: string, scope: 'image' | 'admin' = 'image') => ({ config: { surface: 'compat' as const, scope }, schema: { tags: ['Stable Diffusion'], summary } });
 
   const generate = async (request: FastifyRequest) => {
     const generation = await generateNow(services, request, jsonObject(request.body));
@@ -45,7 +45,7 @@ export function registerStableDiffusionRoutes(app: FastifyInstance, services: St
       .send(png);
   });
 
-  app.delete('/cache', options('Drop cached backend sessions and loaded checkpoints; says what was dropped'), async () => {
+  app.delete('/cache', options('Drop cached backend sessions and loaded checkpoints; says what was dropped', 'admin'), async () => {
     const cleared = await services.images.reset();
     return {
       message: cleared.length ? `Cache cleared: ${cleared.length} model(s)` : 'Cache cleared: nothing was cached',

@@ -6,7 +6,6 @@ import type { HttpServices } from '../http-services.js';
 import { imageJobSpec, type JobSpecsServices } from '../jobs/job-specs.js';
 import { runQueued, type RunQueuedServices } from '../jobs/run-queued.js';
 import type { JobSpec } from '../../jobs/job.js';
-import { checkModelAccess } from '../plugins/auth.js';
 import { isJsonObject } from '../read-document.js';
 
 /** What these routes use of the services. */
@@ -26,14 +25,12 @@ export function jsonObject(body: unknown): Record<string, unknown> {
  * cancels its job, which interrupts the backend.
  */
 export async function generateNow(services: GenerateServices, request: FastifyRequest, body: Record<string, unknown>): Promise<Generation> {
-  return (await runQueued(services, request, imageSpec(services, request, body), request.work)) as Generation;
+  return (await runQueued(services, request, imageSpec(services, body), request.work)) as Generation;
 }
 
-/** The job of a generation request, for a key allowed to use the model it resolves to. */
-export function imageSpec(services: GenerateServices, request: FastifyRequest, body: Record<string, unknown>): JobSpec {
-  const spec = imageJobSpec(services, body);
-  checkModelAccess(request, String(spec.params.model));
-  return spec;
+/** The job of a generation request (resolving its model checks the caller's key may use it). */
+export function imageSpec(services: GenerateServices, body: Record<string, unknown>): JobSpec {
+  return imageJobSpec(services, body);
 }
 
 /** response_format: url (default) or b64_json, as OpenAI's images API takes it. */

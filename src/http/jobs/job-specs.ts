@@ -14,17 +14,28 @@ import { documentFromJson, stringFields, type RequestDocument } from '../read-do
 import { summarizeDocumentOptions, summarizeOptionsFrom } from '../summarize-options.js';
 
 /** What these routes use of the services. */
-export type JobSpecsServices = Pick<HttpServices, 'config' | 'images' | 'models'>;
+export type JobSpecsServices = Pick<HttpServices, 'config' | 'images' | 'models' | 'ocrDefaults' | 'engines'>;
+
+/** A summary naming its model resolves it now: an unknown model is a 404, one the key may not use a 403, at submission. */
+const resolveSummaryModel = (services: JobSpecsServices, options: SummarizeOptions): void => {
+  if (options.model) services.models.require(options.model);
+};
 
 /** Summaries also take DOCX, HTML, Markdown and plain text: those are checked when the job runs. */
 const looksLikeText = (bytes: Buffer): boolean => bytes.length > 0 && (bytes.subarray(0, 2).toString('latin1') === 'PK' || !bytes.subarray(0, 512).includes(0));
 
 const hasChat = (services: JobSpecsServices): boolean => services.models.firstConversational() !== undefined;
 
-/** An OCR job of a document, its options validated now so a bad field is a 422 at once. */
-export function ocrJobSpec(services: JobSpecsServices, document: RequestDocument): JobSpec {
+/**
+ * An OCR job of a document, its options validated now so a bad field is a 422 at once, as
+ * the synchronous route answers: the engine and languages too (an unknown language is refused
+ * here, not when the job runs).
+ */
+export async function ocrJobSpec(services: JobSpecsServices, document: RequestDocument): Promise<JobSpec> {
   documentKind(document.bytes); // the type now (cheap): junk is a 415 at once, not a failed job
-  return { type: 'ocr', params: { options: ocrOptionsFrom(document.fields, services.config), filename: document.filename ?? null }, input: document.bytes };
+  const options = ocrOptionsFrom(document.fields, services.ocrDefaults);
+  await services.engines.choose(options.engine, options.languages);
+  return { type: 'ocr', params: { options, filename: document.filename ?? null }, input: document.bytes };
 }
 
 export function summarizeTextJobSpec(services: JobSpecsServices, text: string, fields: Record<string, unknown>): JobSpec {
@@ -34,12 +45,14 @@ export function summarizeTextJobSpec(services: JobSpecsServices, text: string, f
 
 /** A summary of text with options already read (the DeepSynth batch reads them once for all its texts). */
 export function textSummaryJob(services: JobSpecsServices, text: string, options: SummarizeOptions): JobSpec {
-  return { type: 'summarize', params: { options, text, ocr: ocrOptionsFrom({}, services.config), filename: null } };
+  resolveSummaryModel(services, options);
+  return { type: 'summarize', params: { options, text, ocr: ocrOptionsFrom({}, services.ocrDefaults), filename: null } };
 }
 
 export function summarizeDocumentJobSpec(services: JobSpecsServices, document: RequestDocument): JobSpec {
   if (!looksLikeText(document.bytes)) documentKind(document.bytes);
-  const { options, ocr } = summarizeDocumentOptions(document.fields, services.config, hasChat(services));
+  const { options, ocr } = summarizeDocumentOptions(document.fields, services.ocrDefaults, hasChat(services));
+  resolveSummaryModel(services, options);
   return { type: 'summarize', params: { options, ocr, filename: document.filename ?? null }, input: document.bytes };
 }
 
@@ -54,7 +67,7 @@ export function imageJobSpec(services: JobSpecsServices, body: Record<string, un
 }
 
 /** A chat job: the body of POST /v1/chat/completions, parsed and its images fetched now; the job keeps the parsed request. */
-export async function chatJobSpecOf(services: JobSpecsServices, body: unknown, signal: AbortSignal): Promise<JobSpec> {
+async function chatJobSpecOf(services: JobSpecsServices, body: unknown, signal: AbortSignal): Promise<JobSpec> {
   const parsed = await parseChatBody(body, documentFetchPolicy(services.config), signal, services.config.limits.maxPromptChars, services.models.defaultChatModel);
   // Names the config does not bind are the vLLM proxy's when one is set, as on /v1.
   services.models.requireForChat(parsed.model);
@@ -116,7 +129,7 @@ export async function batchJobSpec(services: JobSpecsServices, items: unknown, s
 }
 
 /** Lays the items' documents end to end; each item keeps its slice. */
-export function joinBatch(specs: JobSpec[]): JobSpec {
+function joinBatch(specs: JobSpec[]): JobSpec {
   let offset = 0;
   const parts: Buffer[] = [];
   const items: BatchItem[] = specs.map((spec) => {

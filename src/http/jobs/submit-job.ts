@@ -6,7 +6,7 @@ import type { BatchItem } from '../../jobs/handlers/batch.js';
 import { newWebhookSecret } from '../../jobs/webhooks.js';
 import { checkFetchableUrl } from '../../net/guarded-fetch.js';
 import type { HttpServices } from '../http-services.js';
-import { checkModelAccess, checkScope } from '../plugins/auth.js';
+import { checkScope } from '../plugins/auth.js';
 
 /** What these routes use of the services. */
 export type SubmitJobServices = Pick<HttpServices, 'config' | 'jobs'>;
@@ -46,8 +46,6 @@ const itemsOf = (spec: JobSpec): Array<Pick<BatchItem, 'type' | 'params'>> => (s
  */
 export async function submitJob(request: FastifyRequest, reply: FastifyReply, services: SubmitJobServices, spec: JobSpec, callbackUrl: unknown): Promise<Record<string, unknown>> {
   for (const scope of new Set(scopesOf(spec))) checkScope(request, scope);
-  // Image jobs name their model once resolved; a key limited to some models may use only those.
-  for (const item of itemsOf(spec)) if (item.type === 'image') checkModelAccess(request, String(item.params.model));
   const key = request.headers['idempotency-key'];
   if (key !== undefined && (typeof key !== 'string' || !idempotencyKeyPattern.test(key))) throw appError('invalid_parameter', 'Idempotency-Key must be 1 to 255 printable ASCII characters', { field: 'Idempotency-Key' });
   let callback: string | undefined;

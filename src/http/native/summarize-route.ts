@@ -35,7 +35,7 @@ async function streamSummary(request: FastifyRequest, reply: FastifyReply, run: 
  */
 export function registerSummarizeRoute(app: FastifyInstance, services: SummarizeServices): void {
   const hasChat = (): boolean => services.models.firstConversational() !== undefined;
-  app.post('/api/v1/summarize', { schema: { tags: ['native'], summary: 'Summarize text or a document (stream: true for SSE)' } }, async (request, reply) => {
+  app.post('/api/v1/summarize', { config: { scope: 'summarize' as const }, schema: { tags: ['native'], summary: 'Summarize text or a document (stream: true for SSE)' } }, async (request, reply) => {
     const body = request.body;
     const query = request.query as Record<string, string>;
     const isText = typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && 'text' in body;
@@ -55,7 +55,7 @@ export function registerSummarizeRoute(app: FastifyInstance, services: Summarize
       const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
       fields = document.fields;
       if (wantsAsync(fields)) return submitJob(request, reply, services, summarizeDocumentJobSpec(services, document), document.fields.callback_url);
-      const { options, ocr } = summarizeDocumentOptions(document.fields, services.config, hasChat());
+      const { options, ocr } = summarizeDocumentOptions(document.fields, services.ocrDefaults, hasChat());
       run = async (onDelta) => ({ ...(await summarizeDocument(services, document.bytes, document.filename, options, ocr, request.work, onDelta)), filename: document.filename ?? null });
     }
     const stream = fields.stream === true || fields.stream === 'true';

@@ -26,7 +26,7 @@ const ownFields = new Set(['prompt', 'negative_prompt', 'num_inference_steps', '
  * response_format, ...) goes unchanged to an OpenAI images backend; another backend refuses it by name.
  */
 export function registerOpenAiImageRoutes(app: FastifyInstance, services: ImagesServices): void {
-  app.post('/v1/images/generations', { config: { surface: 'openai' }, schema: { tags: ['OpenAI'], summary: 'Create images (b64_json or url)', body: ImageRequest, ...documented(ImagesResponse, [400, 401, 403, 404, 429, 502, 503, 504]) }, ...plainJson }, async (request) => {
+  app.post('/v1/images/generations', { config: { scope: 'image' as const, surface: 'openai' }, schema: { tags: ['OpenAI'], summary: 'Create images (b64_json or url)', body: ImageRequest, ...documented(ImagesResponse, [400, 401, 403, 404, 429, 502, 503, 504]) }, ...plainJson }, async (request) => {
     const body = jsonObject(request.body);
     const format = responseFormat(body);
     if (body.stream === true) throw appError('unsupported_parameter', 'stream is not supported for images here: images are made as a job and answered whole (partial images are not relayed)', { field: 'stream' });

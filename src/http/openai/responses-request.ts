@@ -63,8 +63,6 @@ function messages(input: unknown, instructions: unknown): Array<Record<string, u
       if (typeof item.call_id !== 'string') throw bad(`${at}.call_id`, `${at} (a function_call_output) needs call_id`);
       out.push({ role: 'tool', tool_call_id: item.call_id, content: typeof item.output === 'string' ? item.output : JSON.stringify(item.output ?? '') });
     } else if (type === 'reasoning') {
-      // A reasoning item of an earlier turn: chat completions has no place for it, and it asks nothing.
-      continue;
     } else if (type === 'item_reference') {
       throw refuse(`${at}`, 'no responses are stored here, so items cannot be referenced; send the items themselves');
     } else throw refuse(`${at}.type`, `input items of type ${JSON.stringify(type)} are not supported`);

@@ -4,7 +4,6 @@ import { isAppError, appError } from '../../errors/app-error.js';
 import { renderOpenAi } from '../../errors/render.js';
 import type { HttpServices, CoreServices } from '../http-services.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
-import { checkModelAccess } from '../plugins/auth.js';
 import Type from 'typebox';
 import { parseChatBody } from '../chat-request.js';
 import { ChatCompletion, ChatCompletionRequest, documented, Model, ModelList, plainJson, ResponseObject, ResponsesRequest } from './schemas.js';
@@ -20,19 +19,18 @@ type OpenAiServices = CoreServices & Pick<HttpServices, 'config' | 'models'>;
 export function registerOpenAiRoutes(app: FastifyInstance, services: OpenAiServices): void {
   const config = { surface: 'openai' as const };
 
-  app.get('/v1/models', { config, schema: { tags: ['OpenAI'], summary: 'List models', ...documented(ModelList, [401]) }, ...plainJson }, async () => ({
+  app.get('/v1/models', { config: { ...config, scope: 'key' as const }, schema: { tags: ['OpenAI'], summary: 'List models', ...documented(ModelList, [401]) }, ...plainJson }, async () => ({
     object: 'list',
     data: services.models.list().map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: 'visiongate', capabilities: m.capabilities })),
   }));
 
-  app.get('/v1/models/:model', { config, schema: { tags: ['OpenAI'], summary: 'One model', params: Type.Object({ model: Type.String() }), ...documented(Model, [401, 404]) }, ...plainJson }, async (request) => {
+  app.get('/v1/models/:model', { config: { ...config, scope: 'key' as const }, schema: { tags: ['OpenAI'], summary: 'One model', params: Type.Object({ model: Type.String() }), ...documented(Model, [401, 404]) }, ...plainJson }, async (request) => {
     const { id } = services.models.require((request.params as { model: string }).model);
     return { id, object: 'model', created: 0, owned_by: 'visiongate' };
   });
 
-  app.post('/v1/chat/completions', { config, schema: { tags: ['OpenAI'], summary: 'Chat completion: every parameter forwarded to OpenAI-compatible backends; stream or not', body: ChatCompletionRequest, ...documented(ChatCompletion, [400, 401, 403, 404, 429, 502, 503, 504]) }, ...plainJson }, async (request, reply) => {
+  app.post('/v1/chat/completions', { config: { ...config, scope: 'chat' as const }, schema: { tags: ['OpenAI'], summary: 'Chat completion: every parameter forwarded to OpenAI-compatible backends; stream or not', body: ChatCompletionRequest, ...documented(ChatCompletion, [400, 401, 403, 404, 429, 502, 503, 504]) }, ...plainJson }, async (request, reply) => {
     const parsed = await parseChatBody(request.body, documentFetchPolicy(services.config), request.work, services.config.limits.maxPromptChars, services.models.defaultChatModel);
-    checkModelAccess(request, services.models.requireForChat(parsed.model).id);
     const chat = await openChat(services, parsed.model, { ...parsed.request, requestId: request.id }, request.work);
     // Which backend answered ("openai-compatible: http://gpu-server:30024/v1", "embedded OCR (auto)"):
     // a proxy's clients can tell a vLLM answer from the embedded OCR's.
@@ -64,10 +62,10 @@ export function registerOpenAiRoutes(app: FastifyInstance, services: OpenAiServi
 
 /** POST /v1/responses: OpenAI's Responses API, translated onto the same chat runtime as /v1/chat/completions. */
 export function registerResponsesRoute(app: FastifyInstance, services: OpenAiServices): void {
-  app.post('/v1/responses', { config: { surface: 'openai' }, schema: { tags: ['OpenAI'], summary: 'Create a model response (Responses API, mapped onto chat completions; stream or not)', body: ResponsesRequest, ...documented(ResponseObject, [400, 401, 403, 404, 429, 502, 503, 504]) }, ...plainJson }, async (request, reply) => {
+  app.post('/v1/responses', { config: { scope: 'chat' as const, surface: 'openai' }, schema: { tags: ['OpenAI'], summary: 'Create a model response (Responses API, mapped onto chat completions; stream or not)', body: ResponsesRequest, ...documented(ResponseObject, [400, 401, 403, 404, 429, 502, 503, 504]) }, ...plainJson }, async (request, reply) => {
     const translated = responsesToChat(request.body);
     const parsed = await parseChatBody(translated.chat, documentFetchPolicy(services.config), request.work, services.config.limits.maxPromptChars);
-    checkModelAccess(request, services.models.requireForChat(parsed.model).id);
+    services.models.requireForChat(parsed.model); // model access is checked there, for the caller's key
     const chat = await openChat(services, parsed.model, { ...parsed.request, requestId: request.id }, request.work);
     const response = new ResponseBuilder(parsed.model, translated.echo);
     const headers: Record<string, string> = { 'x-request-id': request.id };
@@ -79,7 +77,9 @@ export function registerResponsesRoute(app: FastifyInstance, services: OpenAiSer
       let next = await pieces.next();
       const stream = openEventStream(request, reply, headers);
       const events = new ResponseEvents(response);
-      const send = (list: Array<[string, unknown]>): void => list.forEach(([name, data]) => stream.event(name, data));
+      const send = (list: Array<[string, unknown]>): void => {
+        for (const [name, data] of list) stream.event(name, data);
+      };
       send(events.start());
       try {
         for (; !next.done; next = await pieces.next()) send(events.render(next.value));

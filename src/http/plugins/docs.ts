@@ -35,11 +35,17 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
       security: [{ bearerAuth: [] }, { apiKeyHeader: [] }, {}],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/redoc', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(redocPage));
+  // Swagger UI registers its own routes: they are public, declared for all of them here.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, scope: 'public' };
+    });
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
+  app.get('/openapi.json', { config: { scope: 'public' as const }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/redoc', { config: { scope: 'public' as const }, schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(redocPage));
   let bundle: Promise<Buffer> | undefined;
-  app.get('/redoc/redoc.standalone.js', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/redoc/redoc.standalone.js', { config: { scope: 'public' as const }, schema: { hide: true } }, async (_request, reply) => {
     bundle ??= readFile(redocBundle);
     return reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(await bundle);
   });

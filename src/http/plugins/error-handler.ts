@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { appError, AppError, formatBytes, isAppError } from '../../errors/app-error.js';
+import { appError, type AppError, formatBytes, isAppError } from '../../errors/app-error.js';
 import { pydantic } from '../../errors/pydantic.js';
 import { renderError, type Surface } from '../../errors/render.js';
 import { pythonJsonProblem } from '../json-error.js';
@@ -46,7 +46,7 @@ function fromFramework(error: FastifyError, request: FastifyRequest, maxBytes: n
   return appError('internal', 'an internal error occurred; it has been logged with this request id', {}, { cause: error });
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   const surface = request.routeOptions.config?.surface ?? 'native';
   const { status, contentType, body } = renderError(surface, error, request.url.split('?')[0] ?? request.url, request.id);
   if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds));
@@ -126,7 +126,7 @@ export function registerErrorHandler(app: FastifyInstance, maxBytes: number): vo
     const surface = route.config?.surface ?? 'native';
     const segments = split(route.url);
     const known = routes.find((r) => r.segments.join('/') === segments.join('/'));
-    if (known) methods.forEach((m) => known.methods.add(m));
+    if (known) for (const m of methods) known.methods.add(m);
     else routes.push({ segments, methods: new Set(methods), surface });
   });
   registerJsonParser(app);

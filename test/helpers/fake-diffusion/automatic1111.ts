@@ -44,7 +44,7 @@ export async function startFakeAutomatic1111(): Promise<FakeAutomatic1111> {
       }
     }
     progress.running = false;
-    const init = img2img ? createHash('sha256').update(Buffer.from(String((body.init_images as string[])[0]), 'base64')).digest('hex') + `@${body.denoising_strength}` : undefined;
+    const init = img2img ? `${createHash('sha256').update(Buffer.from(String((body.init_images as string[])[0]), 'base64')).digest('hex')}@${body.denoising_strength}` : undefined;
     const images = await Promise.all(
       Array.from({ length: n }, (_, i) => renderImage({ prompt: body.prompt as string, negative: String(body.negative_prompt ?? ''), seed: seed + i, steps, guidance: Number(body.cfg_scale), width: Number(body.width), height: Number(body.height), ...(init ? { init } : {}) })),
     );
