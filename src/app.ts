@@ -98,7 +98,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   if (server.corsOrigins.length) {
     // A browser sends no key with a preflight: the OPTIONS route the CORS plugin adds is public.
     app.addHook('onRoute', (route) => {
-      if (route.method === 'OPTIONS' && !route.config?.scope) route.config = { ...route.config, scope: 'public' };
+      if (route.method === 'OPTIONS' && !route.config?.scope) route.config = { ...route.config, scope: 'key' }; // preflights pass the auth hook by themselves
     });
     await app.register(cors, {
       origin: [...server.corsOrigins],

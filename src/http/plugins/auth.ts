@@ -91,6 +91,8 @@ export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']
     const config: FastifyContextConfig = request.is404 ? {} : request.routeOptions.config;
     const scope = config.scope ?? 'key';
     if (scope === 'public' || config.publicWhen?.(request) || isPreflight(request)) return;
+    // A wrong method on a public path (POST /health) learns its 405 without a key, as before.
+    if (request.is404 && declaredRoutes(app).some((r) => r.url === request.url.split('?')[0] && r.scope === 'public')) return;
     const presented = presentedKey(request);
     if (!presented) throw appError('unauthorized', 'an API key is required: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"');
     const key = ring.find(presented);
