@@ -4,6 +4,7 @@
  */
 import type { TextLayerWord } from '../documents/pdf-reader.js';
 import { lineOf, unionBbox, type Bbox, type OcrLine, type OcrWord } from '../shared/ocr-text.js';
+import { readingOrder, type Row } from './reading-order.js';
 
 export type Block =
   | { type: 'heading'; level: 1 | 2 | 3; text: string; bbox: Bbox }
@@ -11,18 +12,14 @@ export type Block =
   | { type: 'list-item'; level: number; ordered: boolean; marker: string; text: string; bbox: Bbox; checkbox?: 'checked' | 'unchecked' }
   | { type: 'table'; rows: string[][]; bbox: Bbox };
 
-/** One visual row: line pieces that share a baseline, left to right. */
-interface Row {
-  cells: OcrLine[];
-  bbox: Bbox;
-}
-
 const height = (b: Bbox): number => Math.max(1, b[3] - b[1]);
 const median = (values: number[]): number => {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 };
+/** A cell's text height: the median of its words' heights (a tilted line's box is taller than its text). */
+const cellHeight = (c: OcrLine): number => median(c.words.map((w) => height(w.bbox)));
 
 /** Groups a PDF text layer's words (content-stream order) into lines. */
 export function linesFromTextLayer(words: TextLayerWord[]): OcrLine[] {
@@ -42,43 +39,6 @@ export function linesFromTextLayer(words: TextLayerWord[]): OcrLine[] {
 }
 
 const asOcrWord = (w: TextLayerWord): OcrWord => ({ text: w.text, bbox: w.bbox, confidence: 1 });
-
-/** Splits a line where a gap is far wider than a space: those are table cells or columns. */
-function splitAtGaps(line: OcrLine): OcrLine[] {
-  const h = height(line.bbox);
-  const pieces: OcrWord[][] = [[]];
-  line.words.forEach((word, i) => {
-    const prev = line.words[i - 1];
-    if (prev && word.bbox[0] - prev.bbox[2] > 1.6 * h) pieces.push([]);
-    pieces[pieces.length - 1]!.push(word);
-  });
-  return pieces.filter((p) => p.length).map(lineOf);
-}
-
-const overlapsVertically = (a: Bbox, b: Bbox): boolean => {
-  const overlap = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-  return overlap > 0.5 * Math.min(height(a), height(b));
-};
-
-/**
- * Joins pieces into rows. Keeps the engine's reading order (Tesseract orders columns
- * itself); a piece joins one of the last few rows when it sits on the same baseline,
- * which is how table cells that an engine reports separately come back together.
- */
-function buildRows(lines: OcrLine[]): Row[] {
-  const rows: Row[] = [];
-  for (const piece of lines.flatMap(splitAtGaps)) {
-    const target = rows.slice(-3).find((r) => overlapsVertically(r.bbox, piece.bbox) && r.cells.every((c) => piece.bbox[0] >= c.bbox[2] || piece.bbox[2] <= c.bbox[0]));
-    if (target) {
-      target.cells.push(piece);
-      target.cells.sort((a, b) => a.bbox[0] - b.bbox[0]);
-      target.bbox = unionBbox([target.bbox, piece.bbox]);
-    } else {
-      rows.push({ cells: [piece], bbox: piece.bbox });
-    }
-  }
-  return rows;
-}
 
 const rowText = (row: Row): string => row.cells.map((c) => c.text).join(' ');
 // OCR often reads a bullet as », «, ¢ or °: those count as bullets at the start of a row.
@@ -101,10 +61,10 @@ function tableRuns(rows: Row[]): Array<[number, number]> {
 }
 
 /** Classifies rows into blocks, in reading order. */
-export function layoutBlocks(lines: OcrLine[]): Block[] {
-  const rows = buildRows(lines);
+export function layoutBlocks(lines: OcrLine[], skew?: number): Block[] {
+  const rows = readingOrder(lines, skew);
   if (rows.length === 0) return [];
-  const bodyHeight = median(rows.map((r) => median(r.cells.map((c) => height(c.bbox)))));
+  const bodyHeight = median(rows.map((r) => median(r.cells.map(cellHeight))));
   const tables = tableRuns(rows);
   const blocks: Block[] = [];
   let paragraph: Row[] = [];
@@ -124,7 +84,7 @@ export function layoutBlocks(lines: OcrLine[]): Block[] {
     }
     const row = rows[i]!;
     const text = rowText(row);
-    const rowHeight = median(row.cells.map((c) => height(c.bbox)));
+    const rowHeight = median(row.cells.map(cellHeight));
     const ratio = rowHeight / bodyHeight;
     const marker = listMarker.exec(text);
     if (ratio >= 1.35 && text.length <= 120 && !marker) {
@@ -135,15 +95,16 @@ export function layoutBlocks(lines: OcrLine[]): Block[] {
     if (marker) {
       flush();
       const previous = blocks[blocks.length - 1];
-      if (previous?.type !== 'list-item') listLeft = row.bbox[0];
-      listLeft = Math.min(listLeft, row.bbox[0]);
-      const level = Math.max(0, Math.round((row.bbox[0] - listLeft) / (2 * bodyHeight)));
+      if (previous?.type !== 'list-item') listLeft = row.box[0];
+      listLeft = Math.min(listLeft, row.box[0]);
+      const level = Math.max(0, Math.round((row.box[0] - listLeft) / (2 * bodyHeight)));
       const checkbox = marker[4] ? (marker[4] === '[√]' ? 'checked' : 'unchecked') : undefined;
       blocks.push({ type: 'list-item', level, ordered: Boolean(marker[2] || marker[3]), marker: marker[0].trim(), text: text.slice(marker[0].length), bbox: row.bbox, ...(checkbox ? { checkbox } : {}) });
       continue;
     }
     const prev = paragraph[paragraph.length - 1];
-    if (prev && row.bbox[1] - prev.bbox[3] > 0.8 * bodyHeight) flush();
+    // A wide gap ends a paragraph, and so does going back up (the next column).
+    if (prev && (row.box[1] - prev.box[3] > 0.8 * bodyHeight || row.box[3] <= prev.box[1])) flush();
     paragraph.push(row);
   }
   flush();

@@ -62,8 +62,9 @@ export interface OcrDependencies {
   metrics?: Metrics;
 }
 
-async function pageResult(page: DocumentPage, engine: OcrPageResult['engine'], lines: OcrLine[], started: number, previews: boolean): Promise<OcrPageResult> {
-  const blocks = layoutBlocks(lines);
+async function pageResult(page: DocumentPage, engine: OcrPageResult['engine'], read: OcrPageText, started: number, previews: boolean): Promise<OcrPageResult> {
+  const lines = read.lines;
+  const blocks = layoutBlocks(lines, read.skew);
   const preview = previews && page.image ? await pagePreview(page.image) : undefined;
   const words = lines.flatMap((l) => l.words);
   return {
@@ -98,9 +99,9 @@ export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, opti
     if (signal?.aborted) throw abortError(signal);
     const started = performance.now();
     const page = await doc.readPage(pageNumber, readOptions, signal);
-    let lines = page.source === 'text-layer' ? linesFromTextLayer(page.words) : (await recognize(deps, engine, page.image, options.languages, signal)).lines;
-    if (options.checkboxes && page.image) lines = applyCheckboxes(lines, await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal));
-    const result = await pageResult(page, page.source === 'text-layer' ? 'pdf-text-layer' : engine.name, lines, started, previews);
+    const read: OcrPageText = page.source === 'text-layer' ? { lines: linesFromTextLayer(page.words) } : await recognize(deps, engine, page.image, options.languages, signal);
+    if (options.checkboxes && page.image) read.lines = applyCheckboxes(read.lines, await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal));
+    const result = await pageResult(page, page.source === 'text-layer' ? 'pdf-text-layer' : engine.name, read, started, previews);
     deps.metrics?.ocrPages.inc({ engine: result.engine, source: result.source });
     recordCost('pages', 1);
     if (page.source === 'ocr') recordCost('megapixels', (page.width * page.height) / 1e6);
