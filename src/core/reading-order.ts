@@ -122,24 +122,6 @@ function isProse(part: Piece[]): boolean {
   return full >= 0.6 * part.length && median(part.map((p) => p.line.words.length)) >= 3;
 }
 
-/**
- * Whether side-by-side parts are one table (read row by row) rather than text columns
- * (read one after the other): most rows have pieces in several parts, and not every part is prose.
- */
-function isTable(parts: Piece[][]): boolean {
-  const all = parts.flatMap((part, i) => part.map((p) => ({ p, i })));
-  all.sort((a, b) => centreY(a.p.box) - centreY(b.p.box));
-  const rows: Array<Set<number>> = [];
-  let last: Bbox | undefined;
-  for (const { p, i } of all) {
-    if (last && sameBaseline(last, p.box)) rows[rows.length - 1]!.add(i);
-    else rows.push(new Set([i]));
-    last = p.box;
-  }
-  const shared = rows.filter((r) => r.size >= 2).length;
-  return shared >= 0.6 * rows.length && !parts.every(isProse);
-}
-
 /** Rows of a group no cut separates: the engine's order, pieces on one baseline joined left to right. */
 function leafRows(pieces: Piece[]): Row[] {
   const rows: Row[] = [];
@@ -157,8 +139,8 @@ function leafRows(pieces: Piece[]): Row[] {
 }
 
 /**
- * Recursive XY-cut: text columns (a vertical gap through the whole group, not a table)
- * first, left to right; otherwise the widest horizontal gap, top to bottom.
+ * Recursive XY-cut: text columns (a vertical gap through the whole group, prose on every
+ * side) first, left to right; otherwise the widest horizontal gap, top to bottom.
  */
 function xyCut(pieces: Piece[], gutter: number): Row[] {
   if (pieces.length <= 1) return leafRows(pieces);
@@ -170,7 +152,9 @@ function xyCut(pieces: Piece[], gutter: number): Row[] {
       const index = columnGaps.findIndex(([start]) => p.box[2] <= start);
       parts[index === -1 ? columnGaps.length : index]!.push(p);
     }
-    if (!isTable(parts)) return parts.flatMap((part) => xyCut(part, gutter));
+    // Only prose on every side is read column by column: a part of short pieces beside prose is a
+    // table or a definition list (option names beside their descriptions), read row by row.
+    if (parts.every(isProse)) return parts.flatMap((part) => xyCut(part, gutter));
   }
   const rowGaps = projectionGaps(pieces, 1, 1);
   if (rowGaps.length === 0) return leafRows(pieces);
