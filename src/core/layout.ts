@@ -4,6 +4,7 @@
  */
 import type { TextLayerLine } from '../documents/text-layer.js';
 import { lineOf, unionBbox, type Bbox, type OcrLine, type OcrWord } from '../shared/ocr-text.js';
+import { readingOrder, type Row } from './reading-order.js';
 
 export type Block =
   | { type: 'heading'; level: 1 | 2 | 3; text: string; bbox: Bbox }
@@ -11,18 +12,14 @@ export type Block =
   | { type: 'list-item'; level: number; ordered: boolean; marker: string; text: string; bbox: Bbox; checkbox?: 'checked' | 'unchecked' }
   | { type: 'table'; rows: string[][]; bbox: Bbox };
 
-/** One visual row: line pieces that share a baseline, left to right. */
-interface Row {
-  cells: OcrLine[];
-  bbox: Bbox;
-}
-
 const height = (b: Bbox): number => Math.max(1, b[3] - b[1]);
 const median = (values: number[]): number => {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 };
+/** A cell's text height: the median of its words' heights (a tilted line's box is taller than its text). */
+const cellHeight = (c: OcrLine): number => median(c.words.map((w) => height(w.bbox)));
 
 /** A PDF text layer's lines (already in reading order, words whole) as OCR lines. */
 export function linesFromTextLayer(lines: TextLayerLine[]): OcrLine[] {
@@ -63,8 +60,9 @@ function buildRows(lines: OcrLine[], ordered: boolean): Row[] {
       target.cells.push(piece);
       target.cells.sort((a, b) => a.bbox[0] - b.bbox[0]);
       target.bbox = unionBbox([target.bbox, piece.bbox]);
+      target.box = target.bbox; // a text layer is not skewed
     } else {
-      rows.push({ cells: [piece], bbox: piece.bbox });
+      rows.push({ cells: [piece], bbox: piece.bbox, box: piece.bbox });
     }
   }
   return rows;
@@ -90,11 +88,14 @@ function tableRuns(rows: Row[]): Array<[number, number]> {
   return runs;
 }
 
-/** Classifies rows into blocks, in reading order (`ordered`: the lines already are in reading order). */
-export function layoutBlocks(lines: OcrLine[], options: { ordered?: boolean } = {}): Block[] {
-  const rows = buildRows(lines, options.ordered ?? false);
+/**
+ * Classifies rows into blocks, in reading order. Lines already in reading order (a PDF text layer: `ordered`)
+ * keep it; an engine's lines are ordered by layout (columns, tables, skew).
+ */
+export function layoutBlocks(lines: OcrLine[], options: { ordered?: boolean; skew?: number } = {}): Block[] {
+  const rows = options.ordered ? buildRows(lines, true) : readingOrder(lines, options.skew);
   if (rows.length === 0) return [];
-  const bodyHeight = median(rows.map((r) => median(r.cells.map((c) => height(c.bbox)))));
+  const bodyHeight = median(rows.map((r) => median(r.cells.map(cellHeight))));
   const tables = tableRuns(rows);
   const blocks: Block[] = [];
   let paragraph: Row[] = [];
@@ -114,7 +115,7 @@ export function layoutBlocks(lines: OcrLine[], options: { ordered?: boolean } = 
     }
     const row = rows[i]!;
     const text = rowText(row);
-    const rowHeight = median(row.cells.map((c) => height(c.bbox)));
+    const rowHeight = median(row.cells.map(cellHeight));
     const ratio = rowHeight / bodyHeight;
     const marker = listMarker.exec(text);
     if (ratio >= 1.35 && text.length <= 120 && !marker) {
@@ -125,15 +126,16 @@ export function layoutBlocks(lines: OcrLine[], options: { ordered?: boolean } = 
     if (marker) {
       flush();
       const previous = blocks[blocks.length - 1];
-      if (previous?.type !== 'list-item') listLeft = row.bbox[0];
-      listLeft = Math.min(listLeft, row.bbox[0]);
-      const level = Math.max(0, Math.round((row.bbox[0] - listLeft) / (2 * bodyHeight)));
+      if (previous?.type !== 'list-item') listLeft = row.box[0];
+      listLeft = Math.min(listLeft, row.box[0]);
+      const level = Math.max(0, Math.round((row.box[0] - listLeft) / (2 * bodyHeight)));
       const checkbox = marker[4] ? (marker[4] === '[√]' ? 'checked' : 'unchecked') : undefined;
       blocks.push({ type: 'list-item', level, ordered: Boolean(marker[2] || marker[3]), marker: marker[0].trim(), text: text.slice(marker[0].length), bbox: row.bbox, ...(checkbox ? { checkbox } : {}) });
       continue;
     }
     const prev = paragraph[paragraph.length - 1];
-    if (prev && row.bbox[1] - prev.bbox[3] > 0.8 * bodyHeight) flush();
+    // A wide gap ends a paragraph, and so does going back up (the next column).
+    if (prev && (row.box[1] - prev.box[3] > 0.8 * bodyHeight || row.box[3] <= prev.box[1])) flush();
     paragraph.push(row);
   }
   flush();

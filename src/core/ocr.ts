@@ -69,8 +69,9 @@ export interface OcrDependencies {
   metrics?: Metrics;
 }
 
-async function pageResult(page: DocumentPage, engine: OcrPageResult['engine'], lines: OcrLine[], started: number, previews: boolean): Promise<OcrPageResult> {
-  const blocks = layoutBlocks(lines, { ordered: page.source === 'text-layer' });
+async function pageResult(page: DocumentPage, engine: OcrPageResult['engine'], read: OcrPageText, started: number, previews: boolean): Promise<OcrPageResult> {
+  const lines = read.lines;
+  const blocks = layoutBlocks(lines, { ordered: page.source === 'text-layer', ...(read.skew !== undefined ? { skew: read.skew } : {}) });
   const preview = previews && page.image ? await pagePreview(page.image) : undefined;
   const words = lines.flatMap((l) => l.words);
   return {
@@ -123,9 +124,9 @@ export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, opti
       // The page after those in flight is rendered while this one is being recognised.
       const ahead = page.source === 'ocr' ? pages[pages.indexOf(pageNumber) + concurrency] : undefined;
       if (ahead !== undefined) void read(ahead);
-      let lines = page.source === 'text-layer' ? linesFromTextLayer(page.lines) : (await recognize(deps, engine, page.image, options.languages, signal)).lines;
-      if (options.checkboxes && page.image) lines = applyCheckboxes(lines, await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal));
-      const result = await pageResult(page, page.source === 'text-layer' ? 'pdf-text-layer' : engine.name, lines, started, previews);
+      const text: OcrPageText = page.source === 'text-layer' ? { lines: linesFromTextLayer(page.lines) } : await recognize(deps, engine, page.image, options.languages, signal);
+      if (options.checkboxes && page.image) text.lines = applyCheckboxes(text.lines, await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal));
+      const result = await pageResult(page, page.source === 'text-layer' ? 'pdf-text-layer' : engine.name, text, started, previews);
       deps.metrics?.ocrPages.inc({ engine: result.engine, source: result.source });
       recordCost('pages', 1);
       if (page.source === 'ocr') recordCost('megapixels', (page.width * page.height) / 1e6);

@@ -24,6 +24,11 @@ export interface OcrLine {
 /** What an engine read on one page: lines of words, in reading order. */
 export interface OcrPageText {
   lines: OcrLine[];
+  /**
+   * Slope of the text lines (dy per dx, y down) when the engine measured it (from its
+   * baselines or rotated boxes); layout then de-skews with it instead of guessing from words.
+   */
+  skew?: number;
 }
 
 /** Smallest box holding all the given boxes. */

@@ -30,6 +30,29 @@ function linesFromBlocks(blocks: Block[] | null): OcrLine[] {
 }
 
 /**
+ * The page's text slope (dy per dx) from Tesseract's own baselines: the median over lines
+ * at least a few text heights long, weighted by length; undefined when no line qualifies.
+ */
+export function skewFromBlocks(blocks: Block[] | null): number | undefined {
+  const slopes: Array<{ slope: number; weight: number }> = [];
+  for (const block of blocks ?? []) {
+    for (const paragraph of block.paragraphs) {
+      for (const line of paragraph.lines) {
+        const b = line.baseline;
+        const dx = b.x1 - b.x0;
+        const h = line.rowAttributes?.rowHeight || line.bbox.y1 - line.bbox.y0;
+        if (b && dx >= 4 * h && dx > 0) slopes.push({ slope: (b.y1 - b.y0) / dx, weight: dx });
+      }
+    }
+  }
+  if (slopes.length === 0) return undefined;
+  slopes.sort((a, b) => a.slope - b.slope);
+  const half = slopes.reduce((s, x) => s + x.weight, 0) / 2;
+  let acc = 0;
+  return slopes.find((x) => (acc += x.weight) >= half)!.slope;
+}
+
+/**
  * Tesseract compiled to WebAssembly: works everywhere, no system packages. One worker
  * thread per slot; slots are reused across requests and re-initialised when a request
  * needs other languages.
@@ -67,7 +90,8 @@ export class TesseractJsEngine implements OcrEngine {
     const slot = await this.acquire(request.languages.join('+'), signal);
     try {
       const result = await slot.worker.recognize(toPgm(image), {}, { blocks: true, text: false, hocr: false, tsv: false });
-      return { lines: linesFromBlocks(result.data.blocks) };
+      const skew = skewFromBlocks(result.data.blocks);
+      return { lines: linesFromBlocks(result.data.blocks), ...(skew === undefined ? {} : { skew }) };
     } finally {
       slot.busy = false;
       this.waiters.shift()?.();
