@@ -22,31 +22,56 @@ function cpuMs(pid: number | undefined): number {
 export async function proxyBench(): Promise<string[]> {
   const report: string[] = [];
   // In its own process: a direct call crosses a process boundary as the proxied one does.
-  const upstreamProcess = spawn(process.execPath, [fileURLToPath(new URL('./upstream-process.js', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const upstream = { url: await new Promise<string>((resolve) => {
-    let out = '';
-    upstreamProcess.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const match = /upstream at (\S+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-  }), close: async () => {
-    upstreamProcess.kill();
-    await once(upstreamProcess, 'exit');
-  } };
+  const upstreamProcess = spawn(process.execPath, [fileURLToPath(new URL('./upstream-process.js', import.meta.url))], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const upstream = {
+    url: await new Promise<string>((resolve) => {
+      let out = '';
+      upstreamProcess.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const match = /upstream at (\S+)/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+    }),
+    close: async () => {
+      upstreamProcess.kill();
+      await once(upstreamProcess, 'exit');
+    },
+  };
   const dir = mkdtempSync(join(tmpdir(), 'vg-bench-proxy-'));
   const gguf = writeTinyGguf(join(dir, 'tiny.gguf'));
   const config = join(dir, 'visiongate.yaml');
-  writeFileSync(config, `models:\n  echo:\n    chat: { backend: openai, urls: ["${upstream.url}"], concurrency: 64, maxQueue: 256 }\n  tiny:\n    chat: { backend: llama-cpp, path: "${gguf}", contextTokens: 2048, threads: 1 }\n`);
+  writeFileSync(
+    config,
+    `models:\n  echo:\n    chat: { backend: openai, urls: ["${upstream.url}"], concurrency: 64, maxQueue: 256 }\n  tiny:\n    chat: { backend: llama-cpp, path: "${gguf}", contextTokens: 2048, threads: 1 }\n`,
+  );
   const server = await startServer({ VISIONGATE_CONFIG: config, VISIONGATE_LOG_LEVEL: 'info' });
   try {
     for (const stream of [false, true]) {
-      const body = (model: string) => JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'one two three four five six seven eight' }] });
+      const body = (model: string) =>
+        JSON.stringify({
+          model,
+          stream,
+          messages: [{ role: 'user', content: 'one two three four five six seven eight' }],
+        });
       for (const concurrency of [1, 16]) {
         const total = Math.max(400, concurrency * 25);
-        await pairedLoad(`${upstream.url}/chat/completions`, `${server.url}/v1/chat/completions`, () => body('echo'), concurrency, 100); // warm both paths
+        await pairedLoad(
+          `${upstream.url}/chat/completions`,
+          `${server.url}/v1/chat/completions`,
+          () => body('echo'),
+          concurrency,
+          100,
+        ); // warm both paths
         const cpuBefore = cpuMs(server.child.pid);
-        const run = await pairedLoad(`${upstream.url}/chat/completions`, `${server.url}/v1/chat/completions`, () => body('echo'), concurrency, total);
+        const run = await pairedLoad(
+          `${upstream.url}/chat/completions`,
+          `${server.url}/v1/chat/completions`,
+          () => body('echo'),
+          concurrency,
+          total,
+        );
         // The server's own CPU time per proxied request: what the proxy costs, whatever the machine's load does to latency.
         const cpu = (cpuMs(server.child.pid) - cpuBefore) / total;
         const added = (p: number): string => fmt(percentile(run.proxied, p) - percentile(run.direct, p));
@@ -56,11 +81,22 @@ export async function proxyBench(): Promise<string[]> {
       }
     }
     // Local GGUF: tokens/s through the server against node-llama-cpp called directly, same model, threads and budget.
-    const prompt = { model: 'tiny', max_tokens: 128, temperature: 0.8, messages: [{ role: 'user', content: 'Write.' }] };
+    const prompt = {
+      model: 'tiny',
+      max_tokens: 128,
+      temperature: 0.8,
+      messages: [{ role: 'user', content: 'Write.' }],
+    };
     let tokens = 0;
     const t0 = performance.now();
     for (let i = 0; i < 5; i++) {
-      const res = (await (await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(prompt), headers: { 'content-type': 'application/json' } })).json()) as { usage: { completion_tokens: number } };
+      const res = (await (
+        await fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST',
+          body: JSON.stringify(prompt),
+          headers: { 'content-type': 'application/json' },
+        })
+      ).json()) as { usage: { completion_tokens: number } };
       tokens += res.usage.completion_tokens;
     }
     const served = tokens / ((performance.now() - t0) / 1000);
@@ -77,7 +113,9 @@ export async function proxyBench(): Promise<string[]> {
     }
     const direct = directTokens / ((performance.now() - t1) / 1000);
     await model.dispose();
-    report.push(`local GGUF (tiny test model, 1 thread): ${fmt(served, 0)} tokens/s through /v1 vs ${fmt(direct, 0)} tokens/s calling node-llama-cpp directly (${fmt(served / direct)}×)`);
+    report.push(
+      `local GGUF (tiny test model, 1 thread): ${fmt(served, 0)} tokens/s through /v1 vs ${fmt(direct, 0)} tokens/s calling node-llama-cpp directly (${fmt(served / direct)}×)`,
+    );
   } finally {
     await server.stop();
     await upstream.close();

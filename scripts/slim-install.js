@@ -31,4 +31,7 @@ for (const path of remove) {
   freed += size(path);
   rmSync(path, { recursive: true, force: true });
 }
-if (freed > 0) console.log(`visiongate: removed ${Math.round(freed / 1e6)} MB of native builds the default never loads (see README, "Install size")`);
+if (freed > 0)
+  console.log(
+    `visiongate: removed ${Math.round(freed / 1e6)} MB of native builds the default never loads (see README, "Install size")`,
+  );

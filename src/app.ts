@@ -44,7 +44,14 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     // Keys never reach the logs: both headers that may carry one are redacted.
     // stdout is written asynchronously: a synchronous write per log line blocked the event loop whenever
     // the reader of the pipe lagged (a quarter of a millisecond a request in the proxy bench). pino flushes it on exit.
-    logger: options.logger === false ? false : { level: services.config.log.level, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'], stream: options.logger ? options.logger.stream : pino.destination({ dest: 1, sync: false }) },
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: services.config.log.level,
+            redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+            stream: options.logger ? options.logger.stream : pino.destination({ dest: 1, sync: false }),
+          },
     // base64 JSON is 4/3 of the document, plus room for the other fields.
     bodyLimit: Math.ceil(limits.maxDocumentBytes * 1.37) + 64 * 1024,
     requestIdHeader: false,
@@ -69,12 +76,13 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       const socket = request.raw.socket;
       // Node ends a `Connection: close` response with socket.destroySoon(): make that one linger.
       // (app.inject's sockets are stand-ins without these methods: nothing to linger there.)
-      if (typeof socket?.destroy === 'function') socket.destroySoon = () => {
-        socket.end();
-        socket.resume();
-        const timer = setTimeout(() => socket.destroy(), 2000).unref();
-        socket.once('close', () => clearTimeout(timer));
-      };
+      if (typeof socket?.destroy === 'function')
+        socket.destroySoon = () => {
+          socket.end();
+          socket.resume();
+          const timer = setTimeout(() => socket.destroy(), 2000).unref();
+          socket.once('close', () => clearTimeout(timer));
+        };
     }
   });
   // Before any route: every route must declare who may call it (config.scope).
@@ -90,7 +98,10 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // Any body that is not JSON or multipart is the document itself: read with its limit
   // enforced as bytes arrive, spooled to disk past 256 KB so concurrent uploads cost no memory.
   app.addContentTypeParser('*', (_request, payload, done) => {
-    collectUpload(payload, limits.maxDocumentBytes).then((body) => done(null, body), (error: Error) => done(error));
+    collectUpload(payload, limits.maxDocumentBytes).then(
+      (body) => done(null, body),
+      (error: Error) => done(error),
+    );
   });
   // CORS stays closed (no headers at all) unless origins are configured.
   // Every method a route takes (the seeds' DELETE /models/{name} and DELETE /cache too), as the
@@ -106,7 +117,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       exposedHeaders: ['x-request-id', 'retry-after', 'x-visiongate-image-ocr', 'x-visiongate-backend'],
     });
   }
-  await app.register(multipart, { limits: { fileSize: limits.maxDocumentBytes, files: 20, fields: 50, fieldSize: 1024 * 1024, parts: 100 } });
+  await app.register(multipart, {
+    limits: { fileSize: limits.maxDocumentBytes, files: 20, fields: 50, fieldSize: 1024 * 1024, parts: 100 },
+  });
 
   registerHealthRoutes(app, services, registerWebRoutes(app));
   registerOcrRoute(app, services);

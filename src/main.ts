@@ -29,7 +29,11 @@ async function exitOnLanguageProblems(services: Services): Promise<void> {
  * On SIGTERM/SIGINT: `stopping` ends new work, running jobs get the grace period and then go
  * back to the queue with their pages kept; a second signal leaves at once.
  */
-function onSignals(services: Services, log: Pick<Services['log'], 'info' | 'warn'>, stopping: () => Promise<unknown>): void {
+function onSignals(
+  services: Services,
+  log: Pick<Services['log'], 'info' | 'warn'>,
+  stopping: () => Promise<unknown>,
+): void {
   const grace = services.config.server.shutdownGraceMs;
   let stopped = false;
   const stop = async (signal: string): Promise<void> => {
@@ -50,7 +54,8 @@ function onSignals(services: Services, log: Pick<Services['log'], 'info' | 'warn
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-const isLoopback = (host: string): boolean => ['127.0.0.1', '::1', 'localhost'].includes(host) || host.startsWith('127.');
+const isLoopback = (host: string): boolean =>
+  ['127.0.0.1', '::1', 'localhost'].includes(host) || host.startsWith('127.');
 
 /** Why this config must not be served (a non-loopback address without keys), in one line; undefined when it may. */
 export function serveRefusal(config: Readonly<Config>): string | undefined {
@@ -72,7 +77,11 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   if (config.jobs.embeddedWorker) services.jobs.startWorker(jobHandler(services));
   services.images.store.startSweeping((error) => services.log.warn({ err: error }, 'image retention sweep failed'));
   const app = await buildApp(services);
-  if (!config.auth.enabled && !loopback) app.log.warn({ host: config.server.host }, 'serving WITHOUT API keys on a non-loopback address (auth.allowUnauthenticated)');
+  if (!config.auth.enabled && !loopback)
+    app.log.warn(
+      { host: config.server.host },
+      'serving WITHOUT API keys on a non-loopback address (auth.allowUnauthenticated)',
+    );
   await app.listen({ host: config.server.host, port: config.server.port });
   onSignals(services, app.log, () => app.close());
 }

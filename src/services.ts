@@ -43,7 +43,9 @@ export function startupProblems(config: Readonly<Config>): string[] {
   });
   const languages = [
     ['ocr.defaultLanguages', config.ocr.defaultLanguages] as const,
-    ...Object.entries(config.models).flatMap(([id, model]) => (model.ocr?.languages ? [[`models.${id}.ocr.languages`, model.ocr.languages] as const] : [])),
+    ...Object.entries(config.models).flatMap(([id, model]) =>
+      model.ocr?.languages ? [[`models.${id}.ocr.languages`, model.ocr.languages] as const] : [],
+    ),
   ].flatMap(([key, value]) => {
     try {
       parseLanguages(value);
@@ -60,10 +62,14 @@ export function startupProblems(config: Readonly<Config>): string[] {
  * language data, so a config naming a language nobody can read fails at boot, not on the
  * first request. Waits for the engines' detection (the native CLI is asked what it has).
  */
-export async function languageProblems(services: Pick<Services, 'config' | 'engines' | 'models' | 'ocrDefaults'>): Promise<string[]> {
+export async function languageProblems(
+  services: Pick<Services, 'config' | 'engines' | 'models' | 'ocrDefaults'>,
+): Promise<string[]> {
   const wanted = [
     { key: 'ocr.defaultLanguages', engine: services.ocrDefaults.engine, languages: services.ocrDefaults.languages },
-    ...Object.entries(services.config.models).flatMap(([id, model]) => (model.ocr ? [{ key: `models.${id}.ocr`, ...services.models.ocrEngineOf(id) }] : [])),
+    ...Object.entries(services.config.models).flatMap(([id, model]) =>
+      model.ocr ? [{ key: `models.${id}.ocr`, ...services.models.ocrEngineOf(id) }] : [],
+    ),
   ];
   const problems: string[] = [];
   for (const { key, engine, languages } of wanted) {
@@ -89,16 +95,33 @@ export function createServices(config: Readonly<Config>): Services {
   const pool = new WorkerPool(workers);
   const cli = new TesseractCliEngine({ binary: config.ocr.tesseractBinary, workers });
   void cli.detect(); // start-up detection in the background; never delays listening
-  const engines = new OcrEngines([new TesseractJsEngine({ workers, extraLanguageDir: config.ocr.extraLanguageDir }), cli, new PaddleEngine({ workers })]);
+  const engines = new OcrEngines([
+    new TesseractJsEngine({ workers, extraLanguageDir: config.ocr.extraLanguageDir }),
+    cli,
+    new PaddleEngine({ workers }),
+  ]);
   const metrics = new Metrics(() => pool.queued);
   const deps = { workers: pool, engines, limits: config.limits, metrics };
   const readDocument: DocumentReader = (bytes, options, signal) => ocrDocument(deps, bytes, options, signal);
   const proxy = config.compat.vllmProxy;
   // The OCRFlux seed's vLLM server: a vision model speaking OpenAI's API.
-  const proxyChat = proxy ? { backend: 'openai' as const, vision: true, threads: 1, keepAliveMs: 300_000, contextTokens: 4096, ...proxy } : undefined;
+  const proxyChat = proxy
+    ? { backend: 'openai' as const, vision: true, threads: 1, keepAliveMs: 300_000, contextTokens: 4096, ...proxy }
+    : undefined;
   // The configured languages are parsed here, once (their form was checked by checkStartup).
-  const ocrDefaults: OcrDefaults = { engine: config.ocr.defaultEngine, languages: parseLanguages(config.ocr.defaultLanguages), dpi: config.ocr.pdfDpi };
-  const models = new ModelRegistry(config.models, engines, { readDocument, metrics }, { languages: ocrDefaults.languages, dpi: ocrDefaults.dpi }, config.runtime.memoryBudgetMb * 1024 * 1024, proxyChat);
+  const ocrDefaults: OcrDefaults = {
+    engine: config.ocr.defaultEngine,
+    languages: parseLanguages(config.ocr.defaultLanguages),
+    dpi: config.ocr.pdfDpi,
+  };
+  const models = new ModelRegistry(
+    config.models,
+    engines,
+    { readDocument, metrics },
+    { languages: ocrDefaults.languages, dpi: ocrDefaults.dpi },
+    config.runtime.memoryBudgetMb * 1024 * 1024,
+    proxyChat,
+  );
   metrics.modelQueues = () => models.queues();
   const log = pino({ level: config.log.level });
   const usage = new UsageMeter();

@@ -14,7 +14,14 @@ test('defaults: loopback on port 8000, limits set', () => {
 });
 
 test('env overrides, with types converted, and the result is frozen', () => {
-  const config = loadConfig({ env: { VISIONGATE_PORT: '9123', VISIONGATE_LIMITS__MAX_PAGES: '7', VISIONGATE_FETCH__ALLOW_PRIVATE_ADDRESSES: 'true', VISIONGATE_SERVER__CORS_ORIGINS: 'https://a.example, https://b.example' } });
+  const config = loadConfig({
+    env: {
+      VISIONGATE_PORT: '9123',
+      VISIONGATE_LIMITS__MAX_PAGES: '7',
+      VISIONGATE_FETCH__ALLOW_PRIVATE_ADDRESSES: 'true',
+      VISIONGATE_SERVER__CORS_ORIGINS: 'https://a.example, https://b.example',
+    },
+  });
   assert.equal(config.server.port, 9123);
   assert.equal(config.limits.maxPages, 7);
   assert.equal(config.fetch.allowPrivateAddresses, true);
@@ -35,9 +42,18 @@ test('a config file is read and env wins over it', () => {
 });
 
 test('a bad value stops start-up with a message naming the key', () => {
-  assert.throws(() => loadConfig({ env: { VISIONGATE_PORT: 'eighty' } }), (e: Error) => e instanceof ConfigError && /server\.port/.test(e.message));
-  assert.throws(() => loadConfig({ env: { VISIONGATE_OCR__PDF_DPI: '5000' } }), (e: Error) => /ocr\.pdfDpi/.test(e.message));
-  assert.throws(() => loadConfig({ env: { VISIONGATE_LIMITS__MAX_PAGEZ: '3' } }), (e: Error) => /limits/.test(e.message) && /maxPagez/.test(e.message));
+  assert.throws(
+    () => loadConfig({ env: { VISIONGATE_PORT: 'eighty' } }),
+    (e: Error) => e instanceof ConfigError && /server\.port/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig({ env: { VISIONGATE_OCR__PDF_DPI: '5000' } }),
+    (e: Error) => /ocr\.pdfDpi/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig({ env: { VISIONGATE_LIMITS__MAX_PAGEZ: '3' } }),
+    (e: Error) => /limits/.test(e.message) && /maxPagez/.test(e.message),
+  );
 });
 
 test("the OCRFlux seed's env names point the vLLM proxy every seed id defers to", () => {
@@ -55,6 +71,12 @@ test("the OCRFlux seed's env names point the vLLM proxy every seed id defers to"
 });
 
 test('cross-field rules: a chat backend needs its URL or its file', () => {
-  assert.throws(() => loadConfig({ overrides: { models: { x: { chat: { backend: 'openai' } } } } }), /models\.x\.chat\.urls/);
-  assert.throws(() => loadConfig({ overrides: { models: { x: { chat: { backend: 'llama-cpp', path: '/nonexistent.gguf' } } } } }), /models\.x\.chat\.path: no file/);
+  assert.throws(
+    () => loadConfig({ overrides: { models: { x: { chat: { backend: 'openai' } } } } }),
+    /models\.x\.chat\.urls/,
+  );
+  assert.throws(
+    () => loadConfig({ overrides: { models: { x: { chat: { backend: 'llama-cpp', path: '/nonexistent.gguf' } } } } }),
+    /models\.x\.chat\.path: no file/,
+  );
 });

@@ -2,9 +2,20 @@ import Type, { type Static } from 'typebox';
 
 const Mb = 1024 * 1024;
 
-const EngineName = Type.Union([Type.Literal('auto'), Type.Literal('tesseract-js'), Type.Literal('tesseract-cli'), Type.Literal('paddle')]);
+const EngineName = Type.Union([
+  Type.Literal('auto'),
+  Type.Literal('tesseract-js'),
+  Type.Literal('tesseract-cli'),
+  Type.Literal('paddle'),
+]);
 
-export const Scope = Type.Union([Type.Literal('ocr'), Type.Literal('chat'), Type.Literal('summarize'), Type.Literal('image'), Type.Literal('admin')]);
+export const Scope = Type.Union([
+  Type.Literal('ocr'),
+  Type.Literal('chat'),
+  Type.Literal('summarize'),
+  Type.Literal('image'),
+  Type.Literal('admin'),
+]);
 
 /** An API key, stored as the SHA-256 of the key (never the key itself). */
 export const ApiKeySchema = Type.Object(
@@ -70,7 +81,9 @@ export const ModelSchema = Type.Object(
      */
     device: Type.Optional(Type.String({ minLength: 1 })),
     /** OCR through an embedded engine (it answers chat requests with images as Markdown too). */
-    ocr: Type.Optional(Type.Object({ engine: EngineName, languages: Type.Optional(Type.String()) }, { additionalProperties: false })),
+    ocr: Type.Optional(
+      Type.Object({ engine: EngineName, languages: Type.Optional(Type.String()) }, { additionalProperties: false }),
+    ),
     /** Chat through a remote server speaking OpenAI's chat completions (vLLM, llama.cpp server, LocalAI, OpenAI). */
     chat: Type.Optional(
       Type.Object(
@@ -261,7 +274,10 @@ export const ConfigSchema = Type.Object(
         /** Named styles: the prompt wrapped by a template holding {prompt}, and a negative prompt added. */
         presets: Type.Record(
           Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
-          Type.Object({ prompt: Type.Optional(Type.String()), negativePrompt: Type.Optional(Type.String()) }, { additionalProperties: false }),
+          Type.Object(
+            { prompt: Type.Optional(Type.String()), negativePrompt: Type.Optional(Type.String()) },
+            { additionalProperties: false },
+          ),
           { default: {} },
         ),
         /** Images one request may ask for (n). */
@@ -309,7 +325,10 @@ export const ConfigSchema = Type.Object(
     ),
     log: Type.Object(
       {
-        level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info' },
+        ),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -33,7 +33,10 @@ export function defaultModels(): Record<string, SeedModel> {
   return Object.fromEntries(
     Object.entries(seedModels).map(([id, m]) => {
       const languages = languagesOf[id as keyof typeof seedModels];
-      return [id, { ...m, viaProxy: true as const, ocr: { engine: 'auto' as const, ...(languages ? { languages } : {}) } }];
+      return [
+        id,
+        { ...m, viaProxy: true as const, ocr: { engine: 'auto' as const, ...(languages ? { languages } : {}) } },
+      ];
     }),
   );
 }

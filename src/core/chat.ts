@@ -21,7 +21,11 @@ export interface ChatDependencies extends OcrDependencies {
 }
 
 /** Images sent to a text-only model become their OCR text, in place. */
-async function imagesToText(deps: ChatDependencies, request: ChatRequest, signal?: AbortSignal): Promise<{ request: ChatRequest; count: number }> {
+async function imagesToText(
+  deps: ChatDependencies,
+  request: ChatRequest,
+  signal?: AbortSignal,
+): Promise<{ request: ChatRequest; count: number }> {
   let count = 0;
   const messages = [];
   for (const message of request.messages) {
@@ -36,7 +40,12 @@ async function imagesToText(deps: ChatDependencies, request: ChatRequest, signal
         continue;
       }
       count++;
-      const result = await ocrDocument(deps, part.data, { engine: 'auto', languages: deps.ocrDefaults.languages, dpi: deps.ocrDefaults.dpi, checkboxes: true }, signal);
+      const result = await ocrDocument(
+        deps,
+        part.data,
+        { engine: 'auto', languages: deps.ocrDefaults.languages, dpi: deps.ocrDefaults.dpi, checkboxes: true },
+        signal,
+      );
       parts.push({ type: 'text', text: `[Text of image ${count}, read by OCR]\n${result.markdown}` });
     }
     messages.push({ ...message, content: parts });
@@ -48,13 +57,19 @@ async function imagesToText(deps: ChatDependencies, request: ChatRequest, signal
  * Resolves the model, takes a slot in its bounded queue (503 at once when full), and
  * prepares the request for its engine. The caller streams or completes, then releases.
  */
-export async function openChat(deps: ChatDependencies, modelName: string, request: ChatRequest, signal?: AbortSignal): Promise<OpenedChat> {
+export async function openChat(
+  deps: ChatDependencies,
+  modelName: string,
+  request: ChatRequest,
+  signal?: AbortSignal,
+): Promise<OpenedChat> {
   const model = deps.models.chat(modelName);
   const hasImages = request.messages.some((m) => imagesOf(m).length > 0);
   const release = await model.gate.acquire(signal);
   try {
     await deps.models.makeRoom(model.id);
-    const prepared = !model.engine.vision && hasImages ? await imagesToText(deps, request, signal) : { request, count: 0 };
+    const prepared =
+      !model.engine.vision && hasImages ? await imagesToText(deps, request, signal) : { request, count: 0 };
     deps.models.markUsed(model.id);
     const images = request.messages.reduce((n, m) => n + imagesOf(m).length, 0);
     recordCost('images', images);

@@ -9,7 +9,15 @@ import { readingOrder, type Row } from './reading-order.js';
 export type Block =
   | { type: 'heading'; level: 1 | 2 | 3; text: string; bbox: Bbox }
   | { type: 'paragraph'; text: string; bbox: Bbox }
-  | { type: 'list-item'; level: number; ordered: boolean; marker: string; text: string; bbox: Bbox; checkbox?: 'checked' | 'unchecked' }
+  | {
+      type: 'list-item';
+      level: number;
+      ordered: boolean;
+      marker: string;
+      text: string;
+      bbox: Bbox;
+      checkbox?: 'checked' | 'unchecked';
+    }
   | { type: 'table'; rows: string[][]; bbox: Bbox };
 
 const height = (b: Bbox): number => Math.max(1, b[3] - b[1]);
@@ -26,7 +34,6 @@ export function linesFromTextLayer(lines: TextLayerLine[]): OcrLine[] {
   // Text-layer words already have the shape of OCR words: used as they are, not copied.
   return lines.map((line) => lineOf(line.words));
 }
-
 
 /** Splits a line where a gap is far wider than a space: those are table cells or columns. */
 function splitAtGaps(line: OcrLine): OcrLine[] {
@@ -55,7 +62,11 @@ function buildRows(lines: OcrLine[], ordered: boolean): Row[] {
   for (const piece of lines.flatMap(splitAtGaps)) {
     // Lines already in reading order (a PDF text layer) only continue the row just before them.
     const candidates = ordered ? rows.slice(-1).filter((r) => piece.bbox[0] >= r.bbox[2]) : rows.slice(-3);
-    const target = candidates.find((r) => overlapsVertically(r.bbox, piece.bbox) && r.cells.every((c) => piece.bbox[0] >= c.bbox[2] || piece.bbox[2] <= c.bbox[0]));
+    const target = candidates.find(
+      (r) =>
+        overlapsVertically(r.bbox, piece.bbox) &&
+        r.cells.every((c) => piece.bbox[0] >= c.bbox[2] || piece.bbox[2] <= c.bbox[0]),
+    );
     if (target) {
       target.cells.push(piece);
       target.cells.sort((a, b) => a.bbox[0] - b.bbox[0]);
@@ -79,7 +90,8 @@ function tableRuns(rows: Row[]): Array<[number, number]> {
   const cellsOf = (r: Row): number => r.cells.length;
   const isTableRow = (r: Row): boolean => cellsOf(r) >= 2 && r.cells.every((c) => c.words.length <= 6);
   for (let i = 0; i <= rows.length; i++) {
-    const continues = i < rows.length && isTableRow(rows[i]!) && (i === start || cellsOf(rows[i]!) === cellsOf(rows[start]!));
+    const continues =
+      i < rows.length && isTableRow(rows[i]!) && (i === start || cellsOf(rows[i]!) === cellsOf(rows[start]!));
     if (!continues) {
       if (i - start >= 2) runs.push([start, i]);
       start = i < rows.length && isTableRow(rows[i]!) ? i : i + 1;
@@ -100,7 +112,12 @@ export function layoutBlocks(lines: OcrLine[], options: { ordered?: boolean; ske
   const blocks: Block[] = [];
   let paragraph: Row[] = [];
   const flush = (): void => {
-    if (paragraph.length) blocks.push({ type: 'paragraph', text: paragraph.map(rowText).join('\n'), bbox: unionBbox(paragraph.map((r) => r.bbox)) });
+    if (paragraph.length)
+      blocks.push({
+        type: 'paragraph',
+        text: paragraph.map(rowText).join('\n'),
+        bbox: unionBbox(paragraph.map((r) => r.bbox)),
+      });
     paragraph = [];
   };
   let listLeft = Infinity;
@@ -109,7 +126,11 @@ export function layoutBlocks(lines: OcrLine[], options: { ordered?: boolean; ske
     if (table) {
       flush();
       const tableRows = rows.slice(table[0], table[1]);
-      blocks.push({ type: 'table', rows: tableRows.map((r) => r.cells.map((c) => c.text)), bbox: unionBbox(tableRows.map((r) => r.bbox)) });
+      blocks.push({
+        type: 'table',
+        rows: tableRows.map((r) => r.cells.map((c) => c.text)),
+        bbox: unionBbox(tableRows.map((r) => r.bbox)),
+      });
       i = table[1] - 1;
       continue;
     }
@@ -130,7 +151,15 @@ export function layoutBlocks(lines: OcrLine[], options: { ordered?: boolean; ske
       listLeft = Math.min(listLeft, row.box[0]);
       const level = Math.max(0, Math.round((row.box[0] - listLeft) / (2 * bodyHeight)));
       const checkbox = marker[4] ? (marker[4] === '[√]' ? 'checked' : 'unchecked') : undefined;
-      blocks.push({ type: 'list-item', level, ordered: Boolean(marker[2] || marker[3]), marker: marker[0].trim(), text: text.slice(marker[0].length), bbox: row.bbox, ...(checkbox ? { checkbox } : {}) });
+      blocks.push({
+        type: 'list-item',
+        level,
+        ordered: Boolean(marker[2] || marker[3]),
+        marker: marker[0].trim(),
+        text: text.slice(marker[0].length),
+        bbox: row.bbox,
+        ...(checkbox ? { checkbox } : {}),
+      });
       continue;
     }
     const prev = paragraph[paragraph.length - 1];
@@ -173,13 +202,19 @@ export function blocksToMarkdown(blocks: Block[]): string {
         out.push(b.text.replace(/^([#>+-])/gm, '\\$1').replaceAll('\n', ' '));
         break;
       case 'list-item':
-        out.push(`${'  '.repeat(b.level)}${b.ordered ? b.marker.replace(')', '.') : b.checkbox ? `- ${b.marker}` : '-'} ${b.text}`);
+        out.push(
+          `${'  '.repeat(b.level)}${b.ordered ? b.marker.replace(')', '.') : b.checkbox ? `- ${b.marker}` : '-'} ${b.text}`,
+        );
         break;
       case 'table': {
         const width = Math.max(...b.rows.map((r) => r.length));
         const pad = (r: string[]): string[] => [...r, ...Array<string>(width - r.length).fill('')];
         const [head, ...body] = b.rows.map(pad);
-        out.push(`| ${head!.map(escapeCell).join(' | ')} |`, `|${' --- |'.repeat(width)}`, ...body.map((r) => `| ${r.map(escapeCell).join(' | ')} |`));
+        out.push(
+          `| ${head!.map(escapeCell).join(' | ')} |`,
+          `|${' --- |'.repeat(width)}`,
+          ...body.map((r) => `| ${r.map(escapeCell).join(' | ')} |`),
+        );
         break;
       }
     }

@@ -69,9 +69,18 @@ export interface OcrDependencies {
   metrics?: Metrics;
 }
 
-async function pageResult(page: DocumentPage, engine: OcrPageResult['engine'], read: OcrPageText, started: number, previews: boolean): Promise<OcrPageResult> {
+async function pageResult(
+  page: DocumentPage,
+  engine: OcrPageResult['engine'],
+  read: OcrPageText,
+  started: number,
+  previews: boolean,
+): Promise<OcrPageResult> {
   const lines = read.lines;
-  const blocks = layoutBlocks(lines, { ordered: page.source === 'text-layer', ...(read.skew !== undefined ? { skew: read.skew } : {}) });
+  const blocks = layoutBlocks(lines, {
+    ordered: page.source === 'text-layer',
+    ...(read.skew !== undefined ? { skew: read.skew } : {}),
+  });
   const preview = previews && page.image ? await pagePreview(page.image) : undefined;
   const words = lines.flatMap((l) => l.words);
   return {
@@ -95,21 +104,37 @@ async function pageResult(page: DocumentPage, engine: OcrPageResult['engine'], r
  * Reads the selected pages of an opened document: text-layer pages directly, the rest
  * through the chosen engine, several pages at once, results in page order.
  */
-export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, options: OcrOptions, signal?: AbortSignal): AsyncGenerator<OcrPageResult> {
+export async function* ocrPages(
+  deps: OcrDependencies,
+  doc: OpenedDocument,
+  options: OcrOptions,
+  signal?: AbortSignal,
+): AsyncGenerator<OcrPageResult> {
   const pages = selectPages(options.pages, doc.pageCount);
   // Choose before any work so a bad engine/language fails fast, even for digital PDFs.
   const engine: OcrEngine = await deps.engines.choose(options.engine, options.languages);
   const engineStatus = await engine.status();
   const previews = options.previews ?? false;
-  const readOptions = { dpi: options.dpi, forceOcr: options.forceOcr ?? false, minTextChars: options.minTextChars ?? 8, renderTimeoutMs: options.renderTimeoutMs ?? deps.limits.pdfRenderTimeoutMs, wantImage: previews || (options.checkboxes ?? false) };
+  const readOptions = {
+    dpi: options.dpi,
+    forceOcr: options.forceOcr ?? false,
+    minTextChars: options.minTextChars ?? 8,
+    renderTimeoutMs: options.renderTimeoutMs ?? deps.limits.pdfRenderTimeoutMs,
+    wantImage: previews || (options.checkboxes ?? false),
+  };
   // Text layers read in runs of pages (no rendering, no task per page); scans rendered one ahead of the engine.
-  const layers = doc.readTextLayers && !readOptions.forceOcr && !readOptions.wantImage ? doc.readTextLayers(pages, readOptions, signal) : undefined;
+  const layers =
+    doc.readTextLayers && !readOptions.forceOcr && !readOptions.wantImage
+      ? doc.readTextLayers(pages, readOptions, signal)
+      : undefined;
   const concurrency = Math.max(1, engineStatus.concurrency);
   const reading = new Map<number, Promise<DocumentPage>>();
   const read = (n: number): Promise<DocumentPage> => {
     let pending = reading.get(n);
     if (!pending) {
-      pending = (layers?.get(n) ?? Promise.resolve(undefined)).then((page) => page ?? doc.readPage(n, readOptions, signal));
+      pending = (layers?.get(n) ?? Promise.resolve(undefined)).then(
+        (page) => page ?? doc.readPage(n, readOptions, signal),
+      );
       pending.catch(() => undefined); // surfaced when its page is read
       reading.set(n, pending);
     }
@@ -124,9 +149,22 @@ export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, opti
       // The page after those in flight is rendered while this one is being recognised.
       const ahead = page.source === 'ocr' ? pages[pages.indexOf(pageNumber) + concurrency] : undefined;
       if (ahead !== undefined) void read(ahead);
-      const text: OcrPageText = page.source === 'text-layer' ? { lines: linesFromTextLayer(page.lines) } : await recognize(deps, engine, page.image, options.languages, signal);
-      if (options.checkboxes && page.image) text.lines = applyCheckboxes(text.lines, await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal));
-      const result = await pageResult(page, page.source === 'text-layer' ? 'pdf-text-layer' : engine.name, text, started, previews);
+      const text: OcrPageText =
+        page.source === 'text-layer'
+          ? { lines: linesFromTextLayer(page.lines) }
+          : await recognize(deps, engine, page.image, options.languages, signal);
+      if (options.checkboxes && page.image)
+        text.lines = applyCheckboxes(
+          text.lines,
+          await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal),
+        );
+      const result = await pageResult(
+        page,
+        page.source === 'text-layer' ? 'pdf-text-layer' : engine.name,
+        text,
+        started,
+        previews,
+      );
       deps.metrics?.ocrPages.inc({ engine: result.engine, source: result.source });
       recordCost('pages', 1);
       if (page.source === 'ocr') recordCost('megapixels', (page.width * page.height) / 1e6);
@@ -140,7 +178,13 @@ export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, opti
 }
 
 /** One page through the engine; its own failures (not cancellations or client errors) are counted. */
-async function recognize(deps: OcrDependencies, engine: OcrEngine, image: GreyImage, languages: string[], signal?: AbortSignal): Promise<OcrPageText> {
+async function recognize(
+  deps: OcrDependencies,
+  engine: OcrEngine,
+  image: GreyImage,
+  languages: string[],
+  signal?: AbortSignal,
+): Promise<OcrPageText> {
   try {
     return await engine.recognize(image, { languages }, signal);
   } catch (error) {
@@ -160,7 +204,13 @@ export interface OcrProgress {
 }
 
 /** Whole-document OCR: open, read every selected page, assemble text and Markdown. */
-export async function ocrDocument(deps: OcrDependencies, bytes: Buffer, options: OcrOptions, signal?: AbortSignal, progress: OcrProgress = {}): Promise<OcrResult> {
+export async function ocrDocument(
+  deps: OcrDependencies,
+  bytes: Buffer,
+  options: OcrOptions,
+  signal?: AbortSignal,
+  progress: OcrProgress = {},
+): Promise<OcrResult> {
   const started = performance.now();
   const doc = await openDocument(bytes, deps.limits, deps.workers, signal);
   try {
@@ -170,7 +220,12 @@ export async function ocrDocument(deps: OcrDependencies, bytes: Buffer, options:
     await progress.onStart?.(selected.length);
     const read: OcrPageResult[] = [];
     if (remaining.length) {
-      for await (const page of ocrPages(deps, doc, { ...options, pages: remaining.map((page) => ({ first: page, last: page })) }, signal)) {
+      for await (const page of ocrPages(
+        deps,
+        doc,
+        { ...options, pages: remaining.map((page) => ({ first: page, last: page })) },
+        signal,
+      )) {
         read.push(page);
         await progress.onPage?.(page);
       }

@@ -111,7 +111,8 @@ function projectionGaps(pieces: Piece[], axis: 0 | 1, min: number): Array<[numbe
 }
 
 const centreY = (b: Bbox): number => (b[1] + b[3]) / 2;
-const sameBaseline = (a: Bbox, b: Bbox): boolean => Math.abs(centreY(a) - centreY(b)) < 0.5 * Math.min(height(a), height(b));
+const sameBaseline = (a: Bbox, b: Bbox): boolean =>
+  Math.abs(centreY(a) - centreY(b)) < 0.5 * Math.min(height(a), height(b));
 
 /** Prose: most pieces fill the part's width and carry several words (table cells do not). */
 function isProse(part: Piece[]): boolean {
@@ -127,7 +128,10 @@ function leafRows(pieces: Piece[]): Row[] {
   const rows: Row[] = [];
   for (const piece of [...pieces].sort((a, b) => a.order - b.order)) {
     const row = rows[rows.length - 1];
-    const beside = row && sameBaseline(row.box, piece.box) && row.cells.every((c) => piece.line.bbox[0] >= c.bbox[2] || piece.line.bbox[2] <= c.bbox[0]);
+    const beside =
+      row &&
+      sameBaseline(row.box, piece.box) &&
+      row.cells.every((c) => piece.line.bbox[0] >= c.bbox[2] || piece.line.bbox[2] <= c.bbox[0]);
     if (row && beside) {
       row.cells.push(piece.line);
       row.cells.sort((a, b) => a.bbox[0] - b.bbox[0]);

@@ -57,13 +57,29 @@ export type SummaryDeltas = (delta: string) => void;
  * Summarizes text: extractive in a worker thread, or abstractive through a chat model
  * (map-reduce over the model's context; `onDelta` receives the final step's tokens).
  */
-export async function summarizeText(deps: ChatDependencies, text: string, options: SummarizeOptions, signal?: AbortSignal, extracted: Partial<Pick<DocumentText, 'source'>> & { extractMs?: number } = {}, onDelta?: SummaryDeltas): Promise<SummaryResult> {
+export async function summarizeText(
+  deps: ChatDependencies,
+  text: string,
+  options: SummarizeOptions,
+  signal?: AbortSignal,
+  extracted: Partial<Pick<DocumentText, 'source'>> & { extractMs?: number } = {},
+  onDelta?: SummaryDeltas,
+): Promise<SummaryResult> {
   const started = performance.now();
   let summary = '';
   let model: string | null = null;
   let sentences: SummaryResult['sentences'] = { total: 0, selected: [] };
   if (options.engine === 'abstractive') {
-    for await (const chunk of summarizeAbstractive(deps, text, { ...(options.model ? { model: options.model } : {}), maxLength: options.maxLength, temperature: options.temperature }, signal)) {
+    for await (const chunk of summarizeAbstractive(
+      deps,
+      text,
+      {
+        ...(options.model ? { model: options.model } : {}),
+        maxLength: options.maxLength,
+        temperature: options.temperature,
+      },
+      signal,
+    )) {
       model = chunk.model ?? model;
       if (chunk.type === 'delta') {
         summary += chunk.content;
@@ -90,18 +106,49 @@ export async function summarizeText(deps: ChatDependencies, text: string, option
     sentences,
     source: extracted.source ?? 'text',
     parameters: { max_length: options.maxLength, temperature: options.temperature },
-    timings: { extract_ms: extracted.extractMs ?? 0, summarize_ms: summarizeMs, total_ms: (extracted.extractMs ?? 0) + summarizeMs },
+    timings: {
+      extract_ms: extracted.extractMs ?? 0,
+      summarize_ms: summarizeMs,
+      total_ms: (extracted.extractMs ?? 0) + summarizeMs,
+    },
   };
 }
 
 /** Summarizes a file: its text first (text layer, OCR or a parser), then the summary. */
-export async function summarizeDocument(deps: ChatDependencies, bytes: Buffer, filename: string | undefined, options: SummarizeOptions, ocr: Omit<OcrOptions, 'pages'>, signal?: AbortSignal, onDelta?: SummaryDeltas): Promise<SummaryResult> {
+export async function summarizeDocument(
+  deps: ChatDependencies,
+  bytes: Buffer,
+  filename: string | undefined,
+  options: SummarizeOptions,
+  ocr: Omit<OcrOptions, 'pages'>,
+  signal?: AbortSignal,
+  onDelta?: SummaryDeltas,
+): Promise<SummaryResult> {
   const started = performance.now();
   const doc = await documentText(deps, bytes, filename, ocr, signal);
   if (!doc.text.trim()) {
-    if (!options.allowEmpty) throw appError('corrupt_document', 'no text was found in the document', { received: doc.source });
+    if (!options.allowEmpty)
+      throw appError('corrupt_document', 'no text was found in the document', { received: doc.source });
     const extractMs = Math.round(performance.now() - started);
-    return { summary: '', engine: options.engine, model: null, original_length: 0, summary_length: 0, compression_ratio: 0, sentences: { total: 0, selected: [] }, source: doc.source, parameters: { max_length: options.maxLength, temperature: options.temperature }, timings: { extract_ms: extractMs, summarize_ms: 0, total_ms: extractMs } };
+    return {
+      summary: '',
+      engine: options.engine,
+      model: null,
+      original_length: 0,
+      summary_length: 0,
+      compression_ratio: 0,
+      sentences: { total: 0, selected: [] },
+      source: doc.source,
+      parameters: { max_length: options.maxLength, temperature: options.temperature },
+      timings: { extract_ms: extractMs, summarize_ms: 0, total_ms: extractMs },
+    };
   }
-  return summarizeText(deps, doc.text, options, signal, { source: doc.source, extractMs: Math.round(performance.now() - started) }, onDelta);
+  return summarizeText(
+    deps,
+    doc.text,
+    options,
+    signal,
+    { source: doc.source, extractMs: Math.round(performance.now() - started) },
+    onDelta,
+  );
 }

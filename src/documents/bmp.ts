@@ -34,12 +34,17 @@ const defaultMasks: Record<number, BmpHeader['masks']> = {
 };
 
 export function readBmpHeader(bytes: Uint8Array): BmpHeader {
-  if (bytes.length < 26) throw appError('corrupt_document', 'BMP file is truncated: its header is incomplete', { received: `${bytes.length} bytes` });
+  if (bytes.length < 26)
+    throw appError('corrupt_document', 'BMP file is truncated: its header is incomplete', {
+      received: `${bytes.length} bytes`,
+    });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dibSize = view.getUint32(14, true);
   const core = dibSize === 12;
   if (!core && (dibSize < 16 || 14 + Math.min(dibSize, 40) > bytes.length)) {
-    throw appError('corrupt_document', `BMP header is truncated or unknown (DIB header of ${dibSize} bytes)`, { received: `${bytes.length} bytes` });
+    throw appError('corrupt_document', `BMP header is truncated or unknown (DIB header of ${dibSize} bytes)`, {
+      received: `${bytes.length} bytes`,
+    });
   }
   const width = core ? view.getUint16(18, true) : view.getInt32(18, true);
   const rawHeight = core ? view.getInt16(20, true) : view.getInt32(22, true);
@@ -48,10 +53,14 @@ export function readBmpHeader(bytes: Uint8Array): BmpHeader {
   const colorsUsed = !core && dibSize >= 36 ? view.getUint32(46, true) : 0;
   // BITFIELDS masks: inside a V2+ header, or right after a 40-byte one (where the palette would start).
   const maskCount = compression === compressions.alphaBitfields ? 4 : 3;
-  const masksAfterHeader = (compression === compressions.bitfields || compression === compressions.alphaBitfields) && dibSize === 40 ? maskCount * 4 : 0;
+  const masksAfterHeader =
+    (compression === compressions.bitfields || compression === compressions.alphaBitfields) && dibSize === 40
+      ? maskCount * 4
+      : 0;
   let masks = defaultMasks[bitsPerPixel] ?? { red: 0, green: 0, blue: 0, alpha: 0 };
   if (compression === compressions.bitfields || compression === compressions.alphaBitfields) {
-    if (54 + maskCount * 4 > bytes.length) throw appError('corrupt_document', 'BMP file is truncated: its colour masks are missing');
+    if (54 + maskCount * 4 > bytes.length)
+      throw appError('corrupt_document', 'BMP file is truncated: its colour masks are missing');
     const alpha = maskCount === 4 || dibSize >= 56 ? view.getUint32(66, true) : 0;
     masks = { red: view.getUint32(54, true), green: view.getUint32(58, true), blue: view.getUint32(62, true), alpha };
   } else if (bitsPerPixel === 32 && dibSize >= 56 && 70 <= bytes.length) {
@@ -61,7 +70,10 @@ export function readBmpHeader(bytes: Uint8Array): BmpHeader {
   const paletteOffset = 14 + dibSize + masksAfterHeader;
   const paletteEntryBytes = core ? 3 : 4;
   const wanted = bitsPerPixel <= 8 ? Math.min(colorsUsed || 1 << bitsPerPixel, 1 << bitsPerPixel) : 0;
-  const available = Math.max(0, Math.floor((Math.min(view.getUint32(10, true), bytes.length) - paletteOffset) / paletteEntryBytes));
+  const available = Math.max(
+    0,
+    Math.floor((Math.min(view.getUint32(10, true), bytes.length) - paletteOffset) / paletteEntryBytes),
+  );
   return {
     width,
     height: Math.abs(rawHeight),
@@ -88,9 +100,13 @@ function channel(mask: number): (pixel: number) => number {
 }
 
 function unsupported(h: BmpHeader): Error {
-  return appError('unsupported_media_type', `BMP with ${h.bitsPerPixel} bits per pixel and compression ${h.compression} is not supported (JPEG- or PNG-in-BMP, or an unknown variant); convert it to PNG`, {
-    allowed: '1/4/8/16/24/32-bit BMP, uncompressed, RLE4, RLE8 or bitfields',
-  });
+  return appError(
+    'unsupported_media_type',
+    `BMP with ${h.bitsPerPixel} bits per pixel and compression ${h.compression} is not supported (JPEG- or PNG-in-BMP, or an unknown variant); convert it to PNG`,
+    {
+      allowed: '1/4/8/16/24/32-bit BMP, uncompressed, RLE4, RLE8 or bitfields',
+    },
+  );
 }
 
 /**
@@ -140,7 +156,8 @@ function decodeRle(bytes: Uint8Array, h: BmpHeader): Uint8Array {
 /** Decodes any BMP Pillow reads to grey (alpha, when there is any, over white). */
 export function decodeBmp(bytes: Uint8Array): GreyImage {
   const h = readBmpHeader(bytes);
-  if (h.width <= 0 || h.height <= 0) throw appError('corrupt_document', `BMP has impossible dimensions ${h.width}x${h.height}`);
+  if (h.width <= 0 || h.height <= 0)
+    throw appError('corrupt_document', `BMP has impossible dimensions ${h.width}x${h.height}`);
   const rle = h.compression === compressions.rle8 || h.compression === compressions.rle4;
   const bitfields = h.compression === compressions.bitfields || h.compression === compressions.alphaBitfields;
   const fits =
@@ -161,8 +178,14 @@ export function decodeBmp(bytes: Uint8Array): GreyImage {
     return { width: h.width, height: h.height, data: out };
   }
   const stride = Math.ceil((h.width * h.bitsPerPixel) / 32) * 4;
-  if (h.pixelOffset + stride * h.height > bytes.length) throw appError('corrupt_document', 'BMP file is truncated: pixel data ends early');
-  const [red, green, blue, alpha] = [channel(h.masks.red), channel(h.masks.green), channel(h.masks.blue), channel(h.masks.alpha)];
+  if (h.pixelOffset + stride * h.height > bytes.length)
+    throw appError('corrupt_document', 'BMP file is truncated: pixel data ends early');
+  const [red, green, blue, alpha] = [
+    channel(h.masks.red),
+    channel(h.masks.green),
+    channel(h.masks.blue),
+    channel(h.masks.alpha),
+  ];
   // Many writers declare an alpha mask and leave it all zero: then it means nothing.
   let alphaUsed = false;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -43,24 +43,37 @@ export interface OpenedDocument {
    * page; the runs spread over the threads) and without rendering. Each page's promise settles
    * when its run is read: with the page, or undefined for a scan (read it with readPage).
    */
-  readTextLayers?(pages: number[], options: PageReadOptions, signal?: AbortSignal): Map<number, Promise<DocumentPage | undefined>>;
+  readTextLayers?(
+    pages: number[],
+    options: PageReadOptions,
+    signal?: AbortSignal,
+  ): Map<number, Promise<DocumentPage | undefined>>;
   close(): Promise<void>;
 }
 
 function checkPixels(width: number, height: number, limits: DocumentLimits): void {
-  if (!(width > 0 && height > 0)) throw appError('corrupt_document', `the image declares impossible dimensions ${width}x${height}`);
+  if (!(width > 0 && height > 0))
+    throw appError('corrupt_document', `the image declares impossible dimensions ${width}x${height}`);
   if (width * height > limits.maxPixelsPerPage) {
-    throw appError('too_many_pixels', `the image is ${width}x${height} = ${(width * height).toLocaleString('en')} pixels; the limit is ${limits.maxPixelsPerPage.toLocaleString('en')} pixels per page (limits.maxPixelsPerPage)`, {
-      limit: limits.maxPixelsPerPage,
-      width,
-      height,
-    });
+    throw appError(
+      'too_many_pixels',
+      `the image is ${width}x${height} = ${(width * height).toLocaleString('en')} pixels; the limit is ${limits.maxPixelsPerPage.toLocaleString('en')} pixels per page (limits.maxPixelsPerPage)`,
+      {
+        limit: limits.maxPixelsPerPage,
+        width,
+        height,
+      },
+    );
   }
 }
 
 function checkPages(pageCount: number, limits: DocumentLimits): void {
   if (pageCount > limits.maxPages) {
-    throw appError('too_many_pages', `the document has ${pageCount} pages; the limit is ${limits.maxPages} pages per document (limits.maxPages)`, { limit: limits.maxPages, pageCount });
+    throw appError(
+      'too_many_pages',
+      `the document has ${pageCount} pages; the limit is ${limits.maxPages} pages per document (limits.maxPages)`,
+      { limit: limits.maxPages, pageCount },
+    );
   }
 }
 
@@ -68,10 +81,14 @@ function checkPages(pageCount: number, limits: DocumentLimits): void {
 export function documentKind(bytes: Uint8Array): DocumentKind {
   const kind = sniffKind(bytes);
   if (!kind) {
-    throw appError('unsupported_media_type', `received ${describeBytes(bytes)}; supported documents are JPEG, PNG, TIFF, BMP, WebP, GIF and PDF (the type is read from the content, not the file name)`, {
-      received: describeBytes(bytes),
-      allowed: Object.values(mimeTypes),
-    });
+    throw appError(
+      'unsupported_media_type',
+      `received ${describeBytes(bytes)}; supported documents are JPEG, PNG, TIFF, BMP, WebP, GIF and PDF (the type is read from the content, not the file name)`,
+      {
+        received: describeBytes(bytes),
+        allowed: Object.values(mimeTypes),
+      },
+    );
   }
   return kind;
 }
@@ -103,10 +120,20 @@ export interface DocumentWorkers {
 }
 
 /** Sniffs, checks limits, and returns a handle that reads pages lazily (off the main thread). */
-export async function openDocument(bytes: Buffer, limits: DocumentLimits, pool: DocumentWorkers, signal?: AbortSignal): Promise<OpenedDocument> {
-  if (bytes.length === 0) throw appError('corrupt_document', 'the document is empty (0 bytes)', { received: 'an empty file' });
+export async function openDocument(
+  bytes: Buffer,
+  limits: DocumentLimits,
+  pool: DocumentWorkers,
+  signal?: AbortSignal,
+): Promise<OpenedDocument> {
+  if (bytes.length === 0)
+    throw appError('corrupt_document', 'the document is empty (0 bytes)', { received: 'an empty file' });
   if (bytes.length > limits.maxDocumentBytes) {
-    throw appError('payload_too_large', `the document is ${formatBytes(bytes.length)}; the limit is ${formatBytes(limits.maxDocumentBytes)} (limits.maxDocumentBytes)`, { limit: limits.maxDocumentBytes });
+    throw appError(
+      'payload_too_large',
+      `the document is ${formatBytes(bytes.length)}; the limit is ${formatBytes(limits.maxDocumentBytes)} (limits.maxDocumentBytes)`,
+      { limit: limits.maxDocumentBytes },
+    );
   }
   const kind = documentKind(bytes);
   const base = { kind, mimeType: mimeTypes[kind], byteLength: bytes.length };
@@ -123,7 +150,12 @@ async function openRasterImage(bytes: Buffer, base: Base, limits: DocumentLimits
     // Headers only: no pixel is decoded before the limits pass.
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw appError('corrupt_document', `the ${base.kind.toUpperCase()} image cannot be read: ${(error as Error).message}`, { received: base.kind }, { cause: error });
+    throw appError(
+      'corrupt_document',
+      `the ${base.kind.toUpperCase()} image cannot be read: ${(error as Error).message}`,
+      { received: base.kind },
+      { cause: error },
+    );
   }
   checkPixels(meta.width ?? 0, meta.pageHeight ?? meta.height ?? 0, limits);
   // Frames of a GIF or WebP animation are not pages; a TIFF's directories are.
@@ -134,26 +166,50 @@ async function openRasterImage(bytes: Buffer, base: Base, limits: DocumentLimits
     pageCount,
     async readPage(page) {
       try {
-        const { data, info } = await sharp(bytes, { page: page - 1, limitInputPixels: limits.maxPixelsPerPage, failOn: 'truncated' })
+        const { data, info } = await sharp(bytes, {
+          page: page - 1,
+          limitInputPixels: limits.maxPixelsPerPage,
+          failOn: 'truncated',
+        })
           .rotate()
           .flatten({ background: '#ffffff' })
           .greyscale()
           .raw()
           .toBuffer({ resolveWithObject: true });
         checkPixels(info.width, info.height, limits);
-        return { page, width: info.width, height: info.height, source: 'ocr', image: { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) } };
+        return {
+          page,
+          width: info.width,
+          height: info.height,
+          source: 'ocr',
+          image: {
+            width: info.width,
+            height: info.height,
+            data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+          },
+        };
       } catch (error) {
         if (isAppError(error)) throw error;
         const message = (error as Error).message;
         if (/pixel limit/i.test(message)) checkPixels(Number.MAX_SAFE_INTEGER, 1, limits);
-        throw appError('corrupt_document', `page ${page} of the ${base.kind.toUpperCase()} image cannot be decoded: ${message}`, { received: base.kind }, { cause: error });
+        throw appError(
+          'corrupt_document',
+          `page ${page} of the ${base.kind.toUpperCase()} image cannot be decoded: ${message}`,
+          { received: base.kind },
+          { cause: error },
+        );
       }
     },
     async close() {},
   };
 }
 
-async function openBmp(bytes: Buffer, base: Base, limits: DocumentLimits, pool: DocumentWorkers): Promise<OpenedDocument> {
+async function openBmp(
+  bytes: Buffer,
+  base: Base,
+  limits: DocumentLimits,
+  pool: DocumentWorkers,
+): Promise<OpenedDocument> {
   const header = readBmpHeader(bytes);
   checkPixels(header.width, header.height, limits);
   return {
@@ -167,14 +223,24 @@ async function openBmp(bytes: Buffer, base: Base, limits: DocumentLimits, pool: 
   };
 }
 
-async function openPdfDocument(bytes: Buffer, base: Base, limits: DocumentLimits, pool: DocumentWorkers, signal?: AbortSignal): Promise<OpenedDocument> {
+async function openPdfDocument(
+  bytes: Buffer,
+  base: Base,
+  limits: DocumentLimits,
+  pool: DocumentWorkers,
+  signal?: AbortSignal,
+): Promise<OpenedDocument> {
   // Shared memory: every worker thread reads the same bytes without a copy per page.
   const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
   shared.set(bytes);
   const docId = randomUUID();
   const summary = await pool.run({ type: 'pdf-summary', docId, data: shared }, signal);
   if (summary.hasJavaScript) {
-    throw appError('pdf_javascript', 'the PDF contains JavaScript actions, which visiongate does not accept; remove the scripts (for example by printing it to a new PDF) and retry', { received: 'PDF with JavaScript' });
+    throw appError(
+      'pdf_javascript',
+      'the PDF contains JavaScript actions, which visiongate does not accept; remove the scripts (for example by printing it to a new PDF) and retry',
+      { received: 'PDF with JavaScript' },
+    );
   }
   checkPages(summary.pageCount, limits);
   // Pages readTextLayers found to be scans: rendering them needs no second look at their text.
@@ -189,7 +255,18 @@ async function openPdfDocument(bytes: Buffer, base: Base, limits: DocumentLimits
       const found = new Map<number, Promise<DocumentPage | undefined>>();
       for (let i = 0; i < pages.length; i += per) {
         const run = pages.slice(i, i + per);
-        const read = pool.run({ type: 'pdf-text-pages', docId, data: shared, pages: run, dpi: options.dpi, minTextChars: options.minTextChars, maxRenderSide: limits.maxRenderSide }, textSignal);
+        const read = pool.run(
+          {
+            type: 'pdf-text-pages',
+            docId,
+            data: shared,
+            pages: run,
+            dpi: options.dpi,
+            minTextChars: options.minTextChars,
+            maxRenderSide: limits.maxRenderSide,
+          },
+          textSignal,
+        );
         read.catch(() => undefined); // surfaced through each page's promise
         run.forEach((pageNumber, j) => {
           const page = read.then((out): DocumentPage | undefined => {
@@ -209,10 +286,29 @@ async function openPdfDocument(bytes: Buffer, base: Base, limits: DocumentLimits
     async readPage(page, options, pageSignal) {
       const forceRender = options.forceOcr || (scans.has(page) && !options.wantImage);
       const out = await pool.run(
-        { type: 'pdf-page', docId, data: shared, pageNumber: page, dpi: options.dpi, minTextChars: options.minTextChars, maxRenderSide: limits.maxRenderSide, renderTimeoutMs: options.renderTimeoutMs, forceRender, wantImage: options.wantImage ?? false },
+        {
+          type: 'pdf-page',
+          docId,
+          data: shared,
+          pageNumber: page,
+          dpi: options.dpi,
+          minTextChars: options.minTextChars,
+          maxRenderSide: limits.maxRenderSide,
+          renderTimeoutMs: options.renderTimeoutMs,
+          forceRender,
+          wantImage: options.wantImage ?? false,
+        },
         pageSignal,
       );
-      if (out.textLayer) return { page, width: out.width, height: out.height, source: 'text-layer', lines: out.lines, ...(out.raster ? { image: out.raster } : {}) };
+      if (out.textLayer)
+        return {
+          page,
+          width: out.width,
+          height: out.height,
+          source: 'text-layer',
+          lines: out.lines,
+          ...(out.raster ? { image: out.raster } : {}),
+        };
       if (!out.raster) throw new Error('the PDF worker returned neither a text layer nor pixels');
       return { page, width: out.raster.width, height: out.raster.height, source: 'ocr', image: out.raster };
     },

@@ -59,7 +59,10 @@ export interface PdfFailure {
  * embedding them are not loaded and parsed (pdf.js knows their widths without them; a third of
  * the time of reading a manual page went to parsing them); rendering needs them.
  */
-export async function openPdf(data: Uint8Array, { forText = false }: { forText?: boolean } = {}): Promise<PDFDocumentProxy> {
+export async function openPdf(
+  data: Uint8Array,
+  { forText = false }: { forText?: boolean } = {},
+): Promise<PDFDocumentProxy> {
   const { standardFontDataUrl, ...otherAssets } = assetFolders;
   const task = pdfjs.getDocument({
     data,
@@ -76,8 +79,12 @@ export async function openPdf(data: Uint8Array, { forText = false }: { forText?:
     return await task.promise;
   } catch (error) {
     const name = (error as Error).name;
-    if (name === 'PasswordException') throw { failure: 'encrypted', message: 'the PDF is password-protected' } satisfies PdfFailure;
-    throw { failure: 'corrupt', message: `the PDF cannot be parsed (${(error as Error).message})` } satisfies PdfFailure;
+    if (name === 'PasswordException')
+      throw { failure: 'encrypted', message: 'the PDF is password-protected' } satisfies PdfFailure;
+    throw {
+      failure: 'corrupt',
+      message: `the PDF cannot be parsed (${(error as Error).message})`,
+    } satisfies PdfFailure;
   }
 }
 
@@ -98,7 +105,8 @@ async function readTextLayer(page: PDFPageProxy, viewport: number[], scale: numb
   return textLayerLines(content.items as TextRun[], viewport, scale);
 }
 
-const textChars = (lines: TextLayerLine[]): number => lines.reduce((n, line) => n + line.words.reduce((m, w) => m + w.text.length, 0), 0);
+const textChars = (lines: TextLayerLine[]): number =>
+  lines.reduce((n, line) => n + line.words.reduce((m, w) => m + w.text.length, 0), 0);
 
 export interface PdfTextPagesRequest {
   pages: number[];
@@ -108,7 +116,9 @@ export interface PdfTextPagesRequest {
 }
 
 /** A page read from its text layer, or marked as a scan to render and OCR. */
-export type PdfTextPage = { pageNumber: number; width: number; height: number; lines: TextLayerLine[] } | { pageNumber: number; scan: true };
+export type PdfTextPage =
+  | { pageNumber: number; width: number; height: number; lines: TextLayerLine[] }
+  | { pageNumber: number; scan: true };
 
 /**
  * The text layers of many pages in one worker task (one call per document, or per share of it
@@ -123,7 +133,8 @@ export async function readPdfTextPages(doc: PDFDocumentProxy, request: PdfTextPa
       const scale = Math.min(request.dpi / 72, request.maxRenderSide / Math.max(base.width, base.height));
       const viewport = page.getViewport({ scale });
       const lines = await readTextLayer(page, viewport.transform, scale);
-      if (textChars(lines) >= request.minTextChars) out.push({ pageNumber, width: Math.round(viewport.width), height: Math.round(viewport.height), lines });
+      if (textChars(lines) >= request.minTextChars)
+        out.push({ pageNumber, width: Math.round(viewport.width), height: Math.round(viewport.height), lines });
       else out.push({ pageNumber, scan: true });
     } finally {
       page.cleanup();
@@ -153,10 +164,17 @@ export async function readPdfPage(doc: PDFDocumentProxy, request: PdfPageRequest
   }
 }
 
-async function renderPage(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: ReturnType<PDFPageProxy['getViewport']>, timeoutMs: number): Promise<GreyImage> {
+async function renderPage(
+  doc: PDFDocumentProxy,
+  page: PDFPageProxy,
+  viewport: ReturnType<PDFPageProxy['getViewport']>,
+  timeoutMs: number,
+): Promise<GreyImage> {
   const width = Math.max(1, Math.round(viewport.width));
   const height = Math.max(1, Math.round(viewport.height));
-  const factory = (doc as unknown as { canvasFactory: { create(w: number, h: number): { canvas: CanvasLike; context: Canvas2D } } }).canvasFactory;
+  const factory = (
+    doc as unknown as { canvasFactory: { create(w: number, h: number): { canvas: CanvasLike; context: Canvas2D } } }
+  ).canvasFactory;
   const { canvas, context } = factory.create(width, height);
   context.fillStyle = '#ffffff';
   context.fillRect(0, 0, width, height);
@@ -165,8 +183,15 @@ async function renderPage(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: R
   try {
     await task.promise;
   } catch (error) {
-    if ((error as Error).name === 'RenderingCancelledException') throw { failure: 'render-timeout', message: `rendering page ${page.pageNumber} took longer than ${timeoutMs} ms` } satisfies PdfFailure;
-    throw { failure: 'corrupt', message: `page ${page.pageNumber} cannot be rendered (${(error as Error).message})` } satisfies PdfFailure;
+    if ((error as Error).name === 'RenderingCancelledException')
+      throw {
+        failure: 'render-timeout',
+        message: `rendering page ${page.pageNumber} took longer than ${timeoutMs} ms`,
+      } satisfies PdfFailure;
+    throw {
+      failure: 'corrupt',
+      message: `page ${page.pageNumber} cannot be rendered (${(error as Error).message})`,
+    } satisfies PdfFailure;
   } finally {
     clearTimeout(timer);
   }

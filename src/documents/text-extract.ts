@@ -5,7 +5,9 @@ import mammoth from 'mammoth';
 export type MarkupKind = 'docx' | 'html' | 'markdown';
 
 export async function docxText(bytes: Uint8Array): Promise<string> {
-  const result = await mammoth.extractRawText({ buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+  const result = await mammoth.extractRawText({
+    buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  });
   return result.value;
 }
 

@@ -140,10 +140,16 @@ function rotatedWord(text: string, tx: Matrix, size: number, from: number, to: n
   const length = Math.hypot(tx[0], tx[1]) || 1;
   const [ux, uy] = [tx[0] / length, tx[1] / length];
   const [vx, vy] = [tx[2] / (size || 1), tx[3] / (size || 1)];
-  const corners = [from, to].flatMap((d) => [-0.2, 0.8].map((h) => [tx[4] + ux * d - vx * h * size, tx[5] + uy * d - vy * h * size]));
+  const corners = [from, to].flatMap((d) =>
+    [-0.2, 0.8].map((h) => [tx[4] + ux * d - vx * h * size, tx[5] + uy * d - vy * h * size]),
+  );
   const xs = corners.map((c) => c[0]!);
   const ys = corners.map((c) => c[1]!);
-  return { text, bbox: [round(Math.min(...xs)), round(Math.min(...ys)), round(Math.max(...xs)), round(Math.max(...ys))], confidence: 1 };
+  return {
+    text,
+    bbox: [round(Math.min(...xs)), round(Math.min(...ys)), round(Math.max(...xs)), round(Math.max(...ys))],
+    confidence: 1,
+  };
 }
 
 /** Pieces on one baseline, cut where the gap is wider than a word space can be (columns). */
@@ -199,7 +205,16 @@ function wordsOf(line: Line): TextLayerWord[] {
   let last: Piece | undefined;
   const push = (): void => {
     if (!first || !last) return;
-    words.push({ text, bbox: [round(first.x0), round(Math.min(first.base, last.base) - 0.8 * first.size), round(last.x1), round(Math.max(first.base, last.base) + 0.2 * first.size)], confidence: 1 });
+    words.push({
+      text,
+      bbox: [
+        round(first.x0),
+        round(Math.min(first.base, last.base) - 0.8 * first.size),
+        round(last.x1),
+        round(Math.max(first.base, last.base) + 0.2 * first.size),
+      ],
+      confidence: 1,
+    });
   };
   const spaced = letterSpacing(line.pieces);
   for (const piece of line.pieces) {
@@ -234,12 +249,20 @@ function separated(a: Piece, b: Piece, lineSize: number): boolean {
   const consecutive = b.seq === a.seq + 1;
   if (consecutive && b.spaceBefore) return true;
   // One stroke of text: the same size, on the same baseline, no jump back or forward.
-  if (consecutive && Math.abs(a.size - b.size) < 0.05 * a.size && Math.abs(a.base - b.base) < 0.05 * a.size && gap <= wordBreakGap * a.size && gap >= overlapBreak * a.size) return false;
+  if (
+    consecutive &&
+    Math.abs(a.size - b.size) < 0.05 * a.size &&
+    Math.abs(a.base - b.base) < 0.05 * a.size &&
+    gap <= wordBreakGap * a.size &&
+    gap >= overlapBreak * a.size
+  )
+    return false;
   return gap >= minSpaceGap * lineSize;
 }
 
 /** Horizontal overlap by more than a rounding error (edges computed from glyph advances rarely match exactly). */
-const overlapsX = (a: { x0: number; x1: number }, b: { x0: number; x1: number }, slack = 0): boolean => Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) > slack;
+const overlapsX = (a: { x0: number; x1: number }, b: { x0: number; x1: number }, slack = 0): boolean =>
+  Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) > slack;
 
 /** Stacks lines into blocks: close below one another, overlapping, in the same font size. */
 function blocksOf(lines: Line[]): Block[] {
@@ -254,7 +277,11 @@ function blocksOf(lines: Line[]): Block[] {
     });
     const target = open.find((block) => {
       const last = block.lines[block.lines.length - 1]!;
-      return line.base - last.base > 0 && overlapsX(line, last) && Math.abs(line.size - block.size) <= blockFontDelta * block.size;
+      return (
+        line.base - last.base > 0 &&
+        overlapsX(line, last) &&
+        Math.abs(line.size - block.size) <= blockFontDelta * block.size
+      );
     });
     if (target) {
       target.lines.push(line);
@@ -298,7 +325,8 @@ function readingOrder(blocks: Block[]): Block[] {
   const n = start.length;
   const above = new Uint8Array(n * n); // above[i * n + j]: block i is above block j and reaches over it
   for (const [i, a] of start.entries()) {
-    for (const [j, b] of start.entries()) above[i * n + j] = Number(a.top < b.top && overlapsX(wide.get(a)!, b, 0.05 * Math.min(a.size, b.size)));
+    for (const [j, b] of start.entries())
+      above[i * n + j] = Number(a.top < b.top && overlapsX(wide.get(a)!, b, 0.05 * Math.min(a.size, b.size)));
   }
   const before = (i: number, j: number): boolean => {
     const a = start[i]!;
@@ -329,7 +357,10 @@ function readingOrder(blocks: Block[]): Block[] {
 
 /** A block continues the flow of the block before it when it sits just below it in the same column. */
 const continuesFlow = (prev: Block, next: Block): boolean =>
-  next.top >= prev.bottom - 0.5 * prev.size && next.top - prev.bottom <= maxBlockSpacing * prev.size && overlapsX(prev, next) && Math.abs(next.size - prev.size) <= 0.2 * prev.size;
+  next.top >= prev.bottom - 0.5 * prev.size &&
+  next.top - prev.bottom <= maxBlockSpacing * prev.size &&
+  overlapsX(prev, next) &&
+  Math.abs(next.size - prev.size) <= 0.2 * prev.size;
 
 /** The page's text layer as lines in reading order (runs as pdf.js reports them). */
 export function textLayerLines(runs: TextRun[], viewport: number[], scale: number): TextLayerLine[] {

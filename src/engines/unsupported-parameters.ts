@@ -13,7 +13,12 @@ export const samplingParameters = ['max_tokens', 'max_completion_tokens', 'tempe
  * (OpenAI's error object carries it as `param`). `honoured` lists what the engine handles;
  * a parameter set to nothing (null, false, []) asks for nothing and passes.
  */
-export function refuseUnsupported(request: ChatRequest, engine: string, honoured: readonly string[], rules: Record<string, (value: unknown) => boolean> = {}): void {
+export function refuseUnsupported(
+  request: ChatRequest,
+  engine: string,
+  honoured: readonly string[],
+  rules: Record<string, (value: unknown) => boolean> = {},
+): void {
   for (const [name, value] of Object.entries(request.parameters ?? {})) {
     const allowed = rules[name];
     if (allowed ? allowed(value) : honoured.includes(name) || isUnset(value)) continue;
@@ -29,5 +34,9 @@ export function refuseUnsupported(request: ChatRequest, engine: string, honoured
 
 export function unsupportedParameter(name: string, engine: string, value: unknown): Error {
   const shown = typeof value === 'string' ? value : JSON.stringify(value)?.slice(0, 80);
-  return appError('unsupported_parameter', `${name} is not supported by this model's backend (${engine}); received ${shown}. Remove it, or use a model served by an OpenAI-compatible backend`, { field: name });
+  return appError(
+    'unsupported_parameter',
+    `${name} is not supported by this model's backend (${engine}); received ${shown}. Remove it, or use a model served by an OpenAI-compatible backend`,
+    { field: name },
+  );
 }

@@ -72,9 +72,19 @@ export function abortError(signal: AbortSignal | undefined): AppError {
  * A signal that also fires after `ms`, with a request_timeout error naming the limit.
  * `clear()` drops the timer once the work is done.
  */
-export function withTimeout(signal: AbortSignal, ms: number, limitName: string): { signal: AbortSignal; clear(): void } {
+export function withTimeout(
+  signal: AbortSignal,
+  ms: number,
+  limitName: string,
+): { signal: AbortSignal; clear(): void } {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(appError('request_timeout', `the request took longer than ${ms / 1000} s (${limitName})`, { limit: ms })), ms);
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        appError('request_timeout', `the request took longer than ${ms / 1000} s (${limitName})`, { limit: ms }),
+      ),
+    ms,
+  );
   timer.unref();
   const forward = (): void => controller.abort(signal.reason);
   if (signal.aborted) forward();

@@ -17,12 +17,28 @@ export function renderProblem(error: AppError, instance: string, requestId: stri
   };
 }
 
-const openAiTypes: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_denied_error', 404: 'not_found_error', 413: 'invalid_request_error', 415: 'invalid_request_error', 422: 'invalid_request_error', 429: 'rate_limit_error' };
+const openAiTypes: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_denied_error',
+  404: 'not_found_error',
+  413: 'invalid_request_error',
+  415: 'invalid_request_error',
+  422: 'invalid_request_error',
+  429: 'rate_limit_error',
+};
 
 /** OpenAI's error object, as its SDKs parse it. */
 export function renderOpenAi(error: AppError): Record<string, unknown> {
   const param = typeof error.facts.field === 'string' ? error.facts.field : null;
-  return { error: { message: error.message, type: openAiTypes[error.status] ?? (error.status >= 500 ? 'server_error' : 'invalid_request_error'), param, code: error.code } };
+  return {
+    error: {
+      message: error.message,
+      type: openAiTypes[error.status] ?? (error.status >= 500 ? 'server_error' : 'invalid_request_error'),
+      param,
+      code: error.code,
+    },
+  };
 }
 
 /**
@@ -31,11 +47,19 @@ export function renderOpenAi(error: AppError): Record<string, unknown> {
  */
 function renderCompat(error: AppError): Record<string, unknown> {
   const v = error.validation;
-  if (v) return { detail: [{ type: v.type, loc: v.loc, msg: v.msg, input: v.input ?? null, ...(v.ctx ? { ctx: v.ctx } : {}) }] };
+  if (v)
+    return {
+      detail: [{ type: v.type, loc: v.loc, msg: v.msg, input: v.input ?? null, ...(v.ctx ? { ctx: v.ctx } : {}) }],
+    };
   return { detail: error.message };
 }
 
-export function renderError(surface: Surface, error: AppError, instance: string, requestId: string): { status: number; contentType: string; body: Record<string, unknown> } {
+export function renderError(
+  surface: Surface,
+  error: AppError,
+  instance: string,
+  requestId: string,
+): { status: number; contentType: string; body: Record<string, unknown> } {
   return { status: statusFor(surface, error), ...bodyFor(surface, error, instance, requestId) };
 }
 
@@ -49,7 +73,12 @@ function statusFor(surface: Surface, error: AppError): number {
   return error.status;
 }
 
-function bodyFor(surface: Surface, error: AppError, instance: string, requestId: string): { contentType: string; body: Record<string, unknown> } {
+function bodyFor(
+  surface: Surface,
+  error: AppError,
+  instance: string,
+  requestId: string,
+): { contentType: string; body: Record<string, unknown> } {
   switch (surface) {
     case 'openai':
       return { contentType: 'application/json; charset=utf-8', body: renderOpenAi(error) };
@@ -59,6 +88,9 @@ function bodyFor(surface: Surface, error: AppError, instance: string, requestId:
       // The DeepSynth seed (Flask) answered {"error": "..."}.
       return { contentType: 'application/json', body: { error: error.message } };
     default:
-      return { contentType: 'application/problem+json; charset=utf-8', body: renderProblem(error, instance, requestId) };
+      return {
+        contentType: 'application/problem+json; charset=utf-8',
+        body: renderProblem(error, instance, requestId),
+      };
   }
 }

@@ -39,7 +39,9 @@ export function collectUpload(stream: Readable, limit: number, limitName = 'limi
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
-        fail(appError('payload_too_large', `the upload is larger than ${formatBytes(limit)} (${limitName})`, { limit }));
+        fail(
+          appError('payload_too_large', `the upload is larger than ${formatBytes(limit)} (${limitName})`, { limit }),
+        );
         return;
       }
       if (!spool && size > inMemory) {
@@ -66,7 +68,9 @@ export function collectUpload(stream: Readable, limit: number, limitName = 'limi
       const { path, file } = spool;
       file.end(() => {
         settled = true;
-        readFile(path).then(resolve, reject).finally(() => void rm(path, { force: true }));
+        readFile(path)
+          .then(resolve, reject)
+          .finally(() => void rm(path, { force: true }));
       });
     };
     const onError = (error: Error): void => fail(error);

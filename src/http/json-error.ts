@@ -59,7 +59,10 @@ function scanNumber(text: string, start: number): number {
     i++;
     while (isDigit(text[i])) i++;
   }
-  if ((text[i] === 'e' || text[i] === 'E') && (isDigit(text[i + 1]) || ((text[i + 1] === '+' || text[i + 1] === '-') && isDigit(text[i + 2])))) {
+  if (
+    (text[i] === 'e' || text[i] === 'E') &&
+    (isDigit(text[i + 1]) || ((text[i + 1] === '+' || text[i + 1] === '-') && isDigit(text[i + 2])))
+  ) {
     i += 2;
     while (isDigit(text[i])) i++;
   }

@@ -9,17 +9,31 @@ import { parsePages } from '../shared/page-selection.js';
 export type OutputFormat = 'json' | 'text' | 'markdown';
 const outputs: OutputFormat[] = ['json', 'text', 'markdown'];
 
-const truthy = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()) ? true : ['0', 'false', 'no', 'off', ''].includes(v.toLowerCase()) ? false : undefined);
+const truthy = (v: string | undefined): boolean | undefined =>
+  v === undefined
+    ? undefined
+    : ['1', 'true', 'yes', 'on'].includes(v.toLowerCase())
+      ? true
+      : ['0', 'false', 'no', 'off', ''].includes(v.toLowerCase())
+        ? false
+        : undefined;
 
 /** Request fields (query, form or JSON, as strings) → validated OCR options. */
 export function ocrOptionsFrom(fields: Record<string, string>, defaults: OcrDefaults): OcrOptions {
   const engine = (fields.engine ?? defaults.engine) as EngineChoice;
   if (engine !== 'auto' && !ocrEngineNames.includes(engine)) {
-    throw appError('invalid_parameter', `engine: "${engine}" is not one of auto, ${ocrEngineNames.join(', ')}`, { field: 'engine', received: engine, allowed: ['auto', ...ocrEngineNames] });
+    throw appError('invalid_parameter', `engine: "${engine}" is not one of auto, ${ocrEngineNames.join(', ')}`, {
+      field: 'engine',
+      received: engine,
+      allowed: ['auto', ...ocrEngineNames],
+    });
   }
   const flag = (name: string): boolean => {
     const value = truthy(fields[name]);
-    if (fields[name] !== undefined && value === undefined) throw appError('invalid_parameter', `${name}: must be true or false, received "${fields[name]}"`, { field: name });
+    if (fields[name] !== undefined && value === undefined)
+      throw appError('invalid_parameter', `${name}: must be true or false, received "${fields[name]}"`, {
+        field: name,
+      });
     return value ?? false;
   };
   // Parsed now, once; its range is checked against the document when it is open.
@@ -39,7 +53,11 @@ export function ocrOptionsFrom(fields: Record<string, string>, defaults: OcrDefa
 export function outputFormat(fields: Record<string, string>, accept: string | undefined): OutputFormat {
   const asked = fields.output ?? fields.format;
   if (asked !== undefined) {
-    if (!outputs.includes(asked as OutputFormat)) throw appError('invalid_parameter', `output: must be one of ${outputs.join(', ')}, received "${asked}"`, { field: 'output', allowed: outputs });
+    if (!outputs.includes(asked as OutputFormat))
+      throw appError('invalid_parameter', `output: must be one of ${outputs.join(', ')}, received "${asked}"`, {
+        field: 'output',
+        allowed: outputs,
+      });
     return asked as OutputFormat;
   }
   const a = (accept ?? '').toLowerCase();

@@ -12,10 +12,21 @@ export interface EventStream {
 }
 
 /** Takes over the reply for server-sent events (with `headers` added to the stream's own). */
-export function openEventStream(request: FastifyRequest, reply: FastifyReply, headers: Record<string, string> = {}): EventStream {
+export function openEventStream(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  headers: Record<string, string> = {},
+): EventStream {
   reply.hijack();
   const raw = reply.raw;
-  raw.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-request-id': request.id });
+  raw.writeHead(200, {
+    ...headers,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-request-id': request.id,
+  });
   // Events written in one turn of the event loop (a backend's chunk often holds several) leave in one
   // write: fewer syscalls and packets on the proxy's hot path.
   let corked = false;

@@ -9,6 +9,8 @@ export function checkModelAccess(id: string): void {
   const caller = callerContext.getStore();
   const allowed = caller?.models;
   if (allowed && !allowed.includes('*') && !allowed.includes(id)) {
-    throw appError('forbidden', `API key "${caller.key}" may not use model '${id}'; it may use ${allowed.join(', ')}`, { model: id });
+    throw appError('forbidden', `API key "${caller.key}" may not use model '${id}'; it may use ${allowed.join(', ')}`, {
+      model: id,
+    });
   }
 }

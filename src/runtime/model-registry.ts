@@ -93,7 +93,11 @@ export class ModelRegistry {
   /** The model behind a name or alias, or a 404 listing what is available; 403 when the caller's key may not use it. */
   require(name: string): ResolvedModel {
     const id = this.byName.get(name);
-    if (!id) throw appError('model_not_found', `Model '${name}' not found. Available models: ${this.ids.join(', ')}`, { model: name, allowed: this.ids });
+    if (!id)
+      throw appError('model_not_found', `Model '${name}' not found. Available models: ${this.ids.join(', ')}`, {
+        model: name,
+        allowed: this.ids,
+      });
     checkModelAccess(id);
     return { id, config: this.models[id]! };
   }
@@ -101,7 +105,12 @@ export class ModelRegistry {
   /** The OCR engine choice of a model; a model without OCR says so. */
   ocrEngineOf(name: string): { id: string; engine: EngineChoice; languages: string[] } {
     const { id, config } = this.require(name);
-    if (!config.ocr) throw appError('capability_unavailable', `model '${id}' is not bound to an OCR engine; set models.${id}.ocr in the config`, { model: id });
+    if (!config.ocr)
+      throw appError(
+        'capability_unavailable',
+        `model '${id}' is not bound to an OCR engine; set models.${id}.ocr in the config`,
+        { model: id },
+      );
     return { id, engine: config.ocr.engine, languages: this.languagesOf(id) };
   }
 
@@ -152,10 +161,25 @@ export class ModelRegistry {
       if (!this.byName.has(name)) this.forgetIdleProxied();
       const c = this.chatConfigOf(id, config);
       if (c) {
-        const remote = { urls: c.urls ?? [], model: c.model ?? id, ...(c.apiKey ? { apiKey: c.apiKey } : {}), vision: c.vision, timeoutMs: c.timeoutMs, connectTimeoutMs: c.connectTimeoutMs, maxRetries: c.maxRetries, retryStatuses: c.retryStatuses };
+        const remote = {
+          urls: c.urls ?? [],
+          model: c.model ?? id,
+          ...(c.apiKey ? { apiKey: c.apiKey } : {}),
+          vision: c.vision,
+          timeoutMs: c.timeoutMs,
+          connectTimeoutMs: c.connectTimeoutMs,
+          maxRetries: c.maxRetries,
+          retryStatuses: c.retryStatuses,
+        };
         const engine =
           c.backend === 'llama-cpp'
-            ? new LlamaCppEngine({ path: c.path!, contextSize: c.contextTokens, threads: c.threads, keepAliveMs: c.keepAliveMs, ...(c.gpu ? { gpu: c.gpu } : {}) })
+            ? new LlamaCppEngine({
+                path: c.path!,
+                contextSize: c.contextTokens,
+                threads: c.threads,
+                keepAliveMs: c.keepAliveMs,
+                ...(c.gpu ? { gpu: c.gpu } : {}),
+              })
             : c.backend === 'ollama'
               ? new OllamaEngine(remote)
               : new OpenAiCompatibleEngine(remote);
@@ -168,9 +192,23 @@ export class ModelRegistry {
         };
       } else if (config.ocr) {
         const languages = this.languagesOf(id);
-        model = { id, engine: new OcrChatEngine(this.deps.readDocument, id, { engine: config.ocr.engine, languages, dpi: this.defaults.dpi }), gate: new Semaphore(64, 256, `model '${id}'`), conversational: false, contextTokens: 0 };
+        model = {
+          id,
+          engine: new OcrChatEngine(this.deps.readDocument, id, {
+            engine: config.ocr.engine,
+            languages,
+            dpi: this.defaults.dpi,
+          }),
+          gate: new Semaphore(64, 256, `model '${id}'`),
+          conversational: false,
+          contextTokens: 0,
+        };
       } else {
-        throw appError('capability_unavailable', `model '${id}' has no chat backend; bind one under models.${id}.chat in the config`, { model: id });
+        throw appError(
+          'capability_unavailable',
+          `model '${id}' has no chat backend; bind one under models.${id}.chat in the config`,
+          { model: id },
+        );
       }
       this.chats.set(id, model);
     }
@@ -242,13 +280,20 @@ export class ModelRegistry {
   async makeRoom(id: string): Promise<void> {
     const need = this.weightBytes(id);
     if (!this.memoryBudget || !need || this.chats.get(id)?.engine.isLoaded?.()) return;
-    const resident = (): string[] => [...this.chats.values()].filter((c) => c.id !== id && c.engine.isLoaded?.()).map((c) => c.id);
+    const resident = (): string[] =>
+      [...this.chats.values()].filter((c) => c.id !== id && c.engine.isLoaded?.()).map((c) => c.id);
     const used = (): number => resident().reduce((sum, other) => sum + this.weightBytes(other), 0);
     while (used() + need > this.memoryBudget) {
       const victim = resident()
         .filter((other) => this.chats.get(other)!.gate.inUse === 0)
         .sort((a, b) => (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0))[0];
-      if (!victim) throw appError('overloaded', `model '${id}' does not fit the memory budget (runtime.memoryBudgetMb) while the other loaded models are busy; retry shortly`, { model: id }, { retryAfterSeconds: 5 });
+      if (!victim)
+        throw appError(
+          'overloaded',
+          `model '${id}' does not fit the memory budget (runtime.memoryBudgetMb) while the other loaded models are busy; retry shortly`,
+          { model: id },
+          { retryAfterSeconds: 5 },
+        );
       await this.chats.get(victim)!.engine.unload?.();
       if (this.loaded.delete(victim)) this.deps.metrics?.modelEvents.inc({ model: victim, event: 'unload' });
     }
@@ -274,11 +319,15 @@ export class ModelRegistry {
 
   backendOf(config: ModelConfig): string {
     const parts = [];
-    if (!config.chat && config.viaProxy && this.proxy) parts.push(`vLLM proxy (compat.vllmProxy): ${this.proxy.urls.join(', ')}`);
+    if (!config.chat && config.viaProxy && this.proxy)
+      parts.push(`vLLM proxy (compat.vllmProxy): ${this.proxy.urls.join(', ')}`);
     if (config.chat?.backend === 'openai') parts.push(`openai-compatible: ${config.chat.urls?.join(', ')}`);
     if (config.chat?.backend === 'ollama') parts.push(`ollama: ${config.chat.urls?.join(', ')}`);
     if (config.chat?.backend === 'llama-cpp') parts.push(`llama-cpp: ${config.chat.path}`);
-    if (config.image) parts.push(`${config.image.backend === 'openai' ? 'openai-images' : config.image.backend}: ${config.image.urls.join(', ')}`);
+    if (config.image)
+      parts.push(
+        `${config.image.backend === 'openai' ? 'openai-images' : config.image.backend}: ${config.image.urls.join(', ')}`,
+      );
     if (config.ocr) parts.push(`embedded OCR (${config.ocr.engine})`);
     return parts.join('; ') || 'none';
   }

@@ -8,7 +8,15 @@ import { decodeBmp } from '../documents/bmp.js';
 import { detectCheckboxes, type Checkbox } from '../documents/checkboxes.js';
 import { extractText, type MarkupKind } from '../documents/text-extract.js';
 import { summarizeExtractive, type ExtractiveSummary } from '../engines/extractive/summarizer.js';
-import { openPdf, readPdfPage, readPdfTextPages, summarizePdf, type PdfPageOutput, type PdfSummary, type PdfTextPage } from '../documents/pdf-reader.js';
+import {
+  openPdf,
+  readPdfPage,
+  readPdfTextPages,
+  summarizePdf,
+  type PdfPageOutput,
+  type PdfSummary,
+  type PdfTextPage,
+} from '../documents/pdf-reader.js';
 import type { GreyImage } from '../documents/raster.js';
 import type { DocumentTask, DocumentTaskResults } from '../documents/document.js';
 
@@ -55,7 +63,9 @@ export interface WorkerTaskResults extends DocumentTaskResults {
   'detect-checkboxes': Checkbox[];
 }
 
-export default async function run(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | PdfTextPage[] | GreyImage | string | ExtractiveSummary | Checkbox[] | null> {
+export default async function run(
+  task: WorkerTask,
+): Promise<PdfSummary | PdfPageOutput | PdfTextPage[] | GreyImage | string | ExtractiveSummary | Checkbox[] | null> {
   try {
     return await perform(task);
   } catch (error) {
@@ -65,7 +75,9 @@ export default async function run(task: WorkerTask): Promise<PdfSummary | PdfPag
   }
 }
 
-async function perform(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | PdfTextPage[] | GreyImage | string | ExtractiveSummary | Checkbox[] | null> {
+async function perform(
+  task: WorkerTask,
+): Promise<PdfSummary | PdfPageOutput | PdfTextPage[] | GreyImage | string | ExtractiveSummary | Checkbox[] | null> {
   switch (task.type) {
     case 'pdf-summary':
       return summarizePdf(await document(task.docId, task.data, true), task.data);

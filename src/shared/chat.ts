@@ -78,7 +78,13 @@ export async function collect(chunks: AsyncIterable<ChatChunk>): Promise<ChatRes
   let content = '';
   for await (const chunk of chunks) {
     if (chunk.type === 'delta') content += chunk.content;
-    else if (chunk.type === 'done') return { content, finishReason: chunk.finishReason, usage: chunk.usage, ...(chunk.toolCalls ? { toolCalls: chunk.toolCalls } : {}) };
+    else if (chunk.type === 'done')
+      return {
+        content,
+        finishReason: chunk.finishReason,
+        usage: chunk.usage,
+        ...(chunk.toolCalls ? { toolCalls: chunk.toolCalls } : {}),
+      };
   }
   throw new Error('the chat stream ended without a final chunk');
 }
@@ -86,11 +92,15 @@ export async function collect(chunks: AsyncIterable<ChatChunk>): Promise<ChatRes
 /** Text of a message (its text parts joined). */
 export function textOf(message: ChatMessage): string {
   if (message.content === null) return '';
-  return typeof message.content === 'string' ? message.content : message.content.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join('\n');
+  return typeof message.content === 'string'
+    ? message.content
+    : message.content.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join('\n');
 }
 
 export function imagesOf(message: ChatMessage): Buffer[] {
-  return typeof message.content === 'string' || message.content === null ? [] : message.content.flatMap((p) => (p.type === 'image' ? [p.data] : []));
+  return typeof message.content === 'string' || message.content === null
+    ? []
+    : message.content.flatMap((p) => (p.type === 'image' ? [p.data] : []));
 }
 
 /**

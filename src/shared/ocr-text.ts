@@ -50,7 +50,8 @@ const cjk = /[\u3000-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]
 /** Joins words with spaces, except between CJK characters, which are written without them. */
 function joinWords(words: string[]): string {
   return words.reduce(
-    (text, word) => (text === '' ? word : cjk.test(text.at(-1)!) && cjk.test(word[0]!) ? text + word : `${text} ${word}`),
+    (text, word) =>
+      text === '' ? word : cjk.test(text.at(-1)!) && cjk.test(word[0]!) ? text + word : `${text} ${word}`,
     '',
   );
 }

@@ -11,11 +11,19 @@ export function parsePages(spec: string | undefined): PageSelection | undefined 
   if (spec === undefined || spec.trim() === '' || spec.trim() === 'all') return undefined;
   return spec.split(',').map((part) => {
     const match = /^(\d+)(?:\s*(-)\s*(\d+)?)?$/.exec(part.trim());
-    if (!match) throw appError('invalid_parameter', `pages: "${spec}" is not a page selection; use forms like "1-3,7" or "5-"`, { field: 'pages', received: spec });
+    if (!match)
+      throw appError('invalid_parameter', `pages: "${spec}" is not a page selection; use forms like "1-3,7" or "5-"`, {
+        field: 'pages',
+        received: spec,
+      });
     const first = Number(match[1]);
     const last = match[2] ? (match[3] ? Number(match[3]) : undefined) : first;
     if (first < 1 || (last !== undefined && last < first)) {
-      throw appError('invalid_parameter', `pages: "${part.trim()}" is not a valid range (pages count from 1, ranges go upwards)`, { field: 'pages', received: spec });
+      throw appError(
+        'invalid_parameter',
+        `pages: "${part.trim()}" is not a valid range (pages count from 1, ranges go upwards)`,
+        { field: 'pages', received: spec },
+      );
     }
     return last === undefined ? { first } : { first, last };
   });
@@ -28,7 +36,11 @@ export function selectPages(selection: PageSelection | undefined, pageCount: num
   for (const { first, last = pageCount } of selection) {
     if (first > pageCount || last > pageCount) {
       const asked = first === last ? `${first}` : `${first}-${last}`;
-      throw appError('page_out_of_range', `pages: "${asked}" asks for page ${Math.max(first, last)}, but the document has ${pageCount} page${pageCount === 1 ? '' : 's'}`, { field: 'pages', pageCount });
+      throw appError(
+        'page_out_of_range',
+        `pages: "${asked}" asks for page ${Math.max(first, last)}, but the document has ${pageCount} page${pageCount === 1 ? '' : 's'}`,
+        { field: 'pages', pageCount },
+      );
     }
     for (let p = first; p <= last; p++) pages.add(p);
   }

@@ -26,7 +26,11 @@ before(async () => {
 after(() => t.close());
 
 async function ocr(name: string, fields: Record<string, string> = {}): Promise<OcrBody> {
-  const res = await t.app.inject({ method: 'POST', url: '/api/v1/ocr', ...multipart({ name: `${name}.png`, bytes: page(name) }, fields) });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/ocr',
+    ...multipart({ name: `${name}.png`, bytes: page(name) }, fields),
+  });
   assert.equal(res.statusCode, 200, res.body);
   return res.json() as OcrBody;
 }
@@ -45,7 +49,11 @@ const rowsInOrder = (text: string, rows: string[][]): number => {
 
 describe('tables read row by row', () => {
   const rows = JSON.parse(readFileSync(`${dir}/table.cells.json`, 'utf8')) as string[][];
-  for (const [name, engine] of [['table', 'tesseract-js'], ['table-scan', 'tesseract-js'], ['table-scan', 'paddle']] as const) {
+  for (const [name, engine] of [
+    ['table', 'tesseract-js'],
+    ['table-scan', 'tesseract-js'],
+    ['table-scan', 'paddle'],
+  ] as const) {
     test(`${name} (${engine}): rows in order in the text, and a Markdown table`, async () => {
       const body = await ocr(name, { engine });
       const cer = characterErrorRate(truth(name), body.text);
@@ -55,29 +63,49 @@ describe('tables read row by row', () => {
       const table = body.pages[0]!.blocks.find((b) => b.type === 'table');
       assert.ok(table?.rows, `a table block: ${JSON.stringify(body.pages[0]!.blocks.map((b) => b.type))}`);
       assert.equal(table.rows.length, rows.length);
-      assert.ok(table.rows.every((r) => r.length === 4), JSON.stringify(table.rows));
+      assert.ok(
+        table.rows.every((r) => r.length === 4),
+        JSON.stringify(table.rows),
+      );
       // Each row starts with its own first cell (a stray '.' from a speck is allowed).
       for (const [i, r] of table.rows.entries()) {
         assert.ok(r[0]!.replace(/\s/g, '').startsWith(rows[i]![0]!.replace(/\s/g, '')), JSON.stringify(table.rows));
       }
-      assert.match(body.markdown, /^\| Part \| Material \| Qty \| Price \|\n\| --- \| --- \| --- \| --- \|\n\| Valve body\.? \|/m);
+      assert.match(
+        body.markdown,
+        /^\| Part \| Material \| Qty \| Price \|\n\| --- \| --- \| --- \| --- \|\n\| Valve body\.? \|/m,
+      );
     });
   }
 
   test('the InternVL seed route returns the table as Markdown in structured_content, rows in order', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/ocr/process', ...multipart({ name: 'table.png', bytes: page('table') }) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/ocr/process',
+      ...multipart({ name: 'table.png', bytes: page('table') }),
+    });
     assert.equal(res.statusCode, 200, res.body);
-    const body = res.json() as { structured_content: { tables: Array<{ type: string; content: string; rows: string[][] }> } };
+    const body = res.json() as {
+      structured_content: { tables: Array<{ type: string; content: string; rows: string[][] }> };
+    };
     const [table] = body.structured_content.tables;
     assert.equal(table?.type, 'detected_table');
     const lines = table.content.split('\n');
     assert.equal(lines.length, rows.length + 1);
-    assert.deepEqual([lines[0], ...lines.slice(2)], rows.map((r) => `| ${r.join(' | ')} |`));
+    assert.deepEqual(
+      [lines[0], ...lines.slice(2)],
+      rows.map((r) => `| ${r.join(' | ')} |`),
+    );
   });
 });
 
 describe('two columns read one after the other', () => {
-  for (const [name, engine] of [['columns', 'tesseract-js'], ['columns-scan', 'tesseract-js'], ['columns', 'paddle'], ['columns-scan', 'paddle']] as const) {
+  for (const [name, engine] of [
+    ['columns', 'tesseract-js'],
+    ['columns-scan', 'tesseract-js'],
+    ['columns', 'paddle'],
+    ['columns-scan', 'paddle'],
+  ] as const) {
     test(`${name} (${engine})`, async () => {
       const body = await ocr(name, { engine });
       const cer = characterErrorRate(truth(name), body.text);
@@ -87,7 +115,10 @@ describe('two columns read one after the other', () => {
       const leftEnd = flat.indexOf('withinoneday');
       const rightStart = flat.indexOf('Waterdemand');
       assert.ok(leftEnd > 0 && rightStart > leftEnd, `the left column ends before the right one starts: ${body.text}`);
-      assert.ok(flat.indexOf('1987and') > 0 && flat.indexOf('1987andhasrun') > 0, 'a left-column line continues with the next left-column line');
+      assert.ok(
+        flat.indexOf('1987and') > 0 && flat.indexOf('1987andhasrun') > 0,
+        'a left-column line continues with the next left-column line',
+      );
     });
   }
 });

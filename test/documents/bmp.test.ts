@@ -56,7 +56,16 @@ function writeBmp(spec: BmpSpec): Buffer {
     dib.writeUInt32LE(spec.palette?.length ?? 0, 32);
     if (spec.header > 40) for (const [i, m] of (spec.masks ?? []).entries()) dib.writeUInt32LE(m >>> 0, 40 + i * 4);
   }
-  const masks = spec.header === 40 && spec.masks ? Buffer.concat(spec.masks.map((m) => { const b = Buffer.alloc(4); b.writeUInt32LE(m >>> 0); return b; })) : Buffer.alloc(0);
+  const masks =
+    spec.header === 40 && spec.masks
+      ? Buffer.concat(
+          spec.masks.map((m) => {
+            const b = Buffer.alloc(4);
+            b.writeUInt32LE(m >>> 0);
+            return b;
+          }),
+        )
+      : Buffer.alloc(0);
   const palette = Buffer.concat((spec.palette ?? []).map(([r, g, b]) => Buffer.from(core ? [b, g, r] : [b, g, r, 0])));
   const offset = 14 + dib.length + masks.length + palette.length;
   const file = Buffer.alloc(14);
@@ -67,7 +76,13 @@ function writeBmp(spec: BmpSpec): Buffer {
 }
 
 /** Rows in file order (bottom-up unless top-down), each padded to 4 bytes. */
-function rows(bitsPerPixel: number, value: (x: number, y: number) => number, topDown = false, w = width, h = height): Buffer {
+function rows(
+  bitsPerPixel: number,
+  value: (x: number, y: number) => number,
+  topDown = false,
+  w = width,
+  h = height,
+): Buffer {
   const stride = Math.ceil((w * bitsPerPixel) / 32) * 4;
   const out = Buffer.alloc(stride * h);
   for (let fileRow = 0; fileRow < h; fileRow++) {
@@ -88,8 +103,12 @@ function rows(bitsPerPixel: number, value: (x: number, y: number) => number, top
 }
 
 /** Palette index of each pixel in the test images. */
-const indexOf = (levels: number) => (x: number, y: number): number => (x * 3 + y * 5) % levels;
-const palette = (levels: number): Rgb[] => Array.from({ length: levels }, (_, i) => [(i * 37) % 256, 255 - ((i * 53) % 256), (i * 91) % 256]);
+const indexOf =
+  (levels: number) =>
+  (x: number, y: number): number =>
+    (x * 3 + y * 5) % levels;
+const palette = (levels: number): Rgb[] =>
+  Array.from({ length: levels }, (_, i) => [(i * 37) % 256, 255 - ((i * 53) % 256), (i * 91) % 256]);
 
 function expectPalette(levels: number, w = width, h = height): number[] {
   const colours = palette(levels);
@@ -128,18 +147,35 @@ describe('BMP variants decode to the right grey pixels', () => {
   test('1-bit, 4-bit and 8-bit palettes (BITMAPINFOHEADER), coloured palette entries', () => {
     for (const bits of [1, 4, 8]) {
       const levels = 1 << Math.min(bits, 4);
-      const bmp = writeBmp({ header: 40, bitsPerPixel: bits, palette: palette(levels), pixels: rows(bits, indexOf(levels)) });
+      const bmp = writeBmp({
+        header: 40,
+        bitsPerPixel: bits,
+        palette: palette(levels),
+        pixels: rows(bits, indexOf(levels)),
+      });
       files[`${bits}-bit`] = { bmp, expected: expectPalette(levels) };
       assert.deepEqual(grey(bmp), expectPalette(levels), `${bits}-bit`);
     }
   });
 
   test('RLE8 (what ImageMagick writes with -compress RLE) and RLE4', () => {
-    const rle8 = writeBmp({ header: 40, bitsPerPixel: 8, compression: 1, palette: palette(16), pixels: rle(false, indexOf(16)) });
+    const rle8 = writeBmp({
+      header: 40,
+      bitsPerPixel: 8,
+      compression: 1,
+      palette: palette(16),
+      pixels: rle(false, indexOf(16)),
+    });
     const expected8 = expectPalette(16).map((v, p) => (p % width < 3 ? expectPalette(16)[p - (p % width)]! : v));
     files.rle8 = { bmp: rle8, expected: expected8 };
     assert.deepEqual(grey(rle8), expected8);
-    const rle4 = writeBmp({ header: 40, bitsPerPixel: 4, compression: 2, palette: palette(16), pixels: rle(true, indexOf(16)) });
+    const rle4 = writeBmp({
+      header: 40,
+      bitsPerPixel: 4,
+      compression: 2,
+      palette: palette(16),
+      pixels: rle(true, indexOf(16)),
+    });
     const base = expectPalette(16);
     const expected4 = base.map((v, p) => {
       const x = p % width;
@@ -153,7 +189,11 @@ describe('BMP variants decode to the right grey pixels', () => {
   test('RLE8 delta escapes skip pixels (left at index 0) and a stream without end-of-bitmap is taken as far as it goes', () => {
     // Row 0: 2 pixels of index 1, delta (+3, +1), 1 pixel of index 2 at (5, 1); then the data ends.
     const stream = Buffer.from([2, 1, 0, 2, 3, 1, 1, 2]);
-    const colours: Rgb[] = [[255, 255, 255], [0, 0, 0], [100, 100, 100]];
+    const colours: Rgb[] = [
+      [255, 255, 255],
+      [0, 0, 0],
+      [100, 100, 100],
+    ];
     const out = grey(writeBmp({ header: 40, bitsPerPixel: 8, compression: 1, palette: colours, pixels: stream }));
     const at = (x: number, yFromBottom: number): number => out[(height - 1 - yFromBottom) * width + x]!;
     assert.equal(at(0, 0), 0);
@@ -165,16 +205,31 @@ describe('BMP variants decode to the right grey pixels', () => {
 
   test('16-bit: BI_RGB (5-5-5) and BI_BITFIELDS 5-6-5', () => {
     const colour = (x: number, y: number): Rgb => [(x * 36) % 256, (y * 60) % 256, ((x + y) * 23) % 256];
-    const pack555 = (x: number, y: number): number => { const [r, g, b] = colour(x, y); return ((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3); };
-    const pack565 = (x: number, y: number): number => { const [r, g, b] = colour(x, y); return ((r >> 3) << 11) | ((g >> 2) << 5) | (b >> 3); };
+    const pack555 = (x: number, y: number): number => {
+      const [r, g, b] = colour(x, y);
+      return ((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3);
+    };
+    const pack565 = (x: number, y: number): number => {
+      const [r, g, b] = colour(x, y);
+      return ((r >> 3) << 11) | ((g >> 2) << 5) | (b >> 3);
+    };
     const expect = (r: (v: number) => number, g: (v: number) => number, b: (v: number) => number): number[] =>
-      Array.from({ length: width * height }, (_, p) => { const [cr, cg, cb] = colour(p % width, Math.floor(p / width)); return luma([r(cr), g(cg), b(cb)]); });
+      Array.from({ length: width * height }, (_, p) => {
+        const [cr, cg, cb] = colour(p % width, Math.floor(p / width));
+        return luma([r(cr), g(cg), b(cb)]);
+      });
     const five = (v: number): number => Math.round(((v >> 3) * 255) / 31);
     const six = (v: number): number => Math.round(((v >> 2) * 255) / 63);
     const b555 = writeBmp({ header: 40, bitsPerPixel: 16, pixels: rows(16, pack555) });
     files['16-bit 555'] = { bmp: b555, expected: expect(five, five, five) };
     assert.deepEqual(grey(b555), expect(five, five, five));
-    const b565 = writeBmp({ header: 40, bitsPerPixel: 16, compression: 3, masks: [0xf800, 0x07e0, 0x001f], pixels: rows(16, pack565) });
+    const b565 = writeBmp({
+      header: 40,
+      bitsPerPixel: 16,
+      compression: 3,
+      masks: [0xf800, 0x07e0, 0x001f],
+      pixels: rows(16, pack565),
+    });
     files['16-bit 565'] = { bmp: b565, expected: expect(five, six, five) };
     assert.deepEqual(grey(b565), expect(five, six, five));
   });
@@ -182,7 +237,10 @@ describe('BMP variants decode to the right grey pixels', () => {
   test('24-bit, and 32-bit BI_RGB; bitfields in another channel order (V4 header)', () => {
     const colour = (x: number, y: number): Rgb => [(x * 40) % 256, (y * 50) % 256, 200 - x * 10];
     const expected = Array.from({ length: width * height }, (_, p) => luma(colour(p % width, Math.floor(p / width))));
-    const bgr = (x: number, y: number): number => { const [r, g, b] = colour(x, y); return (r << 16) | (g << 8) | b; };
+    const bgr = (x: number, y: number): number => {
+      const [r, g, b] = colour(x, y);
+      return (r << 16) | (g << 8) | b;
+    };
     const b24 = writeBmp({ header: 40, bitsPerPixel: 24, pixels: rows(24, bgr) });
     files['24-bit'] = { bmp: b24, expected };
     assert.deepEqual(grey(b24), expected);
@@ -190,22 +248,56 @@ describe('BMP variants decode to the right grey pixels', () => {
     files['32-bit'] = { bmp: b32, expected };
     assert.deepEqual(grey(b32), expected);
     // Red in the low byte, blue high: only the masks say so.
-    const rgbx = (x: number, y: number): number => { const [r, g, b] = colour(x, y); return r | (g << 8) | (b << 16); };
-    const v4 = writeBmp({ header: 108, bitsPerPixel: 32, compression: 3, masks: [0xff, 0xff00, 0xff0000, 0], pixels: rows(32, rgbx) });
+    const rgbx = (x: number, y: number): number => {
+      const [r, g, b] = colour(x, y);
+      return r | (g << 8) | (b << 16);
+    };
+    const v4 = writeBmp({
+      header: 108,
+      bitsPerPixel: 32,
+      compression: 3,
+      masks: [0xff, 0xff00, 0xff0000, 0],
+      pixels: rows(32, rgbx),
+    });
     files['32-bit bitfields V4'] = { bmp: v4, expected };
     assert.deepEqual(grey(v4), expected);
   });
 
   test('32-bit with alpha (V5): composited over white; an all-zero alpha channel is ignored', () => {
     const pixel = (x: number): number => ((x % 2 ? 0 : 255) << 24) | 0x000000; // black, opaque or transparent
-    const out = grey(writeBmp({ header: 124, bitsPerPixel: 32, compression: 3, masks: [0xff0000, 0xff00, 0xff, 0xff000000], pixels: rows(32, (x) => pixel(x)) }));
+    const out = grey(
+      writeBmp({
+        header: 124,
+        bitsPerPixel: 32,
+        compression: 3,
+        masks: [0xff0000, 0xff00, 0xff, 0xff000000],
+        pixels: rows(32, (x) => pixel(x)),
+      }),
+    );
     assert.deepEqual(out.slice(0, width), [0, 255, 0, 255, 0, 255, 0]);
-    const unused = grey(writeBmp({ header: 124, bitsPerPixel: 32, compression: 3, masks: [0xff0000, 0xff00, 0xff, 0xff000000], pixels: rows(32, () => 0x404040) }));
-    assert.ok(unused.every((v) => v === 64), 'alpha mask present but every alpha 0: the colours count');
+    const unused = grey(
+      writeBmp({
+        header: 124,
+        bitsPerPixel: 32,
+        compression: 3,
+        masks: [0xff0000, 0xff00, 0xff, 0xff000000],
+        pixels: rows(32, () => 0x404040),
+      }),
+    );
+    assert.ok(
+      unused.every((v) => v === 64),
+      'alpha mask present but every alpha 0: the colours count',
+    );
   });
 
   test('top-down rows (negative height) and the OS/2 1.x header with 3-byte palette entries', () => {
-    const topDown = writeBmp({ header: 40, bitsPerPixel: 8, palette: palette(16), topDown: true, pixels: rows(8, indexOf(16), true) });
+    const topDown = writeBmp({
+      header: 40,
+      bitsPerPixel: 8,
+      palette: palette(16),
+      topDown: true,
+      pixels: rows(8, indexOf(16), true),
+    });
     files['top-down'] = { bmp: topDown, expected: expectPalette(16) };
     assert.deepEqual(grey(topDown), expectPalette(16));
     const os2 = writeBmp({ header: 12, bitsPerPixel: 8, palette: palette(256), pixels: rows(8, indexOf(256)) });
@@ -217,8 +309,14 @@ describe('BMP variants decode to the right grey pixels', () => {
     const full = writeBmp({ header: 40, bitsPerPixel: 24, pixels: rows(24, () => 0) });
     assert.throws(() => decodeBmp(full.subarray(0, full.length - 10)), /truncated/);
     assert.throws(() => decodeBmp(full.subarray(0, 20)), /truncated/);
-    assert.throws(() => decodeBmp(writeBmp({ header: 40, bitsPerPixel: 24, compression: 4, pixels: Buffer.alloc(8) })), (e: Error & { code?: string }) => e.code === 'unsupported_media_type');
-    assert.throws(() => decodeBmp(writeBmp({ header: 40, bitsPerPixel: 8, compression: 1, pixels: Buffer.alloc(0), width: 0 })), /impossible dimensions/);
+    assert.throws(
+      () => decodeBmp(writeBmp({ header: 40, bitsPerPixel: 24, compression: 4, pixels: Buffer.alloc(8) })),
+      (e: Error & { code?: string }) => e.code === 'unsupported_media_type',
+    );
+    assert.throws(
+      () => decodeBmp(writeBmp({ header: 40, bitsPerPixel: 8, compression: 1, pixels: Buffer.alloc(0), width: 0 })),
+      /impossible dimensions/,
+    );
   });
 });
 
@@ -231,7 +329,9 @@ describe('ImageMagick reads the same files the same way', needs('imagemagick'), 
       const path = join(dir, 'x.bmp');
       writeFileSync(path, bmp);
       const rgb = execFileSync('/usr/bin/convert', [path, '-depth', '8', 'rgb:-'], { timeout: 20_000 });
-      const theirs = Array.from({ length: expected.length }, (_, p) => luma([rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!]));
+      const theirs = Array.from({ length: expected.length }, (_, p) =>
+        luma([rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!]),
+      );
       const worst = Math.max(...theirs.map((v, p) => Math.abs(v - expected[p]!)));
       assert.ok(worst <= 1, `${name}: ImageMagick differs by ${worst}`);
     }
@@ -255,10 +355,23 @@ test('an RLE8 scan (as ImageMagick writes with -compress RLE) is read by OCR, no
     stream.push(0, 0);
   }
   stream.push(0, 1);
-  const bmp = writeBmp({ header: 40, bitsPerPixel: 8, compression: 1, palette: Array.from({ length: 256 }, (_, i) => [i, i, i] as Rgb), pixels: Buffer.from(stream), width: info.width, height: info.height });
+  const bmp = writeBmp({
+    header: 40,
+    bitsPerPixel: 8,
+    compression: 1,
+    palette: Array.from({ length: 256 }, (_, i) => [i, i, i] as Rgb),
+    pixels: Buffer.from(stream),
+    width: info.width,
+    height: info.height,
+  });
   const t = await buildTestApp();
   try {
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/ocr?output=text', headers: { 'content-type': 'image/bmp' }, payload: bmp });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/ocr?output=text',
+      headers: { 'content-type': 'image/bmp' },
+      payload: bmp,
+    });
     assert.equal(res.statusCode, 200, res.body);
     assert.match(res.body, /Invoice number 4711/);
     assert.match(res.body, /Total due: 250 EUR/);

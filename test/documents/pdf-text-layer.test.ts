@@ -27,7 +27,11 @@ before(async () => {
 after(() => t.close());
 
 async function read(name: string): Promise<OcrBody> {
-  const res = await t.app.inject({ method: 'POST', url: '/api/v1/ocr', ...multipart({ name: `${name}.pdf`, bytes: pdf(name) }) });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/ocr',
+    ...multipart({ name: `${name}.pdf`, bytes: pdf(name) }),
+  });
   assert.equal(res.statusCode, 200, res.body.slice(0, 300));
   return res.json() as OcrBody;
 }
@@ -39,19 +43,26 @@ describe('PDF text layer against pdftotext on real PDFs', () => {
       assert.ok(body.pages.every((p) => p.source === 'text-layer' && p.engine === 'pdf-text-layer'));
       const reference = pdftotext(name);
       const { f1, missing, extra } = wordF1(reference, body.text);
-      assert.ok(f1 >= 0.99, `word F1 ${f1.toFixed(4)}; missing ${missing.slice(0, 20).join(' ')}; extra ${extra.slice(0, 20).join(' ')}`);
+      assert.ok(
+        f1 >= 0.99,
+        `word F1 ${f1.toFixed(4)}; missing ${missing.slice(0, 20).join(' ')}; extra ${extra.slice(0, 20).join(' ')}`,
+      );
       // pdftotext ends every page with a form feed.
       const referencePages = reference.split('\f').slice(0, body.pages.length);
       assert.equal(referencePages.length, body.pages.length);
       const order = body.pages.map((p, i) => orderAgreement(referencePages[i]!, p.text));
       const mean = order.reduce((a, b) => a + b, 0) / order.length;
-      assert.ok(mean >= 0.97, `reading order agreement ${mean.toFixed(3)} (worst page ${Math.min(...order).toFixed(3)})`);
+      assert.ok(
+        mean >= 0.97,
+        `reading order agreement ${mean.toFixed(3)} (worst page ${Math.min(...order).toFixed(3)})`,
+      );
     });
   }
 
   test('words drawn in several runs come out whole: maintainers, underscore, gz1', async () => {
     const { text } = await read('split-words');
-    for (const word of ['maintainers', 'underscore', 'gz1', 'logfile', 'gzip,', 'tar;', 'zcat.', 'file(5)']) assert.ok(text.split(/\s+/).includes(word), `"${word}" whole in ${JSON.stringify(text)}`);
+    for (const word of ['maintainers', 'underscore', 'gz1', 'logfile', 'gzip,', 'tar;', 'zcat.', 'file(5)'])
+      assert.ok(text.split(/\s+/).includes(word), `"${word}" whole in ${JSON.stringify(text)}`);
     assert.doesNotMatch(text, /main tainers|under score|gz 1\b|log file|gzip ,/);
   });
 
@@ -59,13 +70,18 @@ describe('PDF text layer against pdftotext on real PDFs', () => {
     const { text } = await read('columns');
     assert.doesNotMatch(text, /[\ufb00-\ufb06]/);
     const words = text.split(/\s+/);
-    for (const word of ['affluent', 'official', 'shuffle', 'waffle', 'classified']) assert.ok(words.includes(word) || words.includes(`${word}.`), `"${word}" whole`);
+    for (const word of ['affluent', 'official', 'shuffle', 'waffle', 'classified'])
+      assert.ok(words.includes(word) || words.includes(`${word}.`), `"${word}" whole`);
     assert.doesNotMatch(text, /\ba ffluent|o fficial|shu ffle|cla ssified/);
   });
 
   test('a password-protected PDF is refused with 422 pdf_encrypted, not read or a 500', async () => {
     const bytes = readFileSync(new URL('../pdf-bad/password.pdf', fixtures));
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/ocr', ...multipart({ name: 'password.pdf', bytes }) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/ocr',
+      ...multipart({ name: 'password.pdf', bytes }),
+    });
     assert.equal(res.statusCode, 422, res.body);
     assert.match(res.body, /pdf_encrypted/);
     assert.match(res.body, /password-protected/);
@@ -80,7 +96,10 @@ describe('PDF text layer against pdftotext on real PDFs', () => {
     const first = pages[0]!.text;
     const left = ['1. Section 1', 'Into identify flow', 'The temperature of district'].map((s) => first.indexOf(s));
     const right = ['Historical identify environmental', '2. Section 2'].map((s) => first.indexOf(s));
-    assert.ok([...left, ...right].every((i) => i >= 0), first);
+    assert.ok(
+      [...left, ...right].every((i) => i >= 0),
+      first,
+    );
     assert.ok(Math.max(...left) < Math.min(...right), `left column at ${left}, right column at ${right}`);
   });
 });
@@ -88,8 +107,13 @@ describe('PDF text layer against pdftotext on real PDFs', () => {
 describe('text layer assembly (pdf.js runs → words)', () => {
   const identity = [1, 0, 0, 1, 0, 0];
   // A run at (x, baseline) in a 10-unit font; width from a fixed 5 units per character.
-  const run = (str: string, x: number, y = 100, size = 10): TextRun => ({ str, transform: [size, 0, 0, size, x, y], width: str.length * 5 * (size / 10) });
-  const text = (runs: TextRun[]): string[] => textLayerLines(runs, identity, 1).map((l) => l.words.map((w) => w.text).join(' '));
+  const run = (str: string, x: number, y = 100, size = 10): TextRun => ({
+    str,
+    transform: [size, 0, 0, size, x, y],
+    width: str.length * 5 * (size / 10),
+  });
+  const text = (runs: TextRun[]): string[] =>
+    textLayerLines(runs, identity, 1).map((l) => l.words.map((w) => w.text).join(' '));
 
   test('runs that touch are one word; a space glyph or a gap over a tenth of the font size separates', () => {
     assert.deepEqual(text([run('main', 0), run('tainers', 20)]), ['maintainers']);
@@ -148,7 +172,10 @@ describe('PDF pages through the worker pool', () => {
   test('a scan among text pages is left for readPage, which renders it', async () => {
     const pool = countingPool();
     try {
-      const bytes = await makePdf([{ text: ['A page with a text layer of its own.'] }, { image: await renderPage({ lines: ['Scanned page'], width: 1200, height: 600 }) }]);
+      const bytes = await makePdf([
+        { text: ['A page with a text layer of its own.'] },
+        { image: await renderPage({ lines: ['Scanned page'], width: 1200, height: 600 }) },
+      ]);
       const doc = await openDocument(bytes, limits, pool);
       const [first, second] = await Promise.all([...doc.readTextLayers!([1, 2], options).values()]);
       assert.equal(first?.source, 'text-layer');

@@ -32,7 +32,8 @@ export function orderAgreement(reference: string, hypothesis: string): number {
   let previous = new Uint32Array(b.length + 1);
   for (let i = 1; i <= a.length; i++) {
     const current = new Uint32Array(b.length + 1);
-    for (let j = 1; j <= b.length; j++) current[j] = a[i - 1] === b[j - 1] ? previous[j - 1]! + 1 : Math.max(previous[j]!, current[j - 1]!);
+    for (let j = 1; j <= b.length; j++)
+      current[j] = a[i - 1] === b[j - 1] ? previous[j - 1]! + 1 : Math.max(previous[j]!, current[j - 1]!);
     previous = current;
   }
   return previous[b.length]! / Math.max(a.length, b.length);

@@ -13,7 +13,10 @@ import { renderPage } from '../fixtures/pages.js';
 /** A FormData body as inject takes it (the same bytes fetch would send). */
 async function injectable(body: FormData): Promise<{ payload: Buffer; headers: Record<string, string> }> {
   const request = new Request('http://localhost/', { method: 'POST', body });
-  return { payload: Buffer.from(await request.arrayBuffer()), headers: { 'content-type': request.headers.get('content-type')! } };
+  return {
+    payload: Buffer.from(await request.arrayBuffer()),
+    headers: { 'content-type': request.headers.get('content-type')! },
+  };
 }
 
 const gif = Buffer.concat([Buffer.from('GIF89a'), Buffer.from([1, 0, 1, 0, 0, 0, 0, 0x3b])]);
@@ -25,17 +28,19 @@ describe('001 ChatVLMLLM', () => {
   });
   after(() => t.close());
 
-  test('GET /health reports the GPU of the default model\'s backend when the config names it', async () => {
+  test("GET /health reports the GPU of the default model's backend when the config names it", async () => {
     // 001: {"status": "healthy", "gpu_available": true, "gpu_name": "NVIDIA GeForce RTX 4090", …}
     const body = (await t.app.inject({ method: 'GET', url: '/health' })).json() as Record<string, unknown>;
     assert.equal(body.gpu_name, 'NVIDIA GeForce RTX 4090');
     assert.equal(body.gpu_available, true);
   });
 
-  test('an unknown model → the seed\'s own words', async () => {
+  test("an unknown model → the seed's own words", async () => {
     // 001: {"detail": "Failed to load model: Model 'invalid_model' not found"}
     const jpg = await renderPage({ lines: ['Hello'] }, 'jpeg');
-    const body = await injectable(form([{ field: 'file', name: 'document.jpg', bytes: jpg }], { model: 'invalid_model' }));
+    const body = await injectable(
+      form([{ field: 'file', name: 'document.jpg', bytes: jpg }], { model: 'invalid_model' }),
+    );
     const res = await t.app.inject({ method: 'POST', url: '/ocr', ...body });
     assert.equal(res.statusCode, 404);
     assert.deepEqual(res.json(), { detail: "Failed to load model: Model 'invalid_model' not found" });
@@ -45,11 +50,20 @@ describe('001 ChatVLMLLM', () => {
 
   test('/chat checks the file format as /ocr does', async () => {
     // 001 "Ограничения": "Поддерживаемые форматы: JPG, PNG, BMP, TIFF"
-    const body = await injectable(form([{ field: 'file', name: 'image.gif', bytes: gif }], { prompt: 'Что изображено на картинке?', model: 'qwen3_vl_2b' }));
+    const body = await injectable(
+      form([{ field: 'file', name: 'image.gif', bytes: gif }], {
+        prompt: 'Что изображено на картинке?',
+        model: 'qwen3_vl_2b',
+      }),
+    );
     for (const url of ['/chat', '/ocr']) {
       const res = await t.app.inject({ method: 'POST', url, ...body });
       assert.equal(res.statusCode, 400, url);
-      assert.deepEqual(res.json(), { detail: 'Unsupported file format: .gif. Supported formats: JPG, PNG, BMP, TIFF' }, url);
+      assert.deepEqual(
+        res.json(),
+        { detail: 'Unsupported file format: .gif. Supported formats: JPG, PNG, BMP, TIFF' },
+        url,
+      );
     }
   });
 });
@@ -67,7 +81,7 @@ describe('002 InternVL: no batch cap the seed did not have', () => {
     return t.app.inject({ method: 'POST', url: '/ocr/batch', ...body });
   };
 
-  test('25 files (past the old cap of 20) are all taken, each answered in the seed\'s per-file shape', async () => {
+  test("25 files (past the old cap of 20) are all taken, each answered in the seed's per-file shape", async () => {
     const res = await batch(Array.from({ length: 25 }, () => gif));
     assert.equal(res.statusCode, 200, res.body);
     const body = res.json() as { total: number; failed: number; results: Array<{ status: string; error?: string }> };
@@ -85,7 +99,10 @@ describe('002 InternVL: no batch cap the seed did not have', () => {
   });
 
   test('past limits.maxBatchBytes together → 413 {"detail": …}', async () => {
-    const res = await batch([Buffer.concat([gif, Buffer.alloc(40 * 1024)]), Buffer.concat([gif, Buffer.alloc(40 * 1024)])]);
+    const res = await batch([
+      Buffer.concat([gif, Buffer.alloc(40 * 1024)]),
+      Buffer.concat([gif, Buffer.alloc(40 * 1024)]),
+    ]);
     assert.equal(res.statusCode, 413);
     assert.match(res.json().detail, /exceed 64 KB together \(limits\.maxBatchBytes\)/);
   });
@@ -97,17 +114,28 @@ describe('000 DeepSynth (Flask)', () => {
     t = await buildTestApp();
   });
   after(() => t.close());
-  const text = 'The harbour bridge opened on Monday after two years of work. Traffic moved smoothly across it all day. Engineers said the structure performed as designed.';
+  const text =
+    'The harbour bridge opened on Monday after two years of work. Traffic moved smoothly across it all day. Engineers said the structure performed as designed.';
 
   test('max_length and temperature out of our ranges are clamped, and the used values echoed', async () => {
     // 000: max_length = data.get('max_length', 128); temperature = data.get('temperature', 0.7) — passed on unchecked
-    const res = await t.app.inject({ method: 'POST', url: '/summarize/text', payload: { text, max_length: 100_000, temperature: 5 } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/summarize/text',
+      payload: { text, max_length: 100_000, temperature: 5 },
+    });
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual(res.json().parameters, { max_length: 4096, temperature: 2 });
-    const low = await t.app.inject({ method: 'POST', url: '/summarize/text', payload: { text, max_length: 0, temperature: -1 } });
+    const low = await t.app.inject({
+      method: 'POST',
+      url: '/summarize/text',
+      payload: { text, max_length: 0, temperature: -1 },
+    });
     assert.deepEqual(low.json().parameters, { max_length: 1, temperature: 0 });
     // 000: max_length = int(request.form.get('max_length', 128)); temperature = float(request.form.get('temperature', 0.7))
-    const body = await injectable(form([{ field: 'file', name: 'document.txt', bytes: Buffer.from(text) }], { max_length: 9999, temperature: 3.5 }));
+    const body = await injectable(
+      form([{ field: 'file', name: 'document.txt', bytes: Buffer.from(text) }], { max_length: 9999, temperature: 3.5 }),
+    );
     const file = await t.app.inject({ method: 'POST', url: '/summarize/file', ...body });
     assert.equal(file.statusCode, 200, file.body);
     assert.deepEqual(file.json().parameters, { max_length: 4096, temperature: 2 });
@@ -123,7 +151,7 @@ describe('000 DeepSynth (Flask)', () => {
     assert.equal(res.json().summary_length, 0);
   });
 
-  test('original_length counts code points, as Python\'s len() does', async () => {
+  test("original_length counts code points, as Python's len() does", async () => {
     // 000: 'original_length': len(text)
     const emoji = `${text} 🎉🎉 𠀀`; // two emoji and a CJK Extension B character: 3 code points, 6 UTF-16 units
     const res = await t.app.inject({ method: 'POST', url: '/summarize/text', payload: { text: emoji } });
@@ -133,14 +161,16 @@ describe('000 DeepSynth (Flask)', () => {
     assert.equal(batch.json().results[0].original_length, [...emoji].length);
   });
 
-  test('the filename is echoed through werkzeug\'s secure_filename', async () => {
+  test("the filename is echoed through werkzeug's secure_filename", async () => {
     // 000: filename = secure_filename(file.filename) … 'filename': filename
-    const body = await injectable(form([{ field: 'file', name: '../../my report (final).txt', bytes: Buffer.from(text) }]));
+    const body = await injectable(
+      form([{ field: 'file', name: '../../my report (final).txt', bytes: Buffer.from(text) }]),
+    );
     const res = await t.app.inject({ method: 'POST', url: '/summarize/file', ...body });
     assert.equal(res.json().filename, 'my_report_final.txt');
   });
 
-  test('secure_filename: werkzeug\'s own documented examples and edge cases', () => {
+  test("secure_filename: werkzeug's own documented examples and edge cases", () => {
     // werkzeug docstring: secure_filename("My cool movie.mov") → 'My_cool_movie.mov';
     // secure_filename("../../../etc/passwd") → 'etc_passwd'; secure_filename('i contain cool \xfcml\xe4uts.txt') → 'i_contain_cool_umlauts.txt'
     assert.equal(secureFilename('My cool movie.mov'), 'My_cool_movie.mov');
@@ -153,7 +183,9 @@ describe('000 DeepSynth (Flask)', () => {
   });
 
   test('which summarizer is a config choice shown in /health; binding a chat model does not switch it', async () => {
-    const withChat = await buildTestApp({ models: { 'some-chat': { chat: { backend: 'openai', urls: ['http://127.0.0.1:9/v1'] } } } });
+    const withChat = await buildTestApp({
+      models: { 'some-chat': { chat: { backend: 'openai', urls: ['http://127.0.0.1:9/v1'] } } },
+    });
     try {
       const health = (await withChat.app.inject({ method: 'GET', url: '/health' })).json() as { summarizer: unknown };
       assert.deepEqual(health.summarizer, { engine: 'extractive', model: null });
@@ -163,14 +195,23 @@ describe('000 DeepSynth (Flask)', () => {
     } finally {
       await withChat.close();
     }
-    const chosen = await buildTestApp({ compat: { deepsynthSummarizer: 'some-chat' }, models: { 'some-chat': { chat: { backend: 'openai', urls: ['http://127.0.0.1:9/v1'], maxRetries: 0 } } } });
+    const chosen = await buildTestApp({
+      compat: { deepsynthSummarizer: 'some-chat' },
+      models: { 'some-chat': { chat: { backend: 'openai', urls: ['http://127.0.0.1:9/v1'], maxRetries: 0 } } },
+    });
     try {
-      assert.deepEqual((await chosen.app.inject({ method: 'GET', url: '/health' })).json().summarizer, { engine: 'abstractive', model: 'some-chat' });
+      assert.deepEqual((await chosen.app.inject({ method: 'GET', url: '/health' })).json().summarizer, {
+        engine: 'abstractive',
+        model: 'some-chat',
+      });
       const res = await chosen.app.inject({ method: 'POST', url: '/summarize/text', payload: { text } });
       assert.equal(res.statusCode, 503, 'the configured model was asked (and is unreachable)');
     } finally {
       await chosen.close();
     }
-    await assert.rejects(buildTestApp({ compat: { deepsynthSummarizer: 'no-such-model' } }), /compat\.deepsynthSummarizer/);
+    await assert.rejects(
+      buildTestApp({ compat: { deepsynthSummarizer: 'no-such-model' } }),
+      /compat\.deepsynthSummarizer/,
+    );
   });
 });

@@ -54,7 +54,16 @@ before(async () => {
   // "VLLM_URL=http://gpu-server VLLM_PORT=30024 python -m ocrflux.api_server", with our fake as the GPU server.
   const env = { VLLM_URL: 'http://127.0.0.1', VLLM_PORT: port, MAX_RETRIES: '1' };
   // One name bound to something else in the config: it must not be proxied.
-  services = createServices(loadConfig({ env, overrides: { log: { level: 'silent' }, jobs: { sqlitePath: ':memory:' }, models: { 'local-ocr': { ocr: { engine: 'tesseract-js' } } } } }));
+  services = createServices(
+    loadConfig({
+      env,
+      overrides: {
+        log: { level: 'silent' },
+        jobs: { sqlitePath: ':memory:' },
+        models: { 'local-ocr': { ocr: { engine: 'tesseract-js' } } },
+      },
+    }),
+  );
   app = await buildApp(services, { logger: false });
   await app.ready();
 });
@@ -64,10 +73,16 @@ after(async () => {
   await upstream.close();
 });
 
-const post = (body: unknown) => app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: 'Bearer YOUR_API_KEY' }, payload: JSON.stringify(body) });
+const post = (body: unknown) =>
+  app.inject({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer YOUR_API_KEY' },
+    payload: JSON.stringify(body),
+  });
 
 describe('OCRFlux: VLLM_URL / VLLM_PORT proxy every unbound model to vLLM', () => {
-  test('the README\'s exact request reaches the upstream with its model name; no embedded OCR runs', async () => {
+  test("the README's exact request reaches the upstream with its model name; no embedded OCR runs", async () => {
     // README: curl -X POST "http://localhost:8000/v1/chat/completions" … "model": "Qwen/Qwen2.5-VL-32B-Instruct" … "max_tokens": 4000, "temperature": 0.1
     upstream.received.length = 0;
     const body = seedBody(jpeg);
@@ -80,7 +95,11 @@ describe('OCRFlux: VLLM_URL / VLLM_PORT proxy every unbound model to vLLM', () =
     assert.equal(sent.temperature, 0.1);
     assert.deepEqual(sent.messages, body.messages, 'system prompt, text and the image data URL arrive unchanged');
     // README "Response Format": "object": "chat.completion", "model": "Qwen/Qwen2.5-VL-32B-Instruct", choices[0].message.content
-    const answer = res.json() as { object: string; model: string; choices: Array<{ message: { role: string; content: string } }> };
+    const answer = res.json() as {
+      object: string;
+      model: string;
+      choices: Array<{ message: { role: string; content: string } }>;
+    };
     assert.equal(answer.object, 'chat.completion');
     assert.equal(answer.model, 'Qwen/Qwen2.5-VL-32B-Instruct');
     assert.match(answer.choices[0]!.message.content, /^echo: 识别这张图片/);
@@ -125,7 +144,9 @@ describe('OCRFlux: VLLM_URL / VLLM_PORT proxy every unbound model to vLLM', () =
 
   test('/v1/models lists the seed ids as served by the proxy', async () => {
     const res = await app.inject({ method: 'GET', url: '/v1/models' });
-    const qwen = (res.json() as { data: Array<{ id: string; capabilities: string[] }> }).data.find((m) => m.id === 'Qwen/Qwen2.5-VL-32B-Instruct');
+    const qwen = (res.json() as { data: Array<{ id: string; capabilities: string[] }> }).data.find(
+      (m) => m.id === 'Qwen/Qwen2.5-VL-32B-Instruct',
+    );
     assert.ok(qwen?.capabilities.includes('chat'));
   });
 });
@@ -141,20 +162,27 @@ describe('OCRFlux environment: API_HOST, API_PORT, DEBUG, VLLM_*', () => {
     assert.equal(loadConfig({ env: { DEBUG: 'false' } }).log.level, 'info');
   });
 
-  test('VISIONGATE_* wins over the seed\'s names when both are set', () => {
-    const config = loadConfig({ env: { API_PORT: '8123', VISIONGATE_PORT: '9000', API_HOST: '0.0.0.0', VISIONGATE_HOST: '127.0.0.1' } });
+  test("VISIONGATE_* wins over the seed's names when both are set", () => {
+    const config = loadConfig({
+      env: { API_PORT: '8123', VISIONGATE_PORT: '9000', API_HOST: '0.0.0.0', VISIONGATE_HOST: '127.0.0.1' },
+    });
     assert.equal(config.server.port, 9000);
     assert.equal(config.server.host, '127.0.0.1');
   });
 
   test('VLLM_URL alone uses port 30024; VLLM_PORT alone uses http://localhost; MAX_RETRIES is read', () => {
-    assert.deepEqual(loadConfig({ env: { VLLM_URL: 'http://gpu-server' } }).compat.vllmProxy?.urls, ['http://gpu-server:30024/v1']);
+    assert.deepEqual(loadConfig({ env: { VLLM_URL: 'http://gpu-server' } }).compat.vllmProxy?.urls, [
+      'http://gpu-server:30024/v1',
+    ]);
     assert.deepEqual(loadConfig({ env: { VLLM_PORT: '31000' } }).compat.vllmProxy?.urls, ['http://localhost:31000/v1']);
-    assert.equal(loadConfig({ env: { VLLM_URL: 'http://gpu-server', MAX_RETRIES: '3' } }).compat.vllmProxy?.maxRetries, 3);
+    assert.equal(
+      loadConfig({ env: { VLLM_URL: 'http://gpu-server', MAX_RETRIES: '3' } }).compat.vllmProxy?.maxRetries,
+      3,
+    );
     assert.equal(loadConfig({ env: {} }).compat.vllmProxy, undefined);
   });
 
-  test('a bad value names the variable\'s setting', () => {
+  test("a bad value names the variable's setting", () => {
     assert.throws(() => loadConfig({ env: { API_PORT: 'eighty' } }), /server\.port/);
     assert.throws(() => loadConfig({ env: { VLLM_URL: 'gpu-server' } }), /VLLM_URL must be a URL/);
   });
@@ -164,13 +192,16 @@ describe('OCRFlux environment: API_HOST, API_PORT, DEBUG, VLLM_*', () => {
 function dockerfileEnv(): Record<string, string> {
   const file = readFileSync('deploy/Dockerfile', 'utf8').replace(/\\\n/g, ' ');
   const env: Record<string, string> = {};
-  for (const line of file.slice(file.lastIndexOf('\nFROM ')).split('\n').filter((l) => l.startsWith('ENV '))) {
+  for (const line of file
+    .slice(file.lastIndexOf('\nFROM '))
+    .split('\n')
+    .filter((l) => l.startsWith('ENV '))) {
     for (const [, key, value] of line.slice(4).matchAll(/([A-Z_][A-Z0-9_]*)=(\S+)/g)) env[key!] = value!;
   }
   return env;
 }
 
-describe('the seed\'s `docker run` line', () => {
+describe("the seed's `docker run` line", () => {
   // README "Docker Deployment": docker run -p 8000:8000 -e VLLM_URL=http://gpu-server -e VLLM_PORT=30024 ocrflux-api
   const seedLine = { VLLM_URL: 'http://gpu-server', VLLM_PORT: '30024' };
   const key = 'ocrflux-key-0123456789abcdef';
@@ -182,18 +213,35 @@ describe('the seed\'s `docker run` line', () => {
     assert.match(serveRefusal(config) ?? '', /set VISIONGATE_API_KEY/);
   });
 
-  test('with -e VISIONGATE_API_KEY added it serves, and the README\'s curl (Authorization: Bearer) reaches vLLM', async () => {
+  test("with -e VISIONGATE_API_KEY added it serves, and the README's curl (Authorization: Bearer) reaches vLLM", async () => {
     const config = loadConfig({ env: { ...dockerfileEnv(), ...seedLine, VISIONGATE_API_KEY: key } });
     assert.equal(serveRefusal(config), undefined);
     assert.deepEqual(config.compat.vllmProxy?.urls, ['http://gpu-server:30024/v1']);
     // The same environment, started on loopback (tests never listen elsewhere) with our fake as the GPU server.
     const fake = await startFakeUpstream();
-    const server = await startServer({ ...dockerfileEnv(), VLLM_URL: 'http://127.0.0.1', VLLM_PORT: new URL(fake.url).port, VISIONGATE_API_KEY: key, VISIONGATE_HOST: '127.0.0.1', VISIONGATE_PORT: '0' });
+    const server = await startServer({
+      ...dockerfileEnv(),
+      VLLM_URL: 'http://127.0.0.1',
+      VLLM_PORT: new URL(fake.url).port,
+      VISIONGATE_API_KEY: key,
+      VISIONGATE_HOST: '127.0.0.1',
+      VISIONGATE_PORT: '0',
+    });
     try {
-      const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(seedBody(jpeg)), signal: AbortSignal.timeout(30_000) });
+      const res = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify(seedBody(jpeg)),
+        signal: AbortSignal.timeout(30_000),
+      });
       assert.equal(res.status, 200, await res.clone().text());
       assert.equal(fake.received[0]?.model, 'Qwen/Qwen2.5-VL-32B-Instruct');
-      const noKey = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(10_000) });
+      const noKey = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        signal: AbortSignal.timeout(10_000),
+      });
       assert.equal(noKey.status, 401);
     } finally {
       await server.stop();

@@ -17,17 +17,37 @@ after(async () => {
 });
 
 const submit = (options: Record<string, unknown>) =>
-  t.app.inject({ method: 'POST', url: '/api/v1/jobs', payload: { type: 'ocr', input: { data: page.toString('base64') }, options } });
+  t.app.inject({
+    method: 'POST',
+    url: '/api/v1/jobs',
+    payload: { type: 'ocr', input: { data: page.toString('base64') }, options },
+  });
 
 describe('shared options are parsed once, at the surface, the same for sync routes and jobs', () => {
   test('an unknown language is refused when an OCR job is submitted, as the synchronous route refuses it', async () => {
-    const sync = await t.app.inject({ method: 'POST', url: '/api/v1/ocr?languages=xx_bogus', headers: { 'content-type': 'image/png' }, payload: page });
+    const sync = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/ocr?languages=xx_bogus',
+      headers: { 'content-type': 'image/png' },
+      payload: page,
+    });
     assert.equal(sync.statusCode, 422);
     assert.equal(sync.json<{ code: string }>().code, 'unsupported_language');
     for (const res of [
       await submit({ languages: 'xx_bogus' }),
-      await t.app.inject({ method: 'POST', url: '/api/v1/ocr?async=true&languages=xx_bogus', headers: { 'content-type': 'image/png' }, payload: page }),
-      await t.app.inject({ method: 'POST', url: '/api/v1/batches', payload: { items: [{ type: 'ocr', input: { data: page.toString('base64') }, options: { languages: 'xx_bogus' } }] } }),
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/ocr?async=true&languages=xx_bogus',
+        headers: { 'content-type': 'image/png' },
+        payload: page,
+      }),
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/batches',
+        payload: {
+          items: [{ type: 'ocr', input: { data: page.toString('base64') }, options: { languages: 'xx_bogus' } }],
+        },
+      }),
     ]) {
       assert.equal(res.statusCode, 422, res.body);
       assert.equal(res.json<{ code: string }>().code, 'unsupported_language');
@@ -49,8 +69,20 @@ describe('shared options are parsed once, at the surface, the same for sync rout
 });
 
 describe('configured languages are checked at start-up', () => {
-  test('a language with no installed data stops the server with the key named; so does a malformed one', { timeout: 60_000 }, async () => {
-    await assert.rejects(startServer({ VISIONGATE_OCR__DEFAULT_LANGUAGES: 'xx_bogus' }), (error: Error) => /exited with 2/.test(error.message) && /ocr\.defaultLanguages: .*xx_bogus/.test(error.message) && /installed languages: .*eng/.test(error.message));
-    await assert.rejects(startServer({ VISIONGATE_OCR__DEFAULT_LANGUAGES: 'eng+1!' }), (error: Error) => /exited with 2/.test(error.message) && /ocr\.defaultLanguages: .*not a language code/.test(error.message));
+  test('a language with no installed data stops the server with the key named; so does a malformed one', {
+    timeout: 60_000,
+  }, async () => {
+    await assert.rejects(
+      startServer({ VISIONGATE_OCR__DEFAULT_LANGUAGES: 'xx_bogus' }),
+      (error: Error) =>
+        /exited with 2/.test(error.message) &&
+        /ocr\.defaultLanguages: .*xx_bogus/.test(error.message) &&
+        /installed languages: .*eng/.test(error.message),
+    );
+    await assert.rejects(
+      startServer({ VISIONGATE_OCR__DEFAULT_LANGUAGES: 'eng+1!' }),
+      (error: Error) =>
+        /exited with 2/.test(error.message) && /ocr\.defaultLanguages: .*not a language code/.test(error.message),
+    );
   });
 });

@@ -26,11 +26,27 @@ after(async () => {
   images?.close();
 });
 
-test('a chat job keeps the parsed request: its image URL is fetched once, at submission, and the job reads it', { timeout: 120_000 }, async () => {
+test('a chat job keeps the parsed request: its image URL is fetched once, at submission, and the job reads it', {
+  timeout: 120_000,
+}, async () => {
   const submitted = await t.app.inject({
     method: 'POST',
     url: '/api/v1/jobs',
-    payload: { type: 'chat', input: { model: 'got_ocr', messages: [{ role: 'user', content: [{ type: 'text', text: 'read it' }, { type: 'image_url', image_url: { url: imageUrl } }] }] } },
+    payload: {
+      type: 'chat',
+      input: {
+        model: 'got_ocr',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'read it' },
+              { type: 'image_url', image_url: { url: imageUrl } },
+            ],
+          },
+        ],
+      },
+    },
   });
   assert.equal(submitted.statusCode, 202, submitted.body);
   const id = submitted.json<{ id: string }>().id;
@@ -39,7 +55,12 @@ test('a chat job keeps the parsed request: its image URL is fetched once, at sub
   const stored = await t.services.jobs.store.get(id);
   assert.ok(stored);
   assert.equal(stored.params.body, undefined);
-  assert.deepEqual((stored!.params.request as { messages: Array<{ content: Array<{ type: string }> }> }).messages[0]!.content.map((p) => p.type), ['text', 'image']);
+  assert.deepEqual(
+    (stored!.params.request as { messages: Array<{ content: Array<{ type: string }> }> }).messages[0]!.content.map(
+      (p) => p.type,
+    ),
+    ['text', 'image'],
+  );
   let job: { status: string; result: { content: string; model: string } | null } = { status: 'queued', result: null };
   for (let i = 0; i < 600 && ['queued', 'running'].includes(job.status); i++) {
     await sleep(100);
@@ -52,8 +73,11 @@ test('a chat job keeps the parsed request: its image URL is fetched once, at sub
 });
 
 test('a chat job with a bad body is refused at submission, naming the field', { timeout: 120_000 }, async () => {
-  const res = await t.app.inject({ method: 'POST', url: '/api/v1/jobs', payload: { type: 'chat', input: { model: 'got_ocr', messages: 'hello' } } });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/jobs',
+    payload: { type: 'chat', input: { model: 'got_ocr', messages: 'hello' } },
+  });
   assert.equal(res.statusCode, 422);
   assert.match(res.body, /messages/);
 });
-

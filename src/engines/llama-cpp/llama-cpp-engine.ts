@@ -8,7 +8,9 @@ import { refuseUnsupported, samplingParameters } from '../unsupported-parameters
 const honoured = [...samplingParameters, 'seed', 'frequency_penalty', 'presence_penalty', 'stream_options'];
 const rules: Record<string, (value: unknown) => boolean> = {
   n: (v) => v === undefined || v === null || v === 1,
-  response_format: (v) => v === null || (typeof v === 'object' && ['text', 'json_object', 'json_schema'].includes(String((v as { type?: unknown }).type))),
+  response_format: (v) =>
+    v === null ||
+    (typeof v === 'object' && ['text', 'json_object', 'json_schema'].includes(String((v as { type?: unknown }).type))),
   // Without tools (they are refused) "auto" and "none" both mean plain text.
   tool_choice: (v) => v === undefined || v === null || v === 'auto' || v === 'none',
   parallel_tool_calls: () => true,
@@ -78,18 +80,29 @@ export class LlamaCppEngine implements ChatEngine {
       try {
         module = await import('node-llama-cpp');
       } catch {
-        throw appError('engine_unavailable', 'node-llama-cpp is not installed (it is an optional dependency: npm install node-llama-cpp)');
+        throw appError(
+          'engine_unavailable',
+          'node-llama-cpp is not installed (it is an optional dependency: npm install node-llama-cpp)',
+        );
       }
       const gpu = this.options.gpu ?? false;
-      const llama = await module.getLlama({ gpu, build: 'never', logLevel: module.LlamaLogLevel.error }).catch((error: Error) => {
-        if (!gpu) throw error;
-        // The default install leaves GPU builds out (scripts/slim-install.js); say how to bring one in.
-        throw appError('engine_unavailable', `the ${gpu} build of llama.cpp could not be loaded; the default install carries the CPU build only: run \`npm run llama:gpu -- ${gpu}\` (with the GPU driver installed). ${error.message}`);
-      });
+      const llama = await module
+        .getLlama({ gpu, build: 'never', logLevel: module.LlamaLogLevel.error })
+        .catch((error: Error) => {
+          if (!gpu) throw error;
+          // The default install leaves GPU builds out (scripts/slim-install.js); say how to bring one in.
+          throw appError(
+            'engine_unavailable',
+            `the ${gpu} build of llama.cpp could not be loaded; the default install carries the CPU build only: run \`npm run llama:gpu -- ${gpu}\` (with the GPU driver installed). ${error.message}`,
+          );
+        });
       try {
         return await llama.loadModel({ modelPath: this.options.path });
       } catch (error) {
-        throw appError('engine_unavailable', `cannot load the GGUF model at ${this.options.path}: ${(error as Error).message}`);
+        throw appError(
+          'engine_unavailable',
+          `cannot load the GGUF model at ${this.options.path}: ${(error as Error).message}`,
+        );
       }
     })();
     this.model.catch(() => (this.model = undefined));
@@ -104,13 +117,22 @@ export class LlamaCppEngine implements ChatEngine {
 
   /** JSON output through llama.cpp's grammar: any JSON object, or one that matches the given schema. */
   private async grammar(model: LlamaModel, request: ChatRequest): Promise<LlamaGrammar | undefined> {
-    const format = request.parameters?.response_format as { type?: string; json_schema?: { schema?: unknown } } | null | undefined;
+    const format = request.parameters?.response_format as
+      | { type?: string; json_schema?: { schema?: unknown } }
+      | null
+      | undefined;
     if (format?.type === 'json_object') return model.llama.getGrammarFor('json');
     if (format?.type !== 'json_schema') return undefined;
     try {
-      return await model.llama.createGrammarForJsonSchema(format.json_schema?.schema as Parameters<Llama['createGrammarForJsonSchema']>[0]);
+      return await model.llama.createGrammarForJsonSchema(
+        format.json_schema?.schema as Parameters<Llama['createGrammarForJsonSchema']>[0],
+      );
     } catch (error) {
-      throw appError('unsupported_parameter', `response_format.json_schema.schema cannot be turned into a grammar for this local model: ${(error as Error).message}`, { field: 'response_format' });
+      throw appError(
+        'unsupported_parameter',
+        `response_format.json_schema.schema cannot be turned into a grammar for this local model: ${(error as Error).message}`,
+        { field: 'response_format' },
+      );
     }
   }
 
@@ -118,14 +140,23 @@ export class LlamaCppEngine implements ChatEngine {
     refuseUnsupported(request, 'llama-cpp', honoured, rules);
     const messages = request.messages;
     const last = messages[messages.length - 1];
-    if (last?.role !== 'user') throw appError('invalid_parameter', 'the last message must be from the user', { field: 'messages' });
+    if (last?.role !== 'user')
+      throw appError('invalid_parameter', 'the last message must be from the user', { field: 'messages' });
     const { LlamaChatSession } = await import('node-llama-cpp');
     const model = await this.load();
     clearTimeout(this.idle);
     const grammar = await this.grammar(model, request);
     const context = await model.createContext({ contextSize: this.options.contextSize, threads: this.options.threads });
     try {
-      const history: ChatHistoryItem[] = messages.slice(0, -1).map((m) => (m.role === 'system' ? { type: 'system', text: textOf(m) } : m.role === 'user' ? { type: 'user', text: textOf(m) } : { type: 'model', response: [textOf(m)] }));
+      const history: ChatHistoryItem[] = messages
+        .slice(0, -1)
+        .map((m) =>
+          m.role === 'system'
+            ? { type: 'system', text: textOf(m) }
+            : m.role === 'user'
+              ? { type: 'user', text: textOf(m) }
+              : { type: 'model', response: [textOf(m)] },
+        );
       // A fresh sequence per request: its token meter counts exactly what this request read and wrote.
       const sequence = context.getSequence();
       const session = new LlamaChatSession({ contextSequence: sequence, systemPrompt: '' });
@@ -157,8 +188,13 @@ export class LlamaCppEngine implements ChatEngine {
       // prompt token (evaluated in the batch that yields the first answer token), so what the model read,
       // chat template and system prompt included, is the context minus the answer tokens fed back (all but the last).
       const completion = sequence.tokenMeter.usedOutputTokens;
-      const prompt = completion > 0 ? sequence.contextTokens.length - (completion - 1) : sequence.tokenMeter.usedInputTokens;
-      yield { type: 'done', finishReason: meta.stopReason === 'maxTokens' ? 'length' : 'stop', usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } };
+      const prompt =
+        completion > 0 ? sequence.contextTokens.length - (completion - 1) : sequence.tokenMeter.usedInputTokens;
+      yield {
+        type: 'done',
+        finishReason: meta.stopReason === 'maxTokens' ? 'length' : 'stop',
+        usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+      };
     } finally {
       await context.dispose();
       this.touch();

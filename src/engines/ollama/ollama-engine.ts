@@ -1,6 +1,15 @@
 import { abortError, appError, isAppError } from '../../errors/app-error.js';
 import { randomUUID } from 'node:crypto';
-import { collect, imagesOf, textOf, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResult, type ToolCall } from '../../shared/chat.js';
+import {
+  collect,
+  imagesOf,
+  textOf,
+  type ChatChunk,
+  type ChatMessage,
+  type ChatRequest,
+  type ChatResult,
+  type ToolCall,
+} from '../../shared/chat.js';
 import { refuseUnsupported, samplingParameters } from '../unsupported-parameters.js';
 import { estimateUsage } from '../openai-compatible/openai-compatible-engine.js';
 import { RemoteChatEngine } from '../remote/remote-engine.js';
@@ -21,24 +30,44 @@ function toOllama(message: ChatMessage, names: Map<string, string>): Record<stri
     return { function: { name: call.function.name, arguments: parseArguments(call.function.arguments) } };
   });
   const toolName = message.toolCallId ? names.get(message.toolCallId) : undefined;
-  return { role: message.role, content: textOf(message), ...(images.length ? { images } : {}), ...(toolCalls?.length ? { tool_calls: toolCalls } : {}), ...(toolName ? { tool_name: toolName } : {}) };
+  return {
+    role: message.role,
+    content: textOf(message),
+    ...(images.length ? { images } : {}),
+    ...(toolCalls?.length ? { tool_calls: toolCalls } : {}),
+    ...(toolName ? { tool_name: toolName } : {}),
+  };
 }
 
 function parseArguments(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw appError('invalid_parameter', `tool call arguments must be JSON for an Ollama backend, received ${text.slice(0, 80)}`, { field: 'messages' });
+    throw appError(
+      'invalid_parameter',
+      `tool call arguments must be JSON for an Ollama backend, received ${text.slice(0, 80)}`,
+      { field: 'messages' },
+    );
   }
 }
 
 /** What Ollama's native API can honour, and how each OpenAI parameter maps onto it. */
-const honoured = [...samplingParameters, 'seed', 'frequency_penalty', 'presence_penalty', 'response_format', 'tools', 'stream_options'];
+const honoured = [
+  ...samplingParameters,
+  'seed',
+  'frequency_penalty',
+  'presence_penalty',
+  'response_format',
+  'tools',
+  'stream_options',
+];
 const rules: Record<string, (value: unknown) => boolean> = {
   n: (v) => v === undefined || v === null || v === 1,
   tool_choice: (v) => v === undefined || v === null || v === 'auto' || v === 'none',
   parallel_tool_calls: (v) => v === undefined || v === null || v === true,
-  response_format: (v) => v === null || (typeof v === 'object' && ['text', 'json_object', 'json_schema'].includes(String((v as { type?: unknown }).type))),
+  response_format: (v) =>
+    v === null ||
+    (typeof v === 'object' && ['text', 'json_object', 'json_schema'].includes(String((v as { type?: unknown }).type))),
 };
 
 function format(value: unknown): unknown {
@@ -82,7 +111,15 @@ export class OllamaEngine extends RemoteChatEngine {
     const names = new Map<string, string>();
     const tools = Array.isArray(p.tools) && p.tools.length && p.tool_choice !== 'none' ? { tools: p.tools } : {};
     const json = format(p.response_format);
-    return JSON.stringify({ model: this.options.model, messages: request.messages.map((m) => toOllama(m, names)), stream, options, ...tools, ...(json ? { format: json } : {}), ...(this.options.keepAlive ? { keep_alive: this.options.keepAlive } : {}) });
+    return JSON.stringify({
+      model: this.options.model,
+      messages: request.messages.map((m) => toOllama(m, names)),
+      stream,
+      options,
+      ...tools,
+      ...(json ? { format: json } : {}),
+      ...(this.options.keepAlive ? { keep_alive: this.options.keepAlive } : {}),
+    });
   }
 
   async *stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatChunk> {
@@ -100,12 +137,23 @@ export class OllamaEngine extends RemoteChatEngine {
         }
         for (const call of event.message?.tool_calls ?? []) {
           const args = call.function?.arguments;
-          toolCalls.push({ id: `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`, type: 'function', function: { name: call.function?.name ?? '', arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}) } });
+          toolCalls.push({
+            id: `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
+            type: 'function',
+            function: {
+              name: call.function?.name ?? '',
+              arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}),
+            },
+          });
         }
         if (event.done) {
           const usage =
             event.prompt_eval_count !== undefined && event.eval_count !== undefined
-              ? { prompt_tokens: event.prompt_eval_count, completion_tokens: event.eval_count, total_tokens: event.prompt_eval_count + event.eval_count }
+              ? {
+                  prompt_tokens: event.prompt_eval_count,
+                  completion_tokens: event.eval_count,
+                  total_tokens: event.prompt_eval_count + event.eval_count,
+                }
               : estimateUsage(request, content);
           const finishReason = toolCalls.length ? 'tool_calls' : event.done_reason === 'length' ? 'length' : 'stop';
           yield { type: 'done', finishReason, usage, ...(toolCalls.length ? { toolCalls } : {}) };

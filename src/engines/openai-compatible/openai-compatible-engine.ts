@@ -1,6 +1,16 @@
 import { mimeTypes, sniffKind } from '../../documents/sniff.js';
 import { abortError, appError, isAppError } from '../../errors/app-error.js';
-import { estimateTokens, textOf, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason, type NativeAnswer, type ToolCall } from '../../shared/chat.js';
+import {
+  estimateTokens,
+  textOf,
+  type ChatChunk,
+  type ChatMessage,
+  type ChatRequest,
+  type ChatResult,
+  type FinishReason,
+  type NativeAnswer,
+  type ToolCall,
+} from '../../shared/chat.js';
 import { RemoteChatEngine } from '../remote/remote-engine.js';
 import { lines, postOptions, type UpstreamOptions } from '../remote/upstream-client.js';
 
@@ -13,11 +23,14 @@ export interface OpenAiBackendOptions extends UpstreamOptions {
 type UpstreamPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string; detail?: string } };
 
 function toUpstream(message: ChatMessage): Record<string, unknown> {
-  const content = message.content === null || typeof message.content === 'string' ? message.content : message.content.map((part): UpstreamPart => {
-    if (part.type === 'text') return part;
-    const url = `data:${mimeTypes[sniffKind(part.data) ?? 'png']};base64,${part.data.toString('base64')}`;
-    return { type: 'image_url', image_url: { url, ...(part.detail ? { detail: part.detail } : {}) } };
-  });
+  const content =
+    message.content === null || typeof message.content === 'string'
+      ? message.content
+      : message.content.map((part): UpstreamPart => {
+          if (part.type === 'text') return part;
+          const url = `data:${mimeTypes[sniffKind(part.data) ?? 'png']};base64,${part.data.toString('base64')}`;
+          return { type: 'image_url', image_url: { url, ...(part.detail ? { detail: part.detail } : {}) } };
+        });
   return {
     ...message.extra,
     role: message.role,
@@ -46,12 +59,21 @@ export function wireParameters(request: ChatRequest): Record<string, unknown> {
 }
 
 const finishReasons = new Set<FinishReason>(['stop', 'length', 'tool_calls', 'content_filter', 'function_call']);
-export const finishReason = (value: unknown): FinishReason => (finishReasons.has(value as FinishReason) ? (value as FinishReason) : 'stop');
+export const finishReason = (value: unknown): FinishReason =>
+  finishReasons.has(value as FinishReason) ? (value as FinishReason) : 'stop';
 
 interface Choice {
   index?: number;
   message?: { content?: string | null; tool_calls?: ToolCall[] };
-  delta?: { content?: string | null; tool_calls?: Array<{ index?: number; id?: string; type?: string; function?: { name?: string; arguments?: string } }> };
+  delta?: {
+    content?: string | null;
+    tool_calls?: Array<{
+      index?: number;
+      id?: string;
+      type?: string;
+      function?: { name?: string; arguments?: string };
+    }>;
+  };
   finish_reason?: string | null;
 }
 
@@ -60,7 +82,11 @@ export class ToolCallAssembler {
   private readonly calls: ToolCall[] = [];
   add(deltas: NonNullable<Choice['delta']>['tool_calls']): void {
     for (const delta of deltas ?? []) {
-      const call = (this.calls[delta.index ?? 0] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+      const call = (this.calls[delta.index ?? 0] ??= {
+        id: '',
+        type: 'function',
+        function: { name: '', arguments: '' },
+      });
       if (delta.id) call.id = delta.id;
       if (delta.function?.name) call.function.name += delta.function.name;
       if (delta.function?.arguments) call.function.arguments += delta.function.arguments;
@@ -96,17 +122,31 @@ export class OpenAiCompatibleEngine extends RemoteChatEngine {
   }
 
   async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
-    const response = await this.client.post('/chat/completions', this.body(request, false), postOptions(request, signal));
+    const response = await this.client.post(
+      '/chat/completions',
+      this.body(request, false),
+      postOptions(request, signal),
+    );
     const json = (await response.body.json()) as NativeAnswer & { choices?: Choice[]; usage?: ChatResult['usage'] };
     const choice = json.choices?.find((c) => (c.index ?? 0) === 0) ?? json.choices?.[0];
     if (!choice) throw appError('upstream_error', 'the upstream answer has no choices');
     const content = choice.message?.content ?? '';
     const toolCalls = choice.message?.tool_calls;
-    return { content, finishReason: finishReason(choice.finish_reason), usage: json.usage ?? estimateUsage(request, content), ...(toolCalls?.length ? { toolCalls } : {}), native: json };
+    return {
+      content,
+      finishReason: finishReason(choice.finish_reason),
+      usage: json.usage ?? estimateUsage(request, content),
+      ...(toolCalls?.length ? { toolCalls } : {}),
+      native: json,
+    };
   }
 
   async *stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatChunk> {
-    const response = await this.client.post('/chat/completions', this.body(request, true), postOptions(request, signal));
+    const response = await this.client.post(
+      '/chat/completions',
+      this.body(request, true),
+      postOptions(request, signal),
+    );
     let content = '';
     let finish: FinishReason = 'stop';
     let usage: ChatResult['usage'] | undefined;
@@ -116,8 +156,13 @@ export class OpenAiCompatibleEngine extends RemoteChatEngine {
         if (!line.startsWith('data:')) continue;
         const data = line.slice(5).trim();
         if (data === '[DONE]') continue;
-        const event = JSON.parse(data) as NativeAnswer & { choices?: Choice[]; usage?: ChatResult['usage'] | null; error?: { message?: string } };
-        if (event.error) throw appError('upstream_error', `upstream error mid-stream: ${event.error.message ?? 'unknown'}`);
+        const event = JSON.parse(data) as NativeAnswer & {
+          choices?: Choice[];
+          usage?: ChatResult['usage'] | null;
+          error?: { message?: string };
+        };
+        if (event.error)
+          throw appError('upstream_error', `upstream error mid-stream: ${event.error.message ?? 'unknown'}`);
         if (event.usage) usage = event.usage;
         const choice = event.choices?.find((c) => (c.index ?? 0) === 0);
         if (choice?.finish_reason) finish = finishReason(choice.finish_reason);
@@ -134,6 +179,11 @@ export class OpenAiCompatibleEngine extends RemoteChatEngine {
       throw appError('upstream_error', `the upstream stream broke off: ${(error as Error).message}`);
     }
     const toolCalls = tools.result;
-    yield { type: 'done', finishReason: finish, usage: usage ?? estimateUsage(request, content), ...(toolCalls ? { toolCalls } : {}) };
+    yield {
+      type: 'done',
+      finishReason: finish,
+      usage: usage ?? estimateUsage(request, content),
+      ...(toolCalls ? { toolCalls } : {}),
+    };
   }
 }

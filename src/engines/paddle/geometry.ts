@@ -26,7 +26,12 @@ export interface TextBox {
 }
 
 /** Connected regions of the thresholded map (4-connected), as the corner points of each pixel row run, with mean probability. */
-export function regions(prob: Float32Array, w: number, h: number, threshold: number): Array<{ points: Point[]; score: number; pixels: number }> {
+export function regions(
+  prob: Float32Array,
+  w: number,
+  h: number,
+  threshold: number,
+): Array<{ points: Point[]; score: number; pixels: number }> {
   const seen = new Uint8Array(w * h);
   const stack = new Int32Array(w * h);
   const found: Array<{ points: Point[]; score: number; pixels: number }> = [];
@@ -56,7 +61,8 @@ export function regions(prob: Float32Array, w: number, h: number, threshold: num
       if (y < h - 1 && !seen[at + w] && prob[at + w]! >= threshold) (seen[at + w] = 1), (stack[top++] = at + w);
     }
     const points: Point[] = [];
-    for (const [y, [x0, x1]] of rows) points.push({ x: x0, y }, { x: x1 + 1, y }, { x: x0, y: y + 1 }, { x: x1 + 1, y: y + 1 });
+    for (const [y, [x0, x1]] of rows)
+      points.push({ x: x0, y }, { x: x1 + 1, y }, { x: x0, y: y + 1 }, { x: x1 + 1, y: y + 1 });
     found.push({ points, score: sum / count, pixels: count });
   }
   return found;
@@ -113,7 +119,14 @@ export function minAreaRect(points: Point[], score = 1): TextBox {
     const area = (maxU - minU) * (maxV - minV);
     if (area < bestArea) {
       bestArea = area;
-      best = { origin: { x: u.x * minU + v.x * minV, y: u.y * minU + v.y * minV }, u, v, width: maxU - minU, height: maxV - minV, score };
+      best = {
+        origin: { x: u.x * minU + v.x * minV, y: u.y * minU + v.y * minV },
+        u,
+        v,
+        width: maxU - minU,
+        height: maxV - minV,
+        score,
+      };
     }
   }
   if (best) return best;
@@ -147,7 +160,12 @@ export function scaleBox(box: TextBox, sx: number, sy: number): TextBox {
 /** The four corners: top-left, top-right, bottom-right, bottom-left. */
 export function corners(box: TextBox): Point[] {
   const { origin: o, u, v, width: w, height: h } = box;
-  return [o, { x: o.x + u.x * w, y: o.y + u.y * w }, { x: o.x + u.x * w + v.x * h, y: o.y + u.y * w + v.y * h }, { x: o.x + v.x * h, y: o.y + v.y * h }];
+  return [
+    o,
+    { x: o.x + u.x * w, y: o.y + u.y * w },
+    { x: o.x + u.x * w + v.x * h, y: o.y + u.y * w + v.y * h },
+    { x: o.x + v.x * h, y: o.y + v.y * h },
+  ];
 }
 
 /** Axis-aligned page box around a rotated box, clipped to the page. */
@@ -171,7 +189,13 @@ export const isVertical = (box: TextBox): boolean => box.height >= 1.5 * box.wid
  * `quarter` turns it a quarter anticlockwise (vertical text), `flip` half a turn (the
  * direction classifier's 180° answer).
  */
-export function sampleCrop(image: GreyImage, box: TextBox, outWidth: number, outHeight: number, options: { quarter: boolean; flip: boolean }): Uint8Array {
+export function sampleCrop(
+  image: GreyImage,
+  box: TextBox,
+  outWidth: number,
+  outHeight: number,
+  options: { quarter: boolean; flip: boolean },
+): Uint8Array {
   const out = new Uint8Array(outWidth * outHeight);
   const { quarter: vertical, flip } = options;
   const { origin: o, u, v } = box;
@@ -203,7 +227,8 @@ export function sampleCrop(image: GreyImage, box: TextBox, outWidth: number, out
 }
 
 /** Width and height of the crop as read (turned a quarter or not). */
-export const readSize = (box: TextBox, quarter: boolean): { width: number; height: number } => (quarter ? { width: box.height, height: box.width } : { width: box.width, height: box.height });
+export const readSize = (box: TextBox, quarter: boolean): { width: number; height: number } =>
+  quarter ? { width: box.height, height: box.width } : { width: box.width, height: box.height };
 
 /**
  * Reading order of boxes: de-skew their centres by the page's median text angle, sort by

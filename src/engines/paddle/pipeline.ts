@@ -8,7 +8,18 @@ import * as ort from 'onnxruntime-node';
 import type { GreyImage } from '../../documents/raster.js';
 import { round3 } from '../../shared/numbers.js';
 import { type Bbox, type OcrLine, type OcrPageText, type OcrWord, lineOf } from '../../shared/ocr-text.js';
-import { boundingBox, isVertical, minAreaRect, readingOrderOfBoxes, regions, sampleCrop, scaleBox, unclip, readSize, type TextBox } from './geometry.js';
+import {
+  boundingBox,
+  isVertical,
+  minAreaRect,
+  readingOrderOfBoxes,
+  regions,
+  sampleCrop,
+  scaleBox,
+  unclip,
+  readSize,
+  type TextBox,
+} from './geometry.js';
 
 export interface PaddleModelPaths {
   detectionPath: string;
@@ -49,7 +60,12 @@ export class PaddlePipeline {
   ) {}
 
   static async load(paths: PaddleModelPaths): Promise<PaddlePipeline> {
-    const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+    const options: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    };
     const [det, rec, cls] = await Promise.all([
       ort.InferenceSession.create(paths.detectionPath, options),
       ort.InferenceSession.create(paths.recognitionPath, options),
@@ -120,12 +136,16 @@ export class PaddlePipeline {
       batch.forEach((box, b) => {
         const quarter = isVertical(box);
         // The classifier sees 4:1; squeezing a long line into that makes it guess, so it sees the line's start.
-        const head = quarter ? { ...box, height: Math.min(box.height, 4 * box.width) } : { ...box, width: Math.min(box.width, 4 * box.height) };
+        const head = quarter
+          ? { ...box, height: Math.min(box.height, 4 * box.width) }
+          : { ...box, width: Math.min(box.width, 4 * box.height) };
         const size = readSize(head, quarter);
         const width = Math.min(clsWidth, Math.max(1, Math.ceil((recHeight * size.width) / size.height)));
         fillNormalised(input, b, sampleCrop(image, head, width, recHeight, { quarter, flip: false }), width, clsWidth);
       });
-      const output = await this.cls.run({ [this.cls.inputNames[0]!]: new ort.Tensor('float32', input, [batch.length, 3, recHeight, clsWidth]) });
+      const output = await this.cls.run({
+        [this.cls.inputNames[0]!]: new ort.Tensor('float32', input, [batch.length, 3, recHeight, clsWidth]),
+      });
       const probs = output[this.cls.outputNames[0]!]!.data as Float32Array;
       batch.forEach((_, b) => {
         if (probs[b * 2 + 1]! > clsThreshold) flips[from + b] = true;
@@ -142,7 +162,9 @@ export class PaddlePipeline {
     const pixels = sampleCrop(image, box, width, recHeight, turn);
     const input = new Float32Array(3 * padded * recHeight);
     fillNormalised(input, 0, pixels, width, padded);
-    const output = await this.rec.run({ [this.rec.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, recHeight, padded]) });
+    const output = await this.rec.run({
+      [this.rec.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, recHeight, padded]),
+    });
     const tensor = output[this.rec.outputNames[0]!]!;
     const [, steps, classes] = tensor.dims as [number, number, number];
     return this.decode(tensor.data as Float32Array, steps, classes);
@@ -174,7 +196,13 @@ export class PaddlePipeline {
 }
 
 /** Writes a grey crop into slot `index` of a [n, 3, 48, slotWidth] tensor, normalised to [-1, 1]; the rest stays 0 (PaddleOCR's padding). */
-function fillNormalised(input: Float32Array, index: number, pixels: Uint8Array, width: number, slotWidth: number): void {
+function fillNormalised(
+  input: Float32Array,
+  index: number,
+  pixels: Uint8Array,
+  width: number,
+  slotWidth: number,
+): void {
   const plane = recHeight * slotWidth;
   const base = index * 3 * plane;
   for (let y = 0; y < recHeight; y++) {
@@ -202,9 +230,27 @@ function wordsOf(text: string, box: TextBox, confidence: number, image: GreyImag
     const length = [...m[0]].length;
     index++;
     const part: TextBox = isVertical(box)
-      ? { ...box, origin: { x: box.origin.x + box.v.x * ((box.height * start) / total), y: box.origin.y + box.v.y * ((box.height * start) / total) }, height: (box.height * length) / total }
-      : { ...box, origin: { x: box.origin.x + box.u.x * ((box.width * start) / total), y: box.origin.y + box.u.y * ((box.width * start) / total) }, width: (box.width * length) / total };
-    words.push({ text: m[0], bbox: boundingBox(part, image.width, image.height) as Bbox, confidence: round3(confidence) });
+      ? {
+          ...box,
+          origin: {
+            x: box.origin.x + box.v.x * ((box.height * start) / total),
+            y: box.origin.y + box.v.y * ((box.height * start) / total),
+          },
+          height: (box.height * length) / total,
+        }
+      : {
+          ...box,
+          origin: {
+            x: box.origin.x + box.u.x * ((box.width * start) / total),
+            y: box.origin.y + box.u.y * ((box.width * start) / total),
+          },
+          width: (box.width * length) / total,
+        };
+    words.push({
+      text: m[0],
+      bbox: boundingBox(part, image.width, image.height) as Bbox,
+      confidence: round3(confidence),
+    });
   }
   return index ? words : [{ text, bbox: boundingBox(box, image.width, image.height), confidence: round3(confidence) }];
 }

@@ -21,7 +21,11 @@ function linesFromBlocks(blocks: Block[] | null): OcrLine[] {
       for (const line of paragraph.lines) {
         const words = line.words
           .filter((w) => w.text.trim() !== '')
-          .map((w) => ({ text: w.text, bbox: [w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1] as [number, number, number, number], confidence: round3(w.confidence / 100) }));
+          .map((w) => ({
+            text: w.text,
+            bbox: [w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1] as [number, number, number, number],
+            confidence: round3(w.confidence / 100),
+          }));
         if (words.length) lines.push(lineOf(words));
       }
     }
@@ -85,11 +89,19 @@ export class TesseractJsEngine implements OcrEngine {
   async recognize(image: GreyImage, request: RecognizeRequest, signal?: AbortSignal): Promise<OcrPageText> {
     const missing = request.languages.filter((l) => !this.sources.some((s) => s.code === l));
     if (missing.length) {
-      throw appError('unsupported_language', `tesseract-js has no data for ${missing.join(', ')}; installed: ${this.sources.map((s) => s.code).join(', ')}`, { allowed: this.sources.map((s) => s.code) });
+      throw appError(
+        'unsupported_language',
+        `tesseract-js has no data for ${missing.join(', ')}; installed: ${this.sources.map((s) => s.code).join(', ')}`,
+        { allowed: this.sources.map((s) => s.code) },
+      );
     }
     const slot = await this.acquire(request.languages.join('+'), signal);
     try {
-      const result = await slot.worker.recognize(toPgm(image), {}, { blocks: true, text: false, hocr: false, tsv: false });
+      const result = await slot.worker.recognize(
+        toPgm(image),
+        {},
+        { blocks: true, text: false, hocr: false, tsv: false },
+      );
       const skew = skewFromBlocks(result.data.blocks);
       return { lines: linesFromBlocks(result.data.blocks), ...(skew === undefined ? {} : { skew }) };
     } finally {
@@ -112,7 +124,11 @@ export class TesseractJsEngine implements OcrEngine {
         const slot: Slot = { worker: undefined as unknown as Worker, languages, busy: true };
         this.slots.push(slot);
         try {
-          slot.worker = await createWorker(languages, OEM.LSTM_ONLY, { langPath: this.langFolder, cacheMethod: 'none', gzip: false });
+          slot.worker = await createWorker(languages, OEM.LSTM_ONLY, {
+            langPath: this.langFolder,
+            cacheMethod: 'none',
+            gzip: false,
+          });
         } catch (error) {
           this.slots.splice(this.slots.indexOf(slot), 1);
           throw appError('engine_unavailable', `tesseract-js could not load ${languages}: ${String(error)}`);

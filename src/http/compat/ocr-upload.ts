@@ -22,7 +22,11 @@ export type OcrRunner = (bytes: Buffer, options: OcrOptions, signal: AbortSignal
 export function checkFormat(upload: Upload, allowed: readonly DocumentKind[], formatsText: string): DocumentKind {
   const kind = sniffKind(upload.bytes);
   if (!kind || !allowed.includes(kind)) {
-    throw appError('bad_request', `Unsupported file format: ${kind ? `.${kind === 'jpeg' ? 'jpg' : kind}` : 'unknown'}. Supported formats: ${formatsText}`, { received: kind ?? 'unknown' });
+    throw appError(
+      'bad_request',
+      `Unsupported file format: ${kind ? `.${kind === 'jpeg' ? 'jpg' : kind}` : 'unknown'}. Supported formats: ${formatsText}`,
+      { received: kind ?? 'unknown' },
+    );
   }
   return kind;
 }
@@ -34,15 +38,32 @@ export function checkFormat(upload: Upload, allowed: readonly DocumentKind[], fo
 export async function ocrUpload(
   services: OcrUploadServices,
   upload: Upload,
-  request: { model: string; language?: string | undefined; allowed: DocumentKind[]; formatsText: string; maxMb: number },
+  request: {
+    model: string;
+    language?: string | undefined;
+    allowed: DocumentKind[];
+    formatsText: string;
+    maxMb: number;
+  },
   signal: AbortSignal,
   run: OcrRunner = (bytes, options, s) => ocrDocument(services, bytes, options, s),
 ): Promise<UploadOcr> {
-  if (upload.tooLarge) throw appError('payload_too_large', `File too large. Maximum size: ${request.maxMb}MB`, { limit: request.maxMb * 1024 * 1024 });
+  if (upload.tooLarge)
+    throw appError('payload_too_large', `File too large. Maximum size: ${request.maxMb}MB`, {
+      limit: request.maxMb * 1024 * 1024,
+    });
   const kind = checkFormat(upload, request.allowed, request.formatsText);
   const model = services.models.ocrEngineOf(request.model);
   const started = performance.now();
-  const result = await run(upload.bytes, { engine: model.engine, languages: parseLanguages(request.language, model.languages), dpi: services.ocrDefaults.dpi }, signal);
+  const result = await run(
+    upload.bytes,
+    {
+      engine: model.engine,
+      languages: parseLanguages(request.language, model.languages),
+      dpi: services.ocrDefaults.dpi,
+    },
+    signal,
+  );
   services.models.markUsed(model.id);
   return { result, model: model.id, seconds: Math.round(performance.now() - started) / 1000, kind };
 }

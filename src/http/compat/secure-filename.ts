@@ -13,11 +13,15 @@
 
 /** The ASCII characters Python's str.split() treats as whitespace. */
 const pythonWhitespace = new Set([' ', '\t', '\n', '\v', '\f', '\r', '\x1c', '\x1d', '\x1e', '\x1f']);
-const kept = (c: string): boolean => (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c === '_' || c === '.' || c === '-';
+const kept = (c: string): boolean =>
+  (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c === '_' || c === '.' || c === '-';
 
 export function secureFilename(filename: string): string {
   // NFKD, then drop what is not ASCII; os.sep ("/") becomes a space (Linux has no altsep).
-  const ascii = [...filename.normalize('NFKD')].filter((c) => c.charCodeAt(0) < 0x80).join('').replaceAll('/', ' ');
+  const ascii = [...filename.normalize('NFKD')]
+    .filter((c) => c.charCodeAt(0) < 0x80)
+    .join('')
+    .replaceAll('/', ' ');
   // "_".join(filename.split()): runs of whitespace become one "_", none at either end.
   const words: string[] = [];
   let word = '';

@@ -21,7 +21,12 @@ export interface UploadLimits {
 
 /** FastAPI's answer to a missing form field: 422 with a validation list. */
 export function fieldRequired(field: string): Error {
-  return appError('missing_document', `Field required: the multipart field "${field}" holds no file`, { field }, { validation: pydantic.missing(['body', field], null) });
+  return appError(
+    'missing_document',
+    `Field required: the multipart field "${field}" holds no file`,
+    { field },
+    { validation: pydantic.missing(['body', field], null) },
+  );
 }
 
 export interface Uploads {
@@ -43,7 +48,10 @@ export async function readMultipart(request: FastifyRequest, limits: UploadLimit
   let extra = 0;
   // throwFileSizeLimit is honoured per request at run time; the plugin's types omit it.
   // Parts: every file the route takes plus room for its form fields.
-  const options = { limits: { fileSize: limits.maxBytes, files: limits.maxFiles + 1, parts: limits.maxFiles + 51 }, throwFileSizeLimit: false } as Parameters<FastifyRequest['parts']>[0];
+  const options = {
+    limits: { fileSize: limits.maxBytes, files: limits.maxFiles + 1, parts: limits.maxFiles + 51 },
+    throwFileSizeLimit: false,
+  } as Parameters<FastifyRequest['parts']>[0];
   let total = 0;
   for await (const part of request.parts(options)) {
     if (part.type === 'field') {
@@ -58,7 +66,11 @@ export async function readMultipart(request: FastifyRequest, limits: UploadLimit
     const bytes = await part.toBuffer();
     total += bytes.length;
     if (limits.maxTotalBytes !== undefined && total > limits.maxTotalBytes) {
-      throw appError('payload_too_large', `The files of this batch exceed ${formatBytes(limits.maxTotalBytes)} together (limits.maxBatchBytes)`, { limit: limits.maxTotalBytes });
+      throw appError(
+        'payload_too_large',
+        `The files of this batch exceed ${formatBytes(limits.maxTotalBytes)} together (limits.maxBatchBytes)`,
+        { limit: limits.maxTotalBytes },
+      );
     }
     files.push({ filename: part.filename, bytes, tooLarge: part.file.truncated });
   }
@@ -66,9 +78,13 @@ export async function readMultipart(request: FastifyRequest, limits: UploadLimit
 }
 
 /** The FastAPI seeds' reading: a missing file is a 422, too many files a 400. */
-export async function readUploads(request: FastifyRequest, limits: UploadLimits): Promise<{ files: Upload[]; fields: Record<string, string> }> {
+export async function readUploads(
+  request: FastifyRequest,
+  limits: UploadLimits,
+): Promise<{ files: Upload[]; fields: Record<string, string> }> {
   const { files, fields, extra } = await readMultipart(request, limits);
-  if (extra > 0) throw appError('bad_request', `Maximum ${limits.maxFiles} files per batch`, { limit: limits.maxFiles });
+  if (extra > 0)
+    throw appError('bad_request', `Maximum ${limits.maxFiles} files per batch`, { limit: limits.maxFiles });
   if (files.length === 0) throw fieldRequired(limits.field);
   return { files, fields };
 }

@@ -15,7 +15,19 @@ export function completionBody(result: ChatResult, model: string): NativeAnswer 
     object: 'chat.completion',
     created: now(),
     model,
-    choices: [{ index: 0, message: { role: 'assistant', content: result.toolCalls?.length && !result.content ? null : result.content, refusal: null, ...toolCalls }, logprobs: null, finish_reason: result.finishReason }],
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: result.toolCalls?.length && !result.content ? null : result.content,
+          refusal: null,
+          ...toolCalls,
+        },
+        logprobs: null,
+        finish_reason: result.finishReason,
+      },
+    ],
     usage: result.usage,
   };
 }
@@ -38,7 +50,13 @@ export class ChunkRenderer {
   ) {}
 
   private chunk(delta: Record<string, unknown>, finish: string | null): NativeAnswer {
-    return { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
+    return {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    };
   }
 
   /** The events (JSON objects) one engine chunk becomes, in order. */
@@ -61,9 +79,18 @@ export class ChunkRenderer {
     }
     if (piece.type === 'delta') out.push(this.chunk({ content: piece.content }, null));
     else {
-      if (piece.toolCalls?.length) out.push(this.chunk({ tool_calls: piece.toolCalls.map((call, index) => ({ index, ...call })) }, null));
+      if (piece.toolCalls?.length)
+        out.push(this.chunk({ tool_calls: piece.toolCalls.map((call, index) => ({ index, ...call })) }, null));
       out.push(this.chunk({}, piece.finishReason));
-      if (this.includeUsage) out.push({ id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [], usage: piece.usage });
+      if (this.includeUsage)
+        out.push({
+          id: this.id,
+          object: 'chat.completion.chunk',
+          created: this.created,
+          model: this.model,
+          choices: [],
+          usage: piece.usage,
+        });
     }
     return out;
   }

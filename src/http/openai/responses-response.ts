@@ -17,16 +17,27 @@ function usageOf(usage: ChatUsage): Record<string, unknown> {
   };
 }
 
-const functionCall = (call: ToolCall, status: string): Item => ({ type: 'function_call', id: newId('fc'), call_id: call.id, name: call.function.name, arguments: call.function.arguments, status });
+const functionCall = (call: ToolCall, status: string): Item => ({
+  type: 'function_call',
+  id: newId('fc'),
+  call_id: call.id,
+  name: call.function.name,
+  arguments: call.function.arguments,
+  status,
+});
 
 /** Chat logprobs (one entry per token) → Responses' output_text logprobs. */
 function logprobsOf(native: NativeAnswer | undefined): unknown[] {
-  const choice = (native?.choices as Array<{ index?: number; logprobs?: { content?: unknown[] | null } | null }> | undefined)?.find((c) => (c.index ?? 0) === 0);
+  const choice = (
+    native?.choices as Array<{ index?: number; logprobs?: { content?: unknown[] | null } | null }> | undefined
+  )?.find((c) => (c.index ?? 0) === 0);
   return choice?.logprobs?.content ?? [];
 }
 
 function refusalOf(native: NativeAnswer | undefined): string | undefined {
-  const choice = (native?.choices as Array<{ index?: number; message?: { refusal?: string | null } }> | undefined)?.find((c) => (c.index ?? 0) === 0);
+  const choice = (
+    native?.choices as Array<{ index?: number; message?: { refusal?: string | null } }> | undefined
+  )?.find((c) => (c.index ?? 0) === 0);
   return choice?.message?.refusal ?? undefined;
 }
 
@@ -41,8 +52,18 @@ export class ResponseBuilder {
   ) {}
 
   /** The Response object; `output` and usage once there is an answer. */
-  object(status: string, output: Item[] = [], usage: ChatUsage | null = null, finish?: FinishReason): Record<string, unknown> {
-    const incomplete = finish === 'length' ? { reason: 'max_output_tokens' } : finish === 'content_filter' ? { reason: 'content_filter' } : null;
+  object(
+    status: string,
+    output: Item[] = [],
+    usage: ChatUsage | null = null,
+    finish?: FinishReason,
+  ): Record<string, unknown> {
+    const incomplete =
+      finish === 'length'
+        ? { reason: 'max_output_tokens' }
+        : finish === 'content_filter'
+          ? { reason: 'content_filter' }
+          : null;
     return {
       id: this.id,
       object: 'response',
@@ -52,7 +73,15 @@ export class ResponseBuilder {
       incomplete_details: incomplete,
       model: this.model,
       output,
-      output_text: output.flatMap((item) => (item.type === 'message' ? (item.content as Array<{ type: string; text?: string }>).flatMap((p) => (p.type === 'output_text' ? [p.text ?? ''] : [])) : [])).join(''),
+      output_text: output
+        .flatMap((item) =>
+          item.type === 'message'
+            ? (item.content as Array<{ type: string; text?: string }>).flatMap((p) =>
+                p.type === 'output_text' ? [p.text ?? ''] : [],
+              )
+            : [],
+        )
+        .join(''),
       ...this.echo,
       usage: usage ? usageOf(usage) : null,
     };
@@ -62,14 +91,28 @@ export class ResponseBuilder {
   complete(result: ChatResult): Record<string, unknown> {
     const output: Item[] = [];
     const refusal = refusalOf(result.native);
-    if (refusal) output.push({ type: 'message', id: newId('msg'), status: 'completed', role: 'assistant', content: [{ type: 'refusal', refusal }] });
-    else if (result.content || !result.toolCalls?.length) output.push(this.message(result.content, 'completed', logprobsOf(result.native)));
+    if (refusal)
+      output.push({
+        type: 'message',
+        id: newId('msg'),
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'refusal', refusal }],
+      });
+    else if (result.content || !result.toolCalls?.length)
+      output.push(this.message(result.content, 'completed', logprobsOf(result.native)));
     for (const call of result.toolCalls ?? []) output.push(functionCall(call, 'completed'));
     return this.object('completed', output, result.usage, result.finishReason);
   }
 
   message(text: string, status: string, logprobs: unknown[] = [], id = newId('msg')): Item {
-    return { type: 'message', id, status, role: 'assistant', content: [{ type: 'output_text', text, annotations: [], logprobs }] };
+    return {
+      type: 'message',
+      id,
+      status,
+      role: 'assistant',
+      content: [{ type: 'output_text', text, annotations: [], logprobs }],
+    };
   }
 }
 
@@ -104,7 +147,10 @@ export class ResponseEvents {
     this.output.push(item);
     return [
       this.event('response.output_text.done', { ...at, text: this.text, logprobs: [] }),
-      this.event('response.content_part.done', { ...at, part: { type: 'output_text', text: this.text, annotations: [], logprobs: [] } }),
+      this.event('response.content_part.done', {
+        ...at,
+        part: { type: 'output_text', text: this.text, annotations: [], logprobs: [] },
+      }),
       this.event('response.output_item.done', { output_index: at.output_index, item }),
     ];
   }
@@ -116,18 +162,40 @@ export class ResponseEvents {
     if (piece.type === 'delta') {
       if (!this.textOpen) {
         this.textOpen = true;
-        out.push(this.event('response.output_item.added', { output_index: outputIndex, item: this.response.message('', 'in_progress', [], this.messageId) }));
-        out.push(this.event('response.content_part.added', { item_id: this.messageId, output_index: outputIndex, content_index: 0, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } }));
+        out.push(
+          this.event('response.output_item.added', {
+            output_index: outputIndex,
+            item: this.response.message('', 'in_progress', [], this.messageId),
+          }),
+        );
+        out.push(
+          this.event('response.content_part.added', {
+            item_id: this.messageId,
+            output_index: outputIndex,
+            content_index: 0,
+            part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
+          }),
+        );
       }
       this.text += piece.content;
-      out.push(this.event('response.output_text.delta', { item_id: this.messageId, output_index: outputIndex, content_index: 0, delta: piece.content, logprobs: [] }));
+      out.push(
+        this.event('response.output_text.delta', {
+          item_id: this.messageId,
+          output_index: outputIndex,
+          content_index: 0,
+          delta: piece.content,
+          logprobs: [],
+        }),
+      );
       return out;
     }
     out.push(...this.closeText());
     for (const call of piece.toolCalls ?? []) {
       const item = functionCall(call, 'in_progress');
       const at = { item_id: item.id, output_index: this.output.length };
-      out.push(this.event('response.output_item.added', { output_index: at.output_index, item: { ...item, arguments: '' } }));
+      out.push(
+        this.event('response.output_item.added', { output_index: at.output_index, item: { ...item, arguments: '' } }),
+      );
       out.push(this.event('response.function_call_arguments.delta', { ...at, delta: call.function.arguments }));
       out.push(this.event('response.function_call_arguments.done', { ...at, arguments: call.function.arguments }));
       const done = { ...item, status: 'completed' };

@@ -9,7 +9,14 @@ import Type, { type TSchema } from 'typebox';
 const nullable = <T extends TSchema>(schema: T): T => ({ ...schema, nullable: true });
 
 export const OpenAiError = Type.Object(
-  { error: Type.Object({ message: Type.String(), type: Type.String(), param: nullable(Type.String()), code: nullable(Type.String()) }) },
+  {
+    error: Type.Object({
+      message: Type.String(),
+      type: Type.String(),
+      param: nullable(Type.String()),
+      code: nullable(Type.String()),
+    }),
+  },
   { description: "OpenAI's error object" },
 );
 
@@ -24,14 +31,28 @@ const errors = {
   504: { ...OpenAiError, description: 'The backend timed out' },
 };
 
-const ToolCall = Type.Object({ id: Type.String(), type: Type.Literal('function'), function: Type.Object({ name: Type.String(), arguments: Type.String() }) });
-const Usage = Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer() });
+const ToolCall = Type.Object({
+  id: Type.String(),
+  type: Type.Literal('function'),
+  function: Type.Object({ name: Type.String(), arguments: Type.String() }),
+});
+const Usage = Type.Object({
+  prompt_tokens: Type.Integer(),
+  completion_tokens: Type.Integer(),
+  total_tokens: Type.Integer(),
+});
 
 export const ChatCompletionRequest = Type.Object(
   {
-    model: Type.Optional(nullable(Type.String({ description: 'A configured model name or alias (behind the OCRFlux proxy it may be left out)' }))),
+    model: Type.Optional(
+      nullable(
+        Type.String({ description: 'A configured model name or alias (behind the OCRFlux proxy it may be left out)' }),
+      ),
+    ),
     // Roles and parts are checked by the parser, whose errors name the exact message and part.
-    messages: Type.Array(Type.Object({}), { description: 'roles system, developer, user, assistant, tool; text and image_url parts; assistant tool_calls' }),
+    messages: Type.Array(Type.Object({}), {
+      description: 'roles system, developer, user, assistant, tool; text and image_url parts; assistant tool_calls',
+    }),
     stream: Type.Optional(nullable(Type.Boolean())),
     stream_options: Type.Optional(nullable(Type.Object({ include_usage: Type.Optional(Type.Boolean()) }))),
     max_tokens: Type.Optional(nullable(Type.Integer({ minimum: 1 }))),
@@ -41,7 +62,10 @@ export const ChatCompletionRequest = Type.Object(
     n: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 128 }))),
     tools: Type.Optional(Type.Array(Type.Object({ type: Type.String() }))),
   },
-  { description: 'Every other field of OpenAI chat completions (tool_choice, response_format, logprobs, seed, ...) is forwarded to OpenAI-compatible backends unchanged, or refused by name by backends that cannot honour it' },
+  {
+    description:
+      'Every other field of OpenAI chat completions (tool_choice, response_format, logprobs, seed, ...) is forwarded to OpenAI-compatible backends unchanged, or refused by name by backends that cannot honour it',
+  },
 );
 
 export const ChatCompletion = Type.Object(
@@ -56,19 +80,29 @@ export const ChatCompletion = Type.Object(
         index: Type.Integer(),
         finish_reason: Type.String({ enum: ['stop', 'length', 'tool_calls', 'content_filter', 'function_call'] }),
         logprobs: nullable(Type.Object({})),
-        message: Type.Object({ role: Type.Literal('assistant'), content: nullable(Type.String()), refusal: nullable(Type.String()), tool_calls: Type.Optional(Type.Array(ToolCall)) }),
+        message: Type.Object({
+          role: Type.Literal('assistant'),
+          content: nullable(Type.String()),
+          refusal: nullable(Type.String()),
+          tool_calls: Type.Optional(Type.Array(ToolCall)),
+        }),
       }),
     ),
     usage: Type.Optional(Usage),
   },
-  { description: 'A chat completion; with stream: true, text/event-stream of chat.completion.chunk objects ending with data: [DONE]' },
+  {
+    description:
+      'A chat completion; with stream: true, text/event-stream of chat.completion.chunk objects ending with data: [DONE]',
+  },
 );
 
 export const ResponsesRequest = Type.Object(
   {
     model: Type.String(),
     // Not a union: Fastify's type coercion would turn a string into a one-item array. The translator checks it.
-    input: Type.Unknown({ description: 'a string, or a list of input items (messages, function_call, function_call_output)' }),
+    input: Type.Unknown({
+      description: 'a string, or a list of input items (messages, function_call, function_call_output)',
+    }),
     instructions: Type.Optional(nullable(Type.String())),
     stream: Type.Optional(nullable(Type.Boolean())),
     max_output_tokens: Type.Optional(nullable(Type.Integer({ minimum: 1 }))),
@@ -86,12 +120,22 @@ export const ResponseObject = Type.Object(
     model: Type.String(),
     output: Type.Array(Type.Object({ type: Type.String({ enum: ['message', 'function_call'] }), id: Type.String() })),
     output_text: Type.String(),
-    usage: nullable(Type.Object({ input_tokens: Type.Integer(), output_tokens: Type.Integer(), total_tokens: Type.Integer() })),
+    usage: nullable(
+      Type.Object({ input_tokens: Type.Integer(), output_tokens: Type.Integer(), total_tokens: Type.Integer() }),
+    ),
   },
-  { description: 'A response; with stream: true, text/event-stream of typed events (response.created ... response.completed)' },
+  {
+    description:
+      'A response; with stream: true, text/event-stream of typed events (response.created ... response.completed)',
+  },
 );
 
-const Model = Type.Object({ id: Type.String(), object: Type.Literal('model'), created: Type.Integer(), owned_by: Type.String() });
+const Model = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('model'),
+  created: Type.Integer(),
+  owned_by: Type.String(),
+});
 export const ModelList = Type.Object({ object: Type.Literal('list'), data: Type.Array(Model) });
 export { Model };
 
@@ -103,9 +147,21 @@ export const ImageRequest = Type.Object(
     size: Type.Optional(nullable(Type.String())),
     response_format: Type.Optional(nullable(Type.String({ enum: ['url', 'b64_json'] }))),
   },
-  { description: 'quality, style, output_format and other OpenAI fields go to an OpenAI images backend unchanged; other backends refuse them by name' },
+  {
+    description:
+      'quality, style, output_format and other OpenAI fields go to an OpenAI images backend unchanged; other backends refuse them by name',
+  },
 );
-export const ImagesResponse = Type.Object({ created: Type.Integer(), data: Type.Array(Type.Object({ url: Type.Optional(Type.String()), b64_json: Type.Optional(Type.String()), revised_prompt: Type.Optional(Type.String()) })) });
+export const ImagesResponse = Type.Object({
+  created: Type.Integer(),
+  data: Type.Array(
+    Type.Object({
+      url: Type.Optional(Type.String()),
+      b64_json: Type.Optional(Type.String()),
+      revised_prompt: Type.Optional(Type.String()),
+    }),
+  ),
+});
 
 /** Route schema parts: the documented answers, every error status the route can give, and no re-serialization. */
 export function documented(ok: TSchema, statuses: Array<keyof typeof errors>): { response: Record<number, TSchema> } {

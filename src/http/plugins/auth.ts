@@ -30,7 +30,11 @@ export type RouteScope = Scope | 'public' | 'key';
  * It runs nothing: it is answered with the CORS headers only.
  */
 function isPreflight(request: FastifyRequest): boolean {
-  return request.method === 'OPTIONS' && typeof request.headers.origin === 'string' && typeof request.headers['access-control-request-method'] === 'string';
+  return (
+    request.method === 'OPTIONS' &&
+    typeof request.headers.origin === 'string' &&
+    typeof request.headers['access-control-request-method'] === 'string'
+  );
 }
 
 function presentedKey(request: FastifyRequest): string | undefined {
@@ -43,7 +47,12 @@ function presentedKey(request: FastifyRequest): string | undefined {
 /** For routes whose capability depends on the body (jobs): 403 when the key lacks it. */
 export function checkScope(request: FastifyRequest, scope: Scope): void {
   const key = request.apiKey;
-  if (key?.scopes && !key.scopes.includes(scope)) throw appError('forbidden', `API key "${key.name}" has no "${scope}" scope; it has ${key.scopes.join(', ') || 'none'}`, { scope });
+  if (key?.scopes && !key.scopes.includes(scope))
+    throw appError(
+      'forbidden',
+      `API key "${key.name}" has no "${scope}" scope; it has ${key.scopes.join(', ') || 'none'}`,
+      { scope },
+    );
 }
 
 /** Every route's declared scope, as registered (HEAD routes Fastify adds included). */
@@ -68,7 +77,9 @@ export function requireDeclaredScopes(app: FastifyInstance): void {
     routes.push(route as (typeof routes)[number]);
   });
   app.addHook('onReady', async () => {
-    const table = routes.flatMap((r) => [r.method].flat().map((method) => ({ method, url: r.url, scope: r.config?.scope })));
+    const table = routes.flatMap((r) =>
+      [r.method].flat().map((method) => ({ method, url: r.url, scope: r.config?.scope })),
+    );
     declared.set(app, table);
     const missing = table.filter((r) => !r.scope).map((r) => `${r.method} ${r.url}`);
     if (missing.length) throw new Error(`routes without a declared scope (config.scope): ${missing.join(', ')}`);
@@ -92,9 +103,14 @@ export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']
     const scope = config.scope ?? 'key';
     if (scope === 'public' || config.publicWhen?.(request) || isPreflight(request)) return;
     // A wrong method on a public path (POST /health) learns its 405 without a key, as before.
-    if (request.is404 && declaredRoutes(app).some((r) => r.url === request.url.split('?')[0] && r.scope === 'public')) return;
+    if (request.is404 && declaredRoutes(app).some((r) => r.url === request.url.split('?')[0] && r.scope === 'public'))
+      return;
     const presented = presentedKey(request);
-    if (!presented) throw appError('unauthorized', 'an API key is required: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"');
+    if (!presented)
+      throw appError(
+        'unauthorized',
+        'an API key is required: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"',
+      );
     const key = ring.find(presented);
     if (!key) throw appError('unauthorized', 'the API key is not valid');
     request.apiKey = key;
@@ -105,7 +121,11 @@ export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']
   });
   // The rest of the request runs with its key in async context, so the core can count costs.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (request.apiKey) callerContext.run({ key: request.apiKey.name, meter, ...(request.apiKey.models ? { models: request.apiKey.models } : {}) }, done);
+    if (request.apiKey)
+      callerContext.run(
+        { key: request.apiKey.name, meter, ...(request.apiKey.models ? { models: request.apiKey.models } : {}) },
+        done,
+      );
     else done();
   });
 }
@@ -124,7 +144,12 @@ function checkQuota(key: ApiKeyConfig, meter: UsageMeter): void {
   for (const [setting, cost] of quotaNames) {
     const limit = key.quota[setting];
     if (limit && totals[cost] >= limit) {
-      throw appError('rate_limited', `API key "${key.name}" has used its daily quota of ${limit} ${cost} (${Math.round(totals[cost] * 100) / 100} used); it resets at 00:00 UTC`, { limit, quota: cost }, { retryAfterSeconds: meter.secondsToReset() });
+      throw appError(
+        'rate_limited',
+        `API key "${key.name}" has used its daily quota of ${limit} ${cost} (${Math.round(totals[cost] * 100) / 100} used); it resets at 00:00 UTC`,
+        { limit, quota: cost },
+        { retryAfterSeconds: meter.secondsToReset() },
+      );
     }
   }
 }

@@ -16,7 +16,11 @@ const redocPage = `<!doctype html>
 export async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
-      info: { title: 'visiongate', version, description: 'OCR of images and PDFs, seed-compatible routes and the native API.' },
+      info: {
+        title: 'visiongate',
+        version,
+        description: 'OCR of images and PDFs, seed-compatible routes and the native API.',
+      },
       tags: [
         { name: 'native', description: 'visiongate API (/api/v1)' },
         { name: 'ChatVLMLLM', description: 'ChatVLMLLM REST API, unchanged' },
@@ -43,10 +47,19 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
     await docs.register(swaggerUi, { routePrefix: '/docs' });
   });
   app.get('/openapi.json', { config: { scope: 'public' as const }, schema: { hide: true } }, async () => app.swagger());
-  app.get('/redoc', { config: { scope: 'public' as const }, schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(redocPage));
+  app.get('/redoc', { config: { scope: 'public' as const }, schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(redocPage),
+  );
   let bundle: Promise<Buffer> | undefined;
-  app.get('/redoc/redoc.standalone.js', { config: { scope: 'public' as const }, schema: { hide: true } }, async (_request, reply) => {
-    bundle ??= readFile(redocBundle);
-    return reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(await bundle);
-  });
+  app.get(
+    '/redoc/redoc.standalone.js',
+    { config: { scope: 'public' as const }, schema: { hide: true } },
+    async (_request, reply) => {
+      bundle ??= readFile(redocBundle);
+      return reply
+        .type('application/javascript; charset=utf-8')
+        .header('cache-control', 'public, max-age=86400')
+        .send(await bundle);
+    },
+  );
 }

@@ -20,7 +20,11 @@ function fromFramework(error: FastifyError, request: FastifyRequest, maxBytes: n
     case 'FST_REQ_FILE_TOO_LARGE': {
       const own = request.routeOptions.config?.payloadTooLarge;
       const limit = request.routeOptions.bodyLimit ?? maxBytes;
-      return appError('payload_too_large', own ?? `the upload is larger than ${formatBytes(Math.min(limit, maxBytes))} (limits.maxDocumentBytes)`, { limit: Math.min(limit, maxBytes) });
+      return appError(
+        'payload_too_large',
+        own ?? `the upload is larger than ${formatBytes(Math.min(limit, maxBytes))} (limits.maxDocumentBytes)`,
+        { limit: Math.min(limit, maxBytes) },
+      );
     }
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return appError('unsupported_media_type', error.message);
@@ -36,19 +40,38 @@ function fromFramework(error: FastifyError, request: FastifyRequest, maxBytes: n
   if (error.validation) {
     // The field at fault, as the surfaces name fields: "messages[0].role", or the missing property.
     const first = error.validation[0] as { instancePath?: string; params?: { missingProperty?: unknown } } | undefined;
-    const path = (first?.instancePath ?? '').split('/').filter(Boolean).reduce((out, part) => (/^\d+$/.test(part) ? `${out}[${part}]` : out ? `${out}.${part}` : part), '');
+    const path = (first?.instancePath ?? '')
+      .split('/')
+      .filter(Boolean)
+      .reduce((out, part) => (/^\d+$/.test(part) ? `${out}[${part}]` : out ? `${out}.${part}` : part), '');
     const missing = typeof first?.params?.missingProperty === 'string' ? first.params.missingProperty : '';
     const field = [path, missing].filter(Boolean).join('.');
-    return appError('invalid_parameter', `${error.validationContext ?? 'request'}${error.message.replace(/^(body|querystring|params)/, '')}`, field ? { field } : {});
+    return appError(
+      'invalid_parameter',
+      `${error.validationContext ?? 'request'}${error.message.replace(/^(body|querystring|params)/, '')}`,
+      field ? { field } : {},
+    );
   }
-  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) return appError('bad_request', `the body is not valid JSON: ${error.message}`);
-  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return appError(error.statusCode === 413 ? 'payload_too_large' : 'bad_request', error.message);
-  return appError('internal', 'an internal error occurred; it has been logged with this request id', {}, { cause: error });
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError)
+    return appError('bad_request', `the body is not valid JSON: ${error.message}`);
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
+    return appError(error.statusCode === 413 ? 'payload_too_large' : 'bad_request', error.message);
+  return appError(
+    'internal',
+    'an internal error occurred; it has been logged with this request id',
+    {},
+    { cause: error },
+  );
 }
 
 function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   const surface = request.routeOptions.config?.surface ?? 'native';
-  const { status, contentType, body } = renderError(surface, error, request.url.split('?')[0] ?? request.url, request.id);
+  const { status, contentType, body } = renderError(
+    surface,
+    error,
+    request.url.split('?')[0] ?? request.url,
+    request.id,
+  );
   if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds));
   return reply.code(status).type(contentType).send(body);
 }
@@ -83,7 +106,12 @@ function surfaceOfPath(path: string): Surface | 'root' {
 
 /** The words each surface's own framework uses for a wrong method (FastAPI/Starlette, Flask/werkzeug). */
 function methodNotAllowed(surface: Surface, method: string, path: string, allow: string): AppError {
-  const message = surface === 'compat' ? 'Method Not Allowed' : surface === 'flask' ? 'The method is not allowed for the requested URL.' : `${method} is not allowed on ${path}; it answers ${allow}`;
+  const message =
+    surface === 'compat'
+      ? 'Method Not Allowed'
+      : surface === 'flask'
+        ? 'The method is not allowed for the requested URL.'
+        : `${method} is not allowed on ${path}; it answers ${allow}`;
   return appError('method_not_allowed', message, { allowed: allow.split(', ') });
 }
 
@@ -96,7 +124,15 @@ function registerJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
     if (text.length === 0) {
-      done(appError('bad_request', 'the body is empty but Content-Type says application/json; send a JSON object', {}, { validation: pydantic.missing(['body'], null) }), undefined);
+      done(
+        appError(
+          'bad_request',
+          'the body is empty but Content-Type says application/json; send a JSON object',
+          {},
+          { validation: pydantic.missing(['body'], null) },
+        ),
+        undefined,
+      );
       return;
     }
     parse(request, text, (error, value) => {
@@ -105,7 +141,15 @@ function registerJsonParser(app: FastifyInstance): void {
       if ((error as FastifyError).code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return done(error, undefined);
       const problem = pythonJsonProblem(text);
       const where = `${problem.message} (character ${problem.position})`;
-      done(appError('bad_request', `the body is not valid JSON: ${where}`, { position: problem.position }, { validation: pydantic.jsonInvalid(problem.position, problem.message) }), undefined);
+      done(
+        appError(
+          'bad_request',
+          `the body is not valid JSON: ${where}`,
+          { position: problem.position },
+          { validation: pydantic.jsonInvalid(problem.position, problem.message) },
+        ),
+        undefined,
+      );
     });
   });
 }
@@ -133,7 +177,8 @@ export function registerErrorHandler(app: FastifyInstance, maxBytes: number): vo
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = isAppError(error) ? error : fromFramework(error, request, maxBytes);
-    if (known.status >= 500 && known.code !== 'engine_unavailable') request.log.error({ err: known.cause ?? error }, 'request failed');
+    if (known.status >= 500 && known.code !== 'engine_unavailable')
+      request.log.error({ err: known.cause ?? error }, 'request failed');
     else request.log.info({ code: known.code, status: known.status }, known.message);
     if (reply.raw.headersSent) return;
     return sendError(request, reply, known);
@@ -149,12 +194,19 @@ export function registerErrorHandler(app: FastifyInstance, maxBytes: number): vo
       const order = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
       const allow = allowed.sort((a, b) => order.indexOf(a) - order.indexOf(b)).join(', ');
       void reply.header('allow', allow);
-      const { status, contentType, body } = renderError(surface, methodNotAllowed(surface, request.method, path, allow), path, request.id);
+      const { status, contentType, body } = renderError(
+        surface,
+        methodNotAllowed(surface, request.method, path, allow),
+        path,
+        request.id,
+      );
       return reply.code(status).type(contentType).send(body);
     }
     const surface = surfaceOfPath(path);
-    if (surface === 'root') return reply.code(404).type('application/json').send({ detail: 'Not Found', error: 'Endpoint not found' });
-    const message = surface === 'openai' ? `Invalid URL (${request.method} ${path})` : `no route ${request.method} ${path}`;
+    if (surface === 'root')
+      return reply.code(404).type('application/json').send({ detail: 'Not Found', error: 'Endpoint not found' });
+    const message =
+      surface === 'openai' ? `Invalid URL (${request.method} ${path})` : `no route ${request.method} ${path}`;
     const { status, contentType, body } = renderError(surface, appError('not_found', message), path, request.id);
     return reply.code(status).type(contentType).send(body);
   });

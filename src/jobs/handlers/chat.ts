@@ -23,20 +23,44 @@ export function chatJobSpec(model: string, request: ChatRequest): JobSpec {
     if (part.type === 'text') return part;
     images.push(part.data);
     offset += part.data.length;
-    return { type: 'image', offset: offset - part.data.length, length: part.data.length, ...(part.detail ? { detail: part.detail } : {}) };
+    return {
+      type: 'image',
+      offset: offset - part.data.length,
+      length: part.data.length,
+      ...(part.detail ? { detail: part.detail } : {}),
+    };
   };
-  const messages = request.messages.map((m): StoredMessage => ({ ...m, content: typeof m.content === 'string' || m.content === null ? m.content : m.content.map(store) }));
+  const messages = request.messages.map(
+    (m): StoredMessage => ({
+      ...m,
+      content: typeof m.content === 'string' || m.content === null ? m.content : m.content.map(store),
+    }),
+  );
   const params: ChatJobParams = { model, request: { ...request, messages } };
-  return { type: 'chat', params: params as unknown as Record<string, unknown>, ...(images.length ? { input: Buffer.concat(images) } : {}) };
+  return {
+    type: 'chat',
+    params: params as unknown as Record<string, unknown>,
+    ...(images.length ? { input: Buffer.concat(images) } : {}),
+  };
 }
 
 function requestOf(params: ChatJobParams, input: Buffer | undefined): ChatRequest {
   const part = (stored: StoredPart): ChatPart => {
     if (stored.type === 'text') return stored;
-    if (!input || stored.offset + stored.length > input.length) throw appError('internal', 'the chat job lost its images');
-    return { type: 'image', data: input.subarray(stored.offset, stored.offset + stored.length), ...(stored.detail ? { detail: stored.detail } : {}) };
+    if (!input || stored.offset + stored.length > input.length)
+      throw appError('internal', 'the chat job lost its images');
+    return {
+      type: 'image',
+      data: input.subarray(stored.offset, stored.offset + stored.length),
+      ...(stored.detail ? { detail: stored.detail } : {}),
+    };
   };
-  const messages = params.request.messages.map((m): ChatMessage => ({ ...m, content: typeof m.content === 'string' || m.content === null ? m.content : m.content.map(part) }));
+  const messages = params.request.messages.map(
+    (m): ChatMessage => ({
+      ...m,
+      content: typeof m.content === 'string' || m.content === null ? m.content : m.content.map(part),
+    }),
+  );
   return { ...params.request, messages };
 }
 
@@ -45,7 +69,9 @@ export async function runChatJob(deps: ChatDependencies, context: JobContext): P
   const params = context.job.params as unknown as Partial<ChatJobParams>;
   if (typeof params.model !== 'string' || !params.request) {
     // Jobs stored by visiongate before 0.1 kept the raw HTTP body, which the job layer no longer reads.
-    throw appError('invalid_parameter', 'this chat job was stored in an older format; submit it again', { field: 'input' });
+    throw appError('invalid_parameter', 'this chat job was stored in an older format; submit it again', {
+      field: 'input',
+    });
   }
   const chat = await openChat(deps, params.model, requestOf(params as ChatJobParams, context.input), context.signal);
   try {
