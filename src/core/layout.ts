@@ -3,8 +3,8 @@
  * items, tables). Works the same for a PDF text layer and for any OCR engine's lines.
  */
 import type { TextLayerLine } from '../documents/text-layer.js';
-import { lineOf, unionBbox, type Bbox, type OcrLine, type OcrWord } from '../shared/ocr-text.js';
-import { readingOrder, type Row } from './reading-order.js';
+import { lineOf, unionBbox, type Bbox, type OcrLine } from '../shared/ocr-text.js';
+import { readingOrder, splitAtGaps, type Row } from './reading-order.js';
 
 export type Block =
   | { type: 'heading'; level: 1 | 2 | 3; text: string; bbox: Bbox }
@@ -35,18 +35,6 @@ export function linesFromTextLayer(lines: TextLayerLine[]): OcrLine[] {
   return lines.map((line) => lineOf(line.words));
 }
 
-/** Splits a line where a gap is far wider than a space: those are table cells or columns. */
-function splitAtGaps(line: OcrLine): OcrLine[] {
-  const h = height(line.bbox);
-  const pieces: OcrWord[][] = [[]];
-  line.words.forEach((word, i) => {
-    const prev = line.words[i - 1];
-    if (prev && word.bbox[0] - prev.bbox[2] > 1.6 * h) pieces.push([]);
-    pieces[pieces.length - 1]!.push(word);
-  });
-  return pieces.filter((p) => p.length).map(lineOf);
-}
-
 const overlapsVertically = (a: Bbox, b: Bbox): boolean => {
   const overlap = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
   return overlap > 0.5 * Math.min(height(a), height(b));
@@ -59,7 +47,8 @@ const overlapsVertically = (a: Bbox, b: Bbox): boolean => {
  */
 function buildRows(lines: OcrLine[], ordered: boolean): Row[] {
   const rows: Row[] = [];
-  for (const piece of lines.flatMap(splitAtGaps)) {
+  // A text layer's line box is upright: its height is the text height.
+  for (const piece of lines.flatMap((line) => splitAtGaps(line, height(line.bbox)))) {
     // Lines already in reading order (a PDF text layer) only continue the row just before them.
     const candidates = ordered ? rows.slice(-1).filter((r) => piece.bbox[0] >= r.bbox[2]) : rows.slice(-3);
     const target = candidates.find(

@@ -32,9 +32,11 @@ const median = (values: number[]): number => {
 /** A word's height; the median over a line is its text height even when the line's box is tilted. */
 const textHeight = (words: OcrWord[]): number => median(words.map((w) => height(w.bbox)));
 
-/** Splits a line where a gap is far wider than a space: those are table cells or columns. */
-function splitAtGaps(line: OcrLine): OcrLine[] {
-  const h = textHeight(line.words);
+/**
+ * Splits a line where a gap is far wider than a space (1.6 text heights): those are table cells or columns.
+ * `h` defaults to the median word height, which holds on a tilted line.
+ */
+export function splitAtGaps(line: OcrLine, h = textHeight(line.words)): OcrLine[] {
   const pieces: OcrWord[][] = [[]];
   line.words.forEach((word, i) => {
     const prev = line.words[i - 1];
@@ -170,7 +172,7 @@ function xyCut(pieces: Piece[], gutter: number): Row[] {
 
 /** Joins an engine's lines into rows in reading order; `skew` is the engine's measured slope, if any. */
 export function readingOrder(lines: OcrLine[], skew?: number): Row[] {
-  const split = lines.flatMap(splitAtGaps);
+  const split = lines.flatMap((line) => splitAtGaps(line));
   if (split.length === 0) return [];
   const slope = skew !== undefined ? cleanSlope(skew) : estimateSkew(lines);
   const pieces = split.map((line, order) => ({ line, order, box: deskewedBox(line, slope) }));
