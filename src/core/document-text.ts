@@ -11,7 +11,7 @@ export interface DocumentText {
 }
 
 const looksLikeHtml = (text: string): boolean => /^\s*(<!doctype html|<html|<head|<body|<article|<div|<p[\s>])/i.test(text);
-const looksLikeMarkdown = (text: string): boolean => /^(#{1,6}\s|\s*[-*+]\s|\s*\d+\.\s|```)/m.test(text) && /^#{1,6}\s/m.test(text);
+const looksLikeMarkdown = (text: string): boolean => /^(?:#{1,6}[ \t]|[ \t]*[-*+][ \t]|[ \t]*\d+\.[ \t]|```)/m.test(text) && /^#{1,6}[ \t]/m.test(text);
 // A DOCX is a ZIP whose entries include word/document.xml (names are stored uncompressed).
 const isDocx = (bytes: Buffer): boolean => bytes[0] === 0x50 && bytes[1] === 0x4b && bytes.includes('word/document.xml');
 

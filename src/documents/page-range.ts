@@ -3,7 +3,7 @@ import { appError } from '../errors/app-error.js';
 /** The ranges of a selection like "1-3,7" or "5-" (an open end is `undefined`), checked for form. */
 export function pageRanges(spec: string): Array<{ first: number; last: number | undefined; text: string }> {
   return spec.split(',').map((part) => {
-    const match = /^\s*(\d+)\s*(?:(-)\s*(\d+)?)?\s*$/.exec(part);
+    const match = /^(\d+)(?:\s*(-)\s*(\d+)?)?$/.exec(part.trim());
     if (!match) throw appError('invalid_parameter', `pages: "${spec}" is not a page selection; use forms like "1-3,7" or "5-"`, { field: 'pages', received: spec });
     const first = Number(match[1]);
     const last = match[2] ? (match[3] ? Number(match[3]) : undefined) : first;

@@ -3,7 +3,7 @@
  * light lead prior, redundancy removal, and the chosen sentences in their original order.
  * Deterministic, no model weights, any language Intl.Segmenter knows.
  */
-import { sentences as splitSentences, words, type Sentence } from './sentences.js';
+import { segments, sentences as splitSentences, words, type Sentence } from './sentences.js';
 
 export interface ExtractiveOptions {
   /** Upper bound on the summary's length, in words (ICU word segments). */
@@ -159,7 +159,7 @@ export function summarizeExtractive(text: string, options: ExtractiveOptions): E
 function truncate(text: string, maxWords: number): string {
   let count = 0;
   let end = 0;
-  for (const segment of new Intl.Segmenter(undefined, { granularity: 'word' }).segment(text)) {
+  for (const segment of segments(new Intl.Segmenter(undefined, { granularity: 'word' }), text)) {
     if (segment.isWordLike && ++count > maxWords) break;
     end = segment.index + segment.segment.length;
   }

@@ -20,22 +20,30 @@ export type DocumentReader = (bytes: Buffer, options: DocumentReadOptions, signa
 /** A system or user prompt that asks for a Markdown list (OCRFlux's does, in Chinese). */
 const wantsList = (prompt: string): boolean => /列表|list/i.test(prompt);
 
+/** A table row's cells joined by " | ", outer pipes dropped (split, not a regex: linear on any line). */
+function tableCells(line: string): string {
+  const cells = line.split('|').map((cell) => cell.trim());
+  if (cells.length > 1 && cells[0] === '') cells.shift();
+  if (cells.length > 1 && cells[cells.length - 1] === '') cells.pop();
+  return cells.join(' | ');
+}
+
 /** Markdown → a Markdown list: headings become items, what follows nests under them. */
 export function asList(markdown: string): string {
   const out: string[] = [];
   let nested = false;
   for (const line of markdown.split('\n')) {
     if (!line.trim() || /^\|?\s*-{3}/.test(line) || line === '---') continue;
-    const heading = /^#{1,6}\s+(.*)$/.exec(line);
+    const heading = /^#{1,6}\s+(.*)/.exec(line);
     if (heading) {
       out.push(`- ${heading[1]}`);
       nested = true;
       continue;
     }
-    const item = /^(\s*)(?:[-*]|\d+\.)\s+(.*)$/.exec(line);
+    const item = /^(\s*)(?:[-*]|\d+\.)\s+(.*)/.exec(line);
     const indent = nested ? '  ' : '';
     if (item) out.push(`${indent}${item[1]}- ${item[2]}`);
-    else out.push(`${indent}- ${line.replace(/^\|\s*|\s*\|$/g, '').replace(/\s*\|\s*/g, ' | ')}`);
+    else out.push(`${indent}- ${tableCells(line)}`);
   }
   return out.join('\n');
 }

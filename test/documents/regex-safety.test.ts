@@ -1,0 +1,145 @@
+/**
+ * No regular expression of the code may backtrack super-linearly on what a client sends.
+ * Two nets: a static one (scslre, over every regex literal in src/) and a dynamic one (the
+ * text-processing functions run on adversarial inputs of growing size; time must grow
+ * about linearly). The dynamic harness is checked against the old Markdown table-rule
+ * pattern, which it must flag.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { analyse } from 'scslre';
+import ts from 'typescript';
+import { chunkText } from '../../src/core/abstractive.js';
+import { classifySpecification } from '../../src/core/structure.js';
+import { markdownText } from '../../src/documents/text-extract.js';
+import { pageRanges } from '../../src/documents/page-range.js';
+import { sentences } from '../../src/engines/extractive/sentences.js';
+import { asList } from '../../src/engines/ocr-chat/engine.js';
+
+/** Literals that only ever see configuration (URLs from the config file), never a request. */
+const configOnly = new Map([
+  ['src/config/seed-models.ts /\\/+$/', 'trims the configured VLLM_URL'],
+  ['src/engines/remote/upstream-client.ts /\\/+$/', 'trims configured upstream base URLs'],
+]);
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+test('static: no regex literal in src/ has super-linear backtracking (scslre), bar config-only ones', () => {
+  const found: string[] = [];
+  let literals = 0;
+  for (const file of sourceFiles('src')) {
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const visit = (node: ts.Node): void => {
+      if (node.kind === ts.SyntaxKind.RegularExpressionLiteral) {
+        literals++;
+        const text = node.getText(source);
+        const end = text.lastIndexOf('/');
+        const { reports } = analyse({ source: text.slice(1, end), flags: text.slice(end + 1) }, { reportTypes: { Move: true, Self: true, Trade: true } });
+        const key = `${file.replaceAll('\\', '/')} ${text}`;
+        if (reports.length && !configOnly.has(key)) found.push(`${key}: ${reports.map((r) => `${r.type}${r.exponential ? ' (exponential)' : ''} on ${JSON.stringify(r.character.pick)}`).join(', ')}`);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  assert.ok(literals > 50, `only ${literals} literals found: the scan is not reading the sources`);
+  assert.deepEqual(found, []);
+});
+
+/** Fastest of three runs, in ms (the least disturbed by GC and by other processes). */
+function timeOf(run: () => void): number {
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    run();
+    best = Math.min(best, performance.now() - started);
+  }
+  return best;
+}
+
+/**
+ * Doubles the input until `fn` takes 30 ms on it (so timer noise and the memory-allocation
+ * knees of small strings weigh little), then doubles it once more: linear code takes about
+ * 2× as long, quadratic 4×, cubic 8×. The bound (3.5×, with a 60 ms floor) leaves room for
+ * a busy machine.
+ */
+function assertLinear(name: string, make: (n: number) => string, fn: (input: string) => unknown, start = 25_000): void {
+  let n = start;
+  let small = make(n);
+  let ts = timeOf(() => fn(small));
+  while (ts < 30 && n < 1_600_000) {
+    small = make((n *= 2));
+    ts = timeOf(() => fn(small));
+  }
+  const large = make(2 * n);
+  const tl = timeOf(() => fn(large));
+  assert.ok(tl < Math.max(3.5 * ts, 60), `${name}: ${n} chars took ${ts.toFixed(1)} ms, ${2 * n} chars ${tl.toFixed(1)} ms (${(tl / ts).toFixed(1)}×; linear is ~2×)`);
+}
+
+const repeat = (unit: string, n: number, tail = 'x'): string => unit.repeat(Math.max(1, Math.floor(n / unit.length))) + tail;
+
+describe('dynamic: text processing on adversarial inputs grows about linearly', () => {
+  test('the harness flags the old Markdown table-rule pattern (cubic in a run of newlines)', () => {
+    const old = (text: string): string => text.replace(/^\s*\|?\s*:?-{3,}.*$/gm, '');
+    const small = timeOf(() => old(repeat('\n', 400)));
+    const large = timeOf(() => old(repeat('\n', 800)));
+    assert.ok(large > 3.3 * small && large > 60, `old pattern: ${small.toFixed(1)} ms → ${large.toFixed(1)} ms`);
+  });
+
+  const inputs: Record<string, (n: number) => string> = {
+    newlines: (n) => repeat('\n', n),
+    blanks: (n) => repeat(' ', n),
+    'blank lines': (n) => repeat(' \n', n),
+    tabs: (n) => repeat('\t', n),
+    'heading with blanks': (n) => `# a${repeat(' ', n)}`,
+    'heading hashes': (n) => `# ${repeat('# ', n)}`,
+    'list markers': (n) => repeat('- ', n),
+    digits: (n) => repeat('1', n),
+    'digit groups': (n) => repeat('1.', n),
+    'image openers': (n) => repeat('![', n),
+    'link openers': (n) => repeat('[a](', n),
+    brackets: (n) => repeat('[', n),
+    'emphasis openers': (n) => repeat('*a_', n),
+    backticks: (n) => repeat('`', n),
+    pipes: (n) => `|${repeat(' ', n)}`,
+    'pipe runs': (n) => repeat('| ', n),
+    dashes: (n) => repeat('-', n),
+    'table rule': (n) => `|${repeat(' ', n / 2)}:${repeat('-', n / 2)}`,
+    'note with blanks': (n) => `note${repeat(' ', n)}`,
+    'part number blanks': (n) => `P/N${repeat(' ', n)}`,
+    'dimension run': (n) => `${repeat('1', n / 2)}${repeat(' ', n / 2)}`,
+    hyphenation: (n) => repeat('-\n', n),
+    'sentence ends': (n) => repeat('. ', n),
+    'one long sentence': (n) => repeat('word ', n),
+    'many sentences': (n) => repeat('Ab cd. ', n),
+  };
+  // ICU segmentation costs about a microsecond a character: sentences gets smaller inputs.
+  const sizes: Record<string, number> = { sentences: 5000 };
+  const processors: Record<string, (text: string) => unknown> = {
+    markdownText,
+    sentences,
+    asList,
+    chunkText: (text) => chunkText(text, 64),
+    // OCR lines are bounded by the page, but a text layer can make one as long as it likes.
+    classifySpecification,
+    pageRanges: (text) => {
+      try {
+        return pageRanges(text);
+      } catch {
+        return undefined;
+      }
+    },
+  };
+  for (const [processor, fn] of Object.entries(processors)) {
+    test(`${processor}: every adversarial input`, () => {
+      for (const [input, make] of Object.entries(inputs)) assertLinear(`${processor} on ${input}`, make, fn, sizes[processor]);
+    });
+  }
+});
