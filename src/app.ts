@@ -12,6 +12,7 @@ import { registerModelRoutes } from './http/native/models-route.js';
 import { collectUpload } from './http/collect-upload.js';
 import { registerAdmission } from './http/plugins/admission.js';
 import { registerAuth } from './http/plugins/auth.js';
+import { redactUrl, registerBodyGuards } from './http/plugins/body-guards.js';
 import { registerDocs } from './http/plugins/docs.js';
 import { registerMetrics } from './http/plugins/metrics.js';
 import { registerWebRoutes } from './http/web-routes.js';
@@ -36,7 +37,16 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   const { limits, server } = services.config;
   const app = Fastify({
     // Keys never reach the logs: both headers that may carry one are redacted.
-    logger: options.logger === false ? false : { level: services.config.log.level, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'], ...(options.logger ? { stream: options.logger.stream } : {}) },
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: services.config.log.level,
+            redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+            // A key sent in the query string (refused, but still sent) never reaches the log either.
+            serializers: { req: (req: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({ method: req.method, url: redactUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }) },
+            ...(options.logger ? { stream: options.logger.stream } : {}),
+          },
     // base64 JSON is 4/3 of the document, plus room for the other fields.
     bodyLimit: Math.ceil(limits.maxDocumentBytes * 1.37) + 64 * 1024,
     requestIdHeader: false,
@@ -47,6 +57,10 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     return503OnClosing: true,
     // Bounds the drain on shutdown: a connection that goes idle after close() began waits at most this long.
     keepAliveTimeout: 5000,
+    // A request whose headers and body have not all arrived in time is answered 408 by Node and
+    // closed (slow-body floods); checked every second rather than Node's default 30 s.
+    requestTimeout: limits.bodyTimeoutMs,
+    http: { connectionsCheckingInterval: Math.min(1000, limits.bodyTimeoutMs) },
   });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
@@ -61,8 +75,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerErrorHandler(app, limits.maxDocumentBytes, [deepSynthNotFound]);
   registerRequestSignal(app, server.requestTimeoutMs);
   registerMetrics(app, services.metrics);
-  registerAuth(app, services.config.auth, services.usage);
+  registerAuth(app, services.config.auth, services.usage, limits.maxConcurrentPerKey);
   registerAdmission(app, limits.maxConcurrentRequests);
+  registerBodyGuards(app, limits.maxJsonDepth);
 
   // Any body that is not JSON or multipart is the document itself: read with its limit
   // enforced as bytes arrive, spooled to disk past 256 KB so concurrent uploads cost no memory.

@@ -57,10 +57,11 @@ export function checkStartup(config: Readonly<Config>): void {
 export function createServices(config: Readonly<Config>): Services {
   checkStartup(config);
   const workers = config.ocr.workers || undefined;
-  const pool = new WorkerPool(workers);
-  const cli = new TesseractCliEngine({ binary: config.ocr.tesseractBinary, workers });
+  const pool = new WorkerPool(workers, config.limits.workerTaskTimeoutMs);
+  const taskTimeoutMs = config.limits.workerTaskTimeoutMs;
+  const cli = new TesseractCliEngine({ binary: config.ocr.tesseractBinary, workers, taskTimeoutMs });
   void cli.detect(); // start-up detection in the background; never delays listening
-  const engines = new OcrEngines([new TesseractJsEngine({ workers, extraLanguageDir: config.ocr.extraLanguageDir }), cli, new PaddleEngine({ workers })]);
+  const engines = new OcrEngines([new TesseractJsEngine({ workers, extraLanguageDir: config.ocr.extraLanguageDir, taskTimeoutMs }), cli, new PaddleEngine({ workers, taskTimeoutMs })]);
   const metrics = new Metrics(() => pool.queued);
   const deps = { workers: pool, engines, limits: config.limits, metrics };
   const readDocument: DocumentReader = (bytes, options, signal) => ocrDocument(deps, bytes, options, signal);

@@ -12,6 +12,11 @@ export interface DocumentLimits {
   maxPages: number;
   maxRenderSide: number;
   pdfRenderTimeoutMs: number;
+  minRenderDpi: number;
+  maxDecompressedBytes: number;
+  maxArchiveEntries: number;
+  maxTextChars: number;
+  maxUpstreamCallsPerRequest: number;
 }
 
 export interface PageReadOptions {
@@ -74,8 +79,8 @@ export function documentKind(bytes: Uint8Array): DocumentKind {
  * does it (runtime/worker-pool.ts implements it).
  */
 export type DocumentTask =
-  | { type: 'pdf-summary'; docId: string; data: Uint8Array }
-  | ({ type: 'pdf-page'; docId: string; data: Uint8Array } & PdfPageRequest)
+  | { type: 'pdf-summary'; docId: string; data: Uint8Array; maxImagePixels: number }
+  | ({ type: 'pdf-page'; docId: string; data: Uint8Array; maxImagePixels: number } & PdfPageRequest)
   | { type: 'pdf-close'; docId: string }
   | { type: 'bmp-decode'; data: Uint8Array };
 
@@ -161,7 +166,7 @@ async function openPdfDocument(bytes: Buffer, base: Base, limits: DocumentLimits
   const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
   shared.set(bytes);
   const docId = randomUUID();
-  const summary = await pool.run({ type: 'pdf-summary', docId, data: shared }, signal);
+  const summary = await pool.run({ type: 'pdf-summary', docId, data: shared, maxImagePixels: limits.maxPixelsPerPage }, signal);
   if (summary.hasJavaScript) {
     throw appError('pdf_javascript', 'the PDF contains JavaScript actions, which visiongate does not accept; remove the scripts (for example by printing it to a new PDF) and retry', { received: 'PDF with JavaScript' });
   }
@@ -171,7 +176,7 @@ async function openPdfDocument(bytes: Buffer, base: Base, limits: DocumentLimits
     pageCount: summary.pageCount,
     async readPage(page, options, pageSignal) {
       const out = await pool.run(
-        { type: 'pdf-page', docId, data: shared, pageNumber: page, dpi: options.dpi, minTextChars: options.minTextChars, maxRenderSide: limits.maxRenderSide, renderTimeoutMs: options.renderTimeoutMs, forceRender: options.forceOcr, wantImage: options.wantImage ?? false },
+        { type: 'pdf-page', docId, data: shared, maxImagePixels: limits.maxPixelsPerPage, pageNumber: page, dpi: options.dpi, minTextChars: options.minTextChars, maxRenderSide: limits.maxRenderSide, maxPixels: limits.maxPixelsPerPage, minRenderDpi: limits.minRenderDpi, renderTimeoutMs: options.renderTimeoutMs, forceRender: options.forceOcr, wantImage: options.wantImage ?? false },
         pageSignal,
       );
       if (out.textLayer) return { page, width: out.width, height: out.height, source: 'text-layer', words: out.words, ...(out.raster ? { image: out.raster } : {}) };

@@ -44,6 +44,9 @@ export interface PdfPageRequest {
   dpi: number;
   minTextChars: number;
   maxRenderSide: number;
+  /** Pixels of a rendered page; the page is rendered at a lower dpi to fit, down to minRenderDpi. */
+  maxPixels: number;
+  minRenderDpi: number;
   renderTimeoutMs: number;
   /** OCR the page even when it has a text layer. */
   forceRender: boolean;
@@ -52,12 +55,24 @@ export interface PdfPageRequest {
 }
 
 /** Thrown to the main thread as a plain object so it survives structured cloning. */
-export interface PdfFailure {
-  failure: 'encrypted' | 'corrupt' | 'render-timeout';
-  message: string;
-}
+export type PdfFailure =
+  | { failure: 'encrypted' | 'corrupt' | 'render-timeout'; message: string }
+  | { failure: 'app'; code: 'too_many_pixels'; message: string; facts: Record<string, number> };
 
-export async function openPdf(data: Uint8Array): Promise<PDFDocumentProxy> {
+const imageRemoved = 'Image exceeded maximum allowed size';
+let removedImages = 0;
+// pdf.js skips an image over maxImageSize before decoding it, and says so only as a warning:
+// this thread's console.warn counts those (and keeps pdf.js's other warnings out of the log),
+// so a page that lost an image is refused rather than OCRed without it. One task runs per thread.
+const consoleWarn = console.warn.bind(console);
+console.warn = (...args: unknown[]): void => {
+  const first = typeof args[0] === 'string' ? args[0] : '';
+  if (first.includes(imageRemoved)) removedImages++;
+  else if (!first.startsWith('Warning: ')) consoleWarn(...args);
+};
+
+/** Opens a PDF; images over `maxImagePixels` are never decoded (pdf.js's maxImageSize). */
+export async function openPdf(data: Uint8Array, maxImagePixels = -1): Promise<PDFDocumentProxy> {
   const task = pdfjs.getDocument({
     data,
     isEvalSupported: false,
@@ -65,7 +80,9 @@ export async function openPdf(data: Uint8Array): Promise<PDFDocumentProxy> {
     disableFontFace: true,
     useSystemFonts: false,
     cMapPacked: true,
-    verbosity: 0,
+    maxImageSize: maxImagePixels,
+    // Warnings on: the only way pdf.js reports an image it skipped (see console.warn above).
+    verbosity: 1,
     ...assetFolders,
   });
   try {
@@ -80,7 +97,22 @@ export async function openPdf(data: Uint8Array): Promise<PDFDocumentProxy> {
 // JavaScript may hide in compressed object streams; pdf.js's own view is checked as well as the raw bytes.
 const jsMarker = /\/(JavaScript|JS)\b/;
 
+/** A pdf.js exception about the file (a broken page tree, a bad object) as a corrupt-document failure. */
+function corrupt(error: unknown, what: string): PdfFailure {
+  const f = error as Partial<PdfFailure> | null;
+  if (f && typeof f === 'object' && typeof f.failure === 'string') return f as PdfFailure;
+  return { failure: 'corrupt', message: `${what} cannot be read (${(error as Error)?.message ?? String(error)})` };
+}
+
 export async function summarizePdf(doc: PDFDocumentProxy, data: Uint8Array): Promise<PdfSummary> {
+  if (!(doc.numPages >= 1)) throw { failure: 'corrupt', message: 'the PDF has no pages (its page tree is empty)' } satisfies PdfFailure;
+  try {
+    // Walking to the first and last page finds a page tree that loops or a page count that lies.
+    await doc.getPage(1);
+    if (doc.numPages > 1) await doc.getPage(doc.numPages);
+  } catch (error) {
+    throw corrupt(error, `the PDF's page tree (${doc.numPages} pages declared)`);
+  }
   let hasJavaScript = jsMarker.test(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1'));
   if (!hasJavaScript) {
     const actions = await doc.getJSActions().catch(() => null);
@@ -121,29 +153,56 @@ function textLayerWords(page: PDFPageProxy, items: TextItemLike[], scale: number
 
 const round = (n: number): number => Math.round(n * 10) / 10;
 
+/**
+ * The scale a page is read at: the asked dpi, lowered so the page fits maxRenderSide and
+ * maxPixels; a page that would need less than minRenderDpi to fit is refused (a 10^12-point
+ * page), as is one with no area.
+ */
+function pageScale(pageNumber: number, width: number, height: number, request: PdfPageRequest): number {
+  if (!(width > 0 && height > 0 && Number.isFinite(width * height))) throw { failure: 'corrupt', message: `page ${pageNumber} has an impossible size (${width}x${height} points)` } satisfies PdfFailure;
+  const fit = Math.min(request.maxRenderSide / Math.max(width, height), Math.sqrt(request.maxPixels / (width * height)));
+  const scale = Math.min(request.dpi / 72, fit);
+  if (scale * 72 < request.minRenderDpi) {
+    const inches = `${+(width / 72).toPrecision(3)}x${+(height / 72).toPrecision(3)} inches`;
+    const atMin = Math.round((width * request.minRenderDpi) / 72) * Math.round((height * request.minRenderDpi) / 72);
+    throw {
+      failure: 'app',
+      code: 'too_many_pixels',
+      message: `page ${pageNumber} is ${inches}: even at ${request.minRenderDpi} dpi (limits.minRenderDpi) it would be ${atMin.toLocaleString('en')} pixels; the limit is ${request.maxPixels.toLocaleString('en')} pixels per page (limits.maxPixelsPerPage)`,
+      facts: { limit: request.maxPixels, page: pageNumber, minRenderDpi: request.minRenderDpi },
+    } satisfies PdfFailure;
+  }
+  return scale;
+}
+
 export async function readPdfPage(doc: PDFDocumentProxy, request: PdfPageRequest): Promise<PdfPageOutput> {
-  const page = await doc.getPage(request.pageNumber);
+  let page: PDFPageProxy;
   try {
-    let scale = request.dpi / 72;
+    page = await doc.getPage(request.pageNumber);
+  } catch (error) {
+    throw corrupt(error, `page ${request.pageNumber} of the PDF`);
+  }
+  try {
     const base = page.getViewport({ scale: 1 });
-    const longest = Math.max(base.width, base.height) * scale;
-    if (longest > request.maxRenderSide) scale = request.maxRenderSide / Math.max(base.width, base.height);
+    const scale = pageScale(request.pageNumber, base.width, base.height, request);
     const viewport = page.getViewport({ scale });
-    const content = await page.getTextContent();
+    const content = await page.getTextContent().catch((error: unknown) => {
+      throw corrupt(error, `the text of page ${request.pageNumber}`);
+    });
     const words = textLayerWords(page, content.items as TextItemLike[], scale);
     const width = Math.round(viewport.width);
     const height = Math.round(viewport.height);
     const textChars = words.reduce((n, w) => n + w.text.length, 0);
     const hasTextLayer = textChars >= request.minTextChars && !request.forceRender;
     if (hasTextLayer && !request.wantImage) return { width, height, words, textLayer: true };
-    const raster = await renderPage(doc, page, viewport, request.renderTimeoutMs);
+    const raster = await renderPage(doc, page, viewport, request.renderTimeoutMs, request.maxPixels);
     return { width, height, words: hasTextLayer ? words : [], textLayer: hasTextLayer, raster };
   } finally {
     page.cleanup();
   }
 }
 
-async function renderPage(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: ReturnType<PDFPageProxy['getViewport']>, timeoutMs: number): Promise<GreyImage> {
+async function renderPage(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: ReturnType<PDFPageProxy['getViewport']>, timeoutMs: number, maxPixels: number): Promise<GreyImage> {
   const width = Math.max(1, Math.round(viewport.width));
   const height = Math.max(1, Math.round(viewport.height));
   const factory = (doc as unknown as { canvasFactory: { create(w: number, h: number): { canvas: CanvasLike; context: Canvas2D } } }).canvasFactory;
@@ -152,9 +211,19 @@ async function renderPage(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: R
   context.fillRect(0, 0, width, height);
   const task = page.render({ canvasContext: context as never, canvas: canvas as never, viewport });
   const timer = setTimeout(() => task.cancel(), timeoutMs);
+  removedImages = 0;
   try {
     await task.promise;
+    if (removedImages > 0) {
+      throw {
+        failure: 'app',
+        code: 'too_many_pixels',
+        message: `page ${page.pageNumber} holds an image over the limit of ${maxPixels.toLocaleString('en')} pixels (limits.maxPixelsPerPage); it was not decoded`,
+        facts: { limit: maxPixels, page: page.pageNumber },
+      } satisfies PdfFailure;
+    }
   } catch (error) {
+    if ((error as Partial<PdfFailure>)?.failure) throw error;
     if ((error as Error).name === 'RenderingCancelledException') throw { failure: 'render-timeout', message: `rendering page ${page.pageNumber} took longer than ${timeoutMs} ms` } satisfies PdfFailure;
     throw { failure: 'corrupt', message: `page ${page.pageNumber} cannot be rendered (${(error as Error).message})` } satisfies PdfFailure;
   } finally {

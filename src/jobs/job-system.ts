@@ -11,7 +11,7 @@ import { WebhookDispatcher } from './webhooks.js';
 
 /** The one place the store is chosen (jobs.store). */
 export function createJobStore(config: Readonly<Config>, onError: (error: unknown) => void): JobStore {
-  const settings: StoreSettings = { maxQueuedPerType: config.jobs.maxQueuedPerType, maxAttempts: config.jobs.maxAttempts, resultTtlMs: config.jobs.resultTtlSeconds * 1000, webhookMaxAttempts: config.jobs.webhookMaxAttempts };
+  const settings: StoreSettings = { maxQueuedPerType: config.jobs.maxQueuedPerType, maxAttempts: config.jobs.maxAttempts, resultTtlMs: config.jobs.resultTtlSeconds * 1000, webhookMaxAttempts: config.jobs.webhookMaxAttempts, runTimeoutMs: config.jobs.timeoutMs };
   if (config.jobs.store === 'redis') return new RedisJobStore(config.jobs.redisUrl!, config.jobs.redisPrefix, { ...settings, lockDurationMs: config.jobs.lockDurationMs }, onError);
   return new SqliteJobStore(config.jobs.sqlitePath, settings, onError);
 }

@@ -79,10 +79,11 @@ export class SqliteJobStore implements JobStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly events = new EventEmitter();
-  private readonly runs = new LocalRuns();
+  private readonly runs: LocalRuns;
   private wake: (() => void) | undefined;
 
   constructor(path: string, private readonly settings: StoreSettings, private readonly onError: (error: unknown) => void = () => {}) {
+    this.runs = new LocalRuns(settings.runTimeoutMs);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');

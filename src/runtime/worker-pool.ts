@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { abortError, appError, type ErrorFacts } from '../errors/app-error.js';
+import { abortError, appError, deadline, taskTimeoutError, type ErrorFacts } from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/catalog.js';
 import type { WorkerTask, WorkerTaskResults } from './worker-tasks.js';
 
@@ -24,11 +24,20 @@ function translate(error: unknown): unknown {
   return appError(code, f.message, f.facts);
 }
 
+/** Atomics.waitAsync (Node 16+; in TypeScript's lib only from ES2024). */
+interface AtomicsWaitAsync {
+  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}
+
 /** Worker threads for CPU-bound work (PDF parsing and rendering, decoding, text extraction, summarizing), so the event loop never does it. */
 export class WorkerPool {
   private readonly piscina: Piscina;
 
-  constructor(threads = Math.max(1, availableParallelism())) {
+  /** `taskTimeoutMs`: the time one task may run (waiting for a thread not counted); its thread is then terminated. */
+  constructor(
+    threads = Math.max(1, availableParallelism()),
+    private readonly taskTimeoutMs = 120_000,
+  ) {
     this.piscina = new Piscina({
       filename: new URL('./worker-tasks.js', import.meta.url).href,
       minThreads: 0,
@@ -39,12 +48,26 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Runs a task on a thread. Its time limit starts when a thread picks it up (the thread
+   * flips a shared flag); past it piscina terminates that thread and starts a fresh one, so
+   * a runaway parse or render cannot keep a thread, and the caller gets task_timeout.
+   */
   async run<T extends WorkerTask>(task: T, signal?: AbortSignal): Promise<WorkerTaskResults[T['type']]> {
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    const limit = deadline(signal, this.taskTimeoutMs, () => taskTimeoutError(this.taskTimeoutMs, `the ${task.type} task`));
+    const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(started, 0, 0);
+    if (wait.async) void wait.value.then(() => limit.start());
+    else limit.start();
     try {
-      return (await this.piscina.run(task, signal ? { signal } : {})) as WorkerTaskResults[T['type']];
+      return (await this.piscina.run({ ...task, started }, { signal: limit.signal })) as WorkerTaskResults[T['type']];
     } catch (error) {
-      if ((error as Error)?.name === 'AbortError') throw abortError(signal);
+      if ((error as Error)?.name === 'AbortError') throw abortError(limit.signal);
       throw translate(error);
+    } finally {
+      limit.clear();
+      // Releases the waiter of a task that never started (cancelled while queued).
+      Atomics.notify(started, 0);
     }
   }
 

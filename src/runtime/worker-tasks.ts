@@ -6,7 +6,7 @@ import type { PDFDocumentProxy } from 'pdfjs-dist/types/src/display/api.js';
 import { isAppError } from '../errors/app-error.js';
 import { decodeBmp } from '../documents/bmp.js';
 import { detectCheckboxes, type Checkbox } from '../documents/checkboxes.js';
-import { extractText, type MarkupKind } from '../documents/text-extract.js';
+import { extractText, type MarkupKind, type TextLimits } from '../documents/text-extract.js';
 import { summarizeExtractive, type ExtractiveSummary } from '../engines/extractive/summarizer.js';
 import { openPdf, readPdfPage, summarizePdf, type PdfPageOutput, type PdfSummary } from '../documents/pdf-reader.js';
 import type { GreyImage } from '../documents/raster.js';
@@ -14,7 +14,7 @@ import type { DocumentTask, DocumentTaskResults } from '../documents/document.js
 
 export type WorkerTask =
   | DocumentTask
-  | { type: 'extract-text'; kind: MarkupKind; data: Uint8Array }
+  | { type: 'extract-text'; kind: MarkupKind; data: Uint8Array; limits: TextLimits }
   | { type: 'summarize-extractive'; text: string; maxWords: number }
   | { type: 'detect-checkboxes'; image: GreyImage };
 
@@ -31,12 +31,12 @@ function evict(now: number): void {
   }
 }
 
-function document(docId: string, data: Uint8Array): Promise<PDFDocumentProxy> {
+function document(docId: string, data: Uint8Array, maxImagePixels: number): Promise<PDFDocumentProxy> {
   const now = Date.now();
   let entry = openDocs.get(docId);
   if (!entry) {
     // pdf.js may take ownership of the buffer: hand it a private copy of the shared bytes.
-    entry = { doc: openPdf(new Uint8Array(data)), lastUse: now };
+    entry = { doc: openPdf(new Uint8Array(data), maxImagePixels), lastUse: now };
     entry.doc.catch(() => openDocs.delete(docId));
     openDocs.set(docId, entry);
     evict(now);
@@ -52,7 +52,12 @@ export interface WorkerTaskResults extends DocumentTaskResults {
   'detect-checkboxes': Checkbox[];
 }
 
-export default async function run(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | Checkbox[] | null> {
+export default async function run(task: WorkerTask & { started?: Int32Array }): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | Checkbox[] | null> {
+  // Tells the pool the task left its queue: its time limit runs from here.
+  if (task.started) {
+    Atomics.store(task.started, 0, 1);
+    Atomics.notify(task.started, 0);
+  }
   try {
     return await perform(task);
   } catch (error) {
@@ -65,9 +70,9 @@ export default async function run(task: WorkerTask): Promise<PdfSummary | PdfPag
 async function perform(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | Checkbox[] | null> {
   switch (task.type) {
     case 'pdf-summary':
-      return summarizePdf(await document(task.docId, task.data), task.data);
+      return summarizePdf(await document(task.docId, task.data, task.maxImagePixels), task.data);
     case 'pdf-page':
-      return readPdfPage(await document(task.docId, task.data), task);
+      return readPdfPage(await document(task.docId, task.data, task.maxImagePixels), task);
     case 'pdf-close': {
       const entry = openDocs.get(task.docId);
       openDocs.delete(task.docId);
@@ -77,7 +82,7 @@ async function perform(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | G
     case 'bmp-decode':
       return decodeBmp(task.data);
     case 'extract-text':
-      return extractText(task.kind, task.data);
+      return extractText(task.kind, task.data, task.limits);
     case 'summarize-extractive':
       return summarizeExtractive(task.text, { maxWords: task.maxWords });
     case 'detect-checkboxes':

@@ -16,7 +16,7 @@ import { classifySpecification } from '../../src/core/structure.js';
 import { markdownText } from '../../src/documents/text-extract.js';
 import { pageRanges } from '../../src/documents/page-range.js';
 import { sentences } from '../../src/engines/extractive/sentences.js';
-import { asList } from '../../src/engines/ocr-chat/engine.js';
+import { asList } from '../../src/engines/ocr-chat/ocr-chat-engine.js';
 
 /** Literals that only ever see configuration (URLs from the config file), never a request. */
 const configOnly = new Map([

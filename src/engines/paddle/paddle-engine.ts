@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { GreyImage } from '../../documents/raster.js';
-import { abortError, appError } from '../../errors/app-error.js';
+import { abortError, appError, deadline, taskTimeoutError } from '../../errors/app-error.js';
 import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
 import type { OcrLine, OcrPageText } from '../../shared/ocr-text.js';
 import type { PaddleModelPaths } from './pipeline.js';
@@ -35,8 +35,11 @@ export class PaddleEngine implements OcrEngine {
   private pool: Piscina | undefined;
   private readonly concurrency: number;
 
-  constructor(options: { workers?: number } = {}) {
+  private readonly taskTimeoutMs: number;
+
+  constructor(options: { workers?: number; taskTimeoutMs?: number } = {}) {
     this.concurrency = options.workers || Math.max(1, availableParallelism());
+    this.taskTimeoutMs = options.taskTimeoutMs ?? 120_000;
   }
 
   async status(): Promise<OcrEngineStatus> {
@@ -56,12 +59,22 @@ export class PaddleEngine implements OcrEngine {
     const unsupported = request.languages.filter((l) => l !== 'chi_sim' && l !== 'eng');
     if (unsupported.length) throw appError('unsupported_language', `paddle reads chi_sim and eng only, not ${unsupported.join(', ')}`, { allowed: ['chi_sim', 'eng'] });
     this.pool ??= new Piscina({ filename: new URL('./paddle-worker.js', import.meta.url).href, maxThreads: this.concurrency, minThreads: 0, idleTimeout: 120_000 });
+    // The thread flips `started` when it takes the page: the time limit runs from then, and
+    // aborting a running task makes piscina terminate (recycle) its thread.
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    const limit = deadline(signal, this.taskTimeoutMs, () => taskTimeoutError(this.taskTimeoutMs, 'paddle on one page'));
+    const wait = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync(started, 0, 0);
+    if (wait.async) void (wait.value as Promise<string>).then(() => limit.start());
+    else limit.start();
     try {
-      const lines = (await this.pool.run({ paths: this.paths, image }, signal ? { signal } : {})) as OcrLine[];
+      const lines = (await this.pool.run({ paths: this.paths, image, started }, { signal: limit.signal })) as OcrLine[];
       return { lines };
     } catch (error) {
-      if ((error as Error)?.name === 'AbortError') throw abortError(signal);
+      if ((error as Error)?.name === 'AbortError') throw abortError(limit.signal);
       throw error;
+    } finally {
+      limit.clear();
+      Atomics.notify(started, 0);
     }
   }
 

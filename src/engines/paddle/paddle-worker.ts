@@ -5,7 +5,11 @@ import { PaddlePipeline, type PaddleModelPaths } from './pipeline.js';
 
 let pipeline: Promise<PaddlePipeline> | undefined;
 
-export default async function run(task: { paths: PaddleModelPaths; image: GreyImage }): Promise<OcrLine[]> {
+export default async function run(task: { paths: PaddleModelPaths; image: GreyImage; started?: Int32Array }): Promise<OcrLine[]> {
+  if (task.started) {
+    Atomics.store(task.started, 0, 1);
+    Atomics.notify(task.started, 0);
+  }
   pipeline ??= PaddlePipeline.load(task.paths);
   return (await pipeline).recognize(task.image);
 }

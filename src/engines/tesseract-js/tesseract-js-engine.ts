@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { createWorker, OEM, type Worker, type Block } from 'tesseract.js';
 import { toPgm, type GreyImage } from '../../documents/raster.js';
-import { abortError, appError } from '../../errors/app-error.js';
+import { abortError, appError, deadline, taskTimeoutError } from '../../errors/app-error.js';
 import { lineOf, type OcrLine, type OcrPageText } from '../../shared/ocr-text.js';
 import { round3 } from '../../shared/numbers.js';
 import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
@@ -42,8 +42,11 @@ export class TesseractJsEngine implements OcrEngine {
   private readonly waiters: Array<() => void> = [];
   private readonly size: number;
 
-  constructor(options: { workers?: number; extraLanguageDir?: string } = {}) {
+  private readonly taskTimeoutMs: number;
+
+  constructor(options: { workers?: number; extraLanguageDir?: string; taskTimeoutMs?: number } = {}) {
     this.size = options.workers || Math.max(1, availableParallelism());
+    this.taskTimeoutMs = options.taskTimeoutMs ?? 120_000;
     this.sources = discoverLanguages(options.extraLanguageDir);
   }
 
@@ -65,11 +68,33 @@ export class TesseractJsEngine implements OcrEngine {
       throw appError('unsupported_language', `tesseract-js has no data for ${missing.join(', ')}; installed: ${this.sources.map((s) => s.code).join(', ')}`, { allowed: this.sources.map((s) => s.code) });
     }
     const slot = await this.acquire(request.languages.join('+'), signal);
+    // tesseract.js cannot stop a recognition: past the time limit (or a cancel) its worker
+    // thread is terminated and the slot dropped, so the next page gets a fresh one.
+    const limit = deadline(signal, this.taskTimeoutMs, () => taskTimeoutError(this.taskTimeoutMs, 'tesseract-js on one page'));
+    limit.start();
+    let stopped = false;
     try {
-      const result = await slot.worker.recognize(toPgm(image), {}, { blocks: true, text: false, hocr: false, tsv: false });
-      return { lines: linesFromBlocks(result.data.blocks) };
+      const recognized = slot.worker.recognize(toPgm(image), {}, { blocks: true, text: false, hocr: false, tsv: false });
+      const aborted = new Promise<never>((_resolve, reject) => {
+        const onAbort = (): void => reject(abortError(limit.signal));
+        if (limit.signal.aborted) onAbort();
+        else limit.signal.addEventListener('abort', onAbort, { once: true });
+      });
+      recognized.catch(() => undefined);
+      aborted.catch(() => undefined);
+      try {
+        const result = await Promise.race([recognized, aborted]);
+        return { lines: linesFromBlocks(result.data.blocks) };
+      } catch (error) {
+        if (limit.signal.aborted) stopped = true;
+        throw error;
+      }
     } finally {
-      slot.busy = false;
+      limit.clear();
+      if (stopped) {
+        this.slots.splice(this.slots.indexOf(slot), 1);
+        void slot.worker.terminate().catch(() => undefined);
+      } else slot.busy = false;
       this.waiters.shift()?.();
     }
   }

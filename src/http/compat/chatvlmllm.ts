@@ -10,7 +10,7 @@ import { openChat } from '../../core/chat.js';
 import { checkModelAccess } from '../plugins/auth.js';
 import { ocrUpload, type OcrRunner } from './ocr-upload.js';
 import { queuedOcr, type RunQueuedServices } from '../jobs/run-queued.js';
-import { readUploads, type Upload } from './uploads.js';
+import { mapUploads, readUploads, type Upload } from './uploads.js';
 
 /** What these routes use of the services. */
 type ChatvlmllmServices = CoreServices & Pick<HttpServices, 'config' | 'models'> & RunQueuedServices;
@@ -53,8 +53,9 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
     loaded: services.models.loadedIds(),
   }));
 
-  app.post('/ocr', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Extract text from an image (file; model, language)', consumes: ['multipart/form-data'] } }, async (request) => {
-    const { files, fields } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
+  app.post('/ocr', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Extract text from an image (file; model, language)', consumes: ['multipart/form-data'] } }, async (request, reply) => {
+    const { files, fields, dispose } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
+    reply.raw.once('close', () => void dispose());
     const work = timed(request);
     try {
       const done = await ocrOne(request, files[0]!, fields, work.signal);
@@ -66,7 +67,8 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
   });
 
   app.post('/chat', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Chat about an image (file, prompt, model, temperature, max_tokens)', consumes: ['multipart/form-data'] } }, async (request, reply) => {
-    const { files, fields } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
+    const { files, fields, dispose } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
+    reply.raw.once('close', () => void dispose());
     const temperature = fieldNumber(fields, 'temperature', { min: 0, max: 1 });
     const maxTokens = fieldNumber(fields, 'max_tokens', { min: 1, max: 32768, integer: true });
     const upload = files[0]!;
@@ -81,7 +83,7 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
     const work = timed(request);
     const started = performance.now();
     try {
-      const chat = await openChat(services, model.id, { messages: [{ role: 'user', content: [{ type: 'text', text: prompt }, { type: 'image', data: upload.bytes }] }], ...(temperature !== undefined ? { temperature } : {}), ...(maxTokens !== undefined ? { maxTokens } : {}) }, work.signal);
+      const chat = await openChat(services, model.id, { messages: [{ role: 'user', content: [{ type: 'text', text: prompt }, { type: 'image', data: await upload.read() }] }], ...(temperature !== undefined ? { temperature } : {}), ...(maxTokens !== undefined ? { maxTokens } : {}) }, work.signal);
       try {
         const result = await chat.complete(work.signal);
         if (chat.imagesAsText) void reply.header('x-visiongate-image-ocr', String(chat.imagesAsText));
@@ -95,29 +97,26 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
   });
 
   app.post('/batch/ocr', { config, schema: { tags: ['ChatVLMLLM'], summary: 'OCR up to 10 images (files[]; model)', consumes: ['multipart/form-data'] } }, async (request) => {
-    const { files, fields } = await readUploads(request, { field: 'files', maxBytes: limits.maxBytes, maxFiles: 10 });
+    const { files, fields, dispose } = await readUploads(request, { field: 'files', maxBytes: limits.maxBytes, maxFiles: 10 });
     const work = timed(request);
-    // Each file is a job of its own on the queue, all queued at once and read in order.
+    // Each file is a job of its own on the queue; as many at once as the queue runs, each read
+    // from its spool file only when its turn comes, so the batch never sits in memory at once.
     const queued = queuedOcr(services, request);
     try {
-      const pending = files.map((upload) => ocrOne(request, upload, fields, work.signal, queued));
-      for (const p of pending) p.catch(() => undefined);
-      const results = [];
-      for (const [index, upload] of files.entries()) {
-        const started = performance.now();
-        try {
-          const done = await pending[index]!;
-          results.push({ filename: upload.filename, text: done.result.text, processing_time: done.seconds, status: 'success' });
-        } catch (error) {
-          if (work.signal.aborted) throw error;
-          // One bad file fails alone, with its reason.
-          results.push({ filename: upload.filename, text: '', processing_time: Math.round(performance.now() - started) / 1000, status: 'error', error: (error as Error).message });
-        }
-      }
+      const started = performance.now();
+      const settled = await mapUploads(files, services.config.jobs.concurrency, (upload) => ocrOne(request, upload, fields, work.signal, queued));
+      if (work.signal.aborted) throw work.signal.reason;
+      // One bad file fails alone, with its reason.
+      const results = settled.map((outcome, index) =>
+        outcome.status === 'fulfilled'
+          ? { filename: files[index]!.filename, text: outcome.value.result.text, processing_time: outcome.value.seconds, status: 'success' }
+          : { filename: files[index]!.filename, text: '', processing_time: Math.round(performance.now() - started) / 1000, status: 'error', error: (outcome.reason as Error).message },
+      );
       const successful = results.filter((r) => r.status === 'success').length;
       return { results, total: files.length, successful, failed: files.length - successful };
     } finally {
       work.clear();
+      await dispose();
     }
   });
 

@@ -11,7 +11,7 @@ import { appError } from '../../errors/app-error.js';
 import type { HttpServices, CoreServices } from '../http-services.js';
 import { summarizeOptionsFrom } from '../summarize-options.js';
 import { isJsonObject } from '../read-document.js';
-import { readMultipart } from './uploads.js';
+import { readMultipart, type Upload } from './uploads.js';
 
 /** What these routes use of the services. */
 type DeepsynthServices = CoreServices & Pick<HttpServices, 'config' | 'models'> & RunQueuedServices & JobSpecsServices;
@@ -39,16 +39,24 @@ export function registerDeepSynthRoutes(app: FastifyInstance, services: Deepsynt
   // Like the seed's DeepSeek model: abstractive when a chat model is configured.
   const hasChat = services.models.firstConversational() !== undefined;
 
-  /** Multipart upload → summary of its text (any text file, PDF or image), no temp files. */
+  /** Multipart upload → summary of its text (any text file, PDF or image); a spooled upload's file is deleted after. */
   const summarizeUpload = async (request: FastifyRequest, field: 'file' | 'image') => {
-    const { files, fields } = await readMultipart(request, { field, maxBytes, maxFiles: 1 });
+    const { files, fields, dispose } = await readMultipart(request, { field, maxBytes, maxFiles: 1 });
+    try {
+      return await summarizeOne(files, fields, field, request);
+    } finally {
+      await dispose();
+    }
+  };
+  const summarizeOne = async (files: Upload[], fields: Record<string, string>, field: 'file' | 'image', request: FastifyRequest) => {
     const upload = files[0];
     if (!upload) throw appError('bad_request', field === 'file' ? 'No file provided' : 'No image provided');
     if (upload.filename === '') throw appError('bad_request', field === 'file' ? 'No file selected' : 'No image selected');
     if (upload.tooLarge) throw appError('payload_too_large', tooLarge);
     // /summarize/image reads pictures (and PDFs) only; text files go to /summarize/file.
-    if (field === 'image' && !sniffKind(upload.bytes)) throw appError('unsupported_media_type', `The image is ${describeBytes(upload.bytes)}, not a JPEG, PNG, TIFF, BMP, WebP, GIF or PDF`);
-    const result = await summarizeDocument(services, upload.bytes, upload.filename, summarizeOptionsFrom(fields, hasChat), ocr, request.work);
+    const bytes = await upload.read();
+    if (field === 'image' && !sniffKind(bytes)) throw appError('unsupported_media_type', `The image is ${describeBytes(bytes)}, not a JPEG, PNG, TIFF, BMP, WebP, GIF or PDF`);
+    const result = await summarizeDocument(services, bytes, upload.filename, summarizeOptionsFrom(fields, hasChat), ocr, request.work);
     return { result, filename: upload.filename };
   };
 

@@ -30,13 +30,14 @@ export async function ocrUpload(
   run: OcrRunner = (bytes, options, s) => ocrDocument(services, bytes, options, s),
 ): Promise<UploadOcr> {
   if (upload.tooLarge) throw appError('payload_too_large', `File too large. Maximum size: ${request.maxMb}MB`, { limit: request.maxMb * 1024 * 1024 });
-  const kind = sniffKind(upload.bytes);
+  const bytes = await upload.read();
+  const kind = sniffKind(bytes);
   if (!kind || !request.allowed.includes(kind)) {
     throw appError('bad_request', `Unsupported file format: ${kind ? `.${kind === 'jpeg' ? 'jpg' : kind}` : 'unknown'}. Supported formats: ${request.formatsText}`, { received: kind ?? 'unknown' });
   }
   const model = services.models.ocrEngineOf(request.model);
   const started = performance.now();
-  const result = await run(upload.bytes, { engine: model.engine, languages: parseLanguages(request.language, model.languages ?? services.config.ocr.defaultLanguages), dpi: services.config.ocr.pdfDpi }, signal);
+  const result = await run(bytes, { engine: model.engine, languages: parseLanguages(request.language, model.languages ?? services.config.ocr.defaultLanguages), dpi: services.config.ocr.pdfDpi }, signal);
   services.models.markUsed(model.id);
   return { result, model: model.id, seconds: Math.round(performance.now() - started) / 1000, kind };
 }

@@ -70,10 +70,10 @@ export function checkModelAccess(request: FastifyRequest, model: string): void {
  * API keys on every route but the public ones: hashed, compared in constant time, sent as
  * `Authorization: Bearer` or `X-API-Key`; per-key scopes, models, rate and concurrency limits.
  */
-export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']>, meter: UsageMeter): void {
+export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']>, meter: UsageMeter, maxConcurrentPerKey = 0): void {
   if (!auth.enabled) return;
   const ring = new KeyRing(loadKeys(auth.keys, auth.keyFile));
-  const limits = new KeyLimits();
+  const limits = new KeyLimits(Date.now, maxConcurrentPerKey);
   app.decorateRequest('apiKey', undefined);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? request.url;

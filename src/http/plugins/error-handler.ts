@@ -31,6 +31,10 @@ function fromFramework(error: FastifyError, request: FastifyRequest, maxBytes: n
     case 'FST_FIELDS_LIMIT':
       return appError('bad_request', `${error.message} (too many parts in the multipart body)`);
   }
+  // busboy's words for a malformed multipart body (no boundary, a boundary that never comes, a cut part).
+  if (/^(Multipart: Boundary not found|Unexpected end of (multipart data|form|file)|Malformed part header|Part terminated early|Missing Content-Type|Unsupported Content-Type|Malformed urlencoded form)/i.test(error.message)) {
+    return appError('bad_request', `the multipart body is malformed: ${error.message}`);
+  }
   if (error.validation) return appError('invalid_parameter', `${error.validationContext ?? 'request'}${error.message.replace(/^(body|querystring|params)/, '')}`);
   if (error instanceof SyntaxError || /JSON/.test(error.message)) return appError('bad_request', `the body is not valid JSON: ${error.message}`);
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return appError(error.statusCode === 413 ? 'payload_too_large' : 'bad_request', error.message);
