@@ -128,7 +128,10 @@ async function openRasterImage(bytes: Buffer, base: Base, limits: DocumentLimits
     pageCount,
     async readPage(page) {
       try {
-        const { data, info } = await sharp(bytes, { page: page - 1, limitInputPixels: limits.maxPixelsPerPage, failOn: 'truncated' })
+        // libtiff reports strips cut short, past the end of the file or in an unknown compression as
+        // errors, not truncation: without failOn 'error' they decode as a blank page (an empty 200).
+        const failOn = base.kind === 'tiff' ? 'error' : 'truncated';
+        const { data, info } = await sharp(bytes, { page: page - 1, limitInputPixels: limits.maxPixelsPerPage, failOn })
           .rotate()
           .flatten({ background: '#ffffff' })
           .greyscale()

@@ -85,7 +85,7 @@ function campaign(): string[] {
   return urls;
 }
 
-const policy = (): FetchPolicy => ({ allowPrivateAddresses: false, allowHosts: ['127.0.0.2'], timeoutMs: 2000, maxRedirects: 3, maxBytes: 1024 * 1024, resolve });
+const policy = (): FetchPolicy => ({ allowPrivateAddresses: false, allowHosts: [`127.0.0.2:${redirectPort}`], timeoutMs: 2000, maxRedirects: 3, maxBytes: 1024 * 1024, resolve });
 
 test('at least 150 disguised URLs: every one refused as forbidden, zero connections reach the listener', async () => {
   const urls = campaign();

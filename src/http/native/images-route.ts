@@ -5,6 +5,7 @@ import { submitJob, wantsAsync, type SubmitJobServices } from '../jobs/submit-jo
 import { jobListQuery } from './jobs-route.js';
 import { isoTime, type JobState } from '../../jobs/job.js';
 import type { Generation } from '../../images/generator.js';
+import { backendForKey } from '../plugins/auth.js';
 
 /** What these routes use of the services. */
 type ImagesServices = Pick<HttpServices, 'jobs'> & SubmitJobServices & GenerateServices;
@@ -21,14 +22,14 @@ export function registerImageRoutes(app: FastifyInstance, services: ImagesServic
     const inline = responseFormat(body) === 'b64_json';
     const generation = await generateNow(services, request, body);
     const images = await Promise.all(
-      generation.images.map(async (image) => ({ id: image.id, url: imageUrl(request, image.id), seed: image.seed, width: image.width, height: image.height, ...(inline ? { b64_json: (await savedImage(services, image.id)).toString('base64') } : {}) })),
+      generation.images.map(async (image) => ({ id: image.id, url: imageUrl(services, image.id), seed: image.seed, width: image.width, height: image.height, ...(inline ? { b64_json: (await savedImage(services, image.id)).toString('base64') } : {}) })),
     );
-    return { object: 'image.generation', model: generation.model, seed: generation.seed, duration_ms: generation.duration_ms, parameters: generation.parameters, images };
+    return { object: 'image.generation', model: generation.model, seed: generation.seed, duration_ms: generation.duration_ms, parameters: { ...generation.parameters, backend: backendForKey(request, generation.parameters.backend) }, images };
   });
 
   app.get('/api/v1/images', { schema: { tags: ['Images'], summary: 'History of generations, newest first (who, parameters, when, how long, images; status, limit, cursor)' } }, async (request) => {
     const page = await services.jobs.store.list(jobListQuery(request, 'image'));
-    return { object: 'list', data: page.jobs.map(generationView), next_cursor: page.next, has_more: page.next !== null };
+    return { object: 'list', data: page.jobs.map((job) => generationView(job, (backend) => backendForKey(request, backend))), next_cursor: page.next, has_more: page.next !== null };
   });
 
   app.get('/api/v1/images/:id', { schema: { tags: ['Images'], summary: 'A generated PNG (its parameters are in its text chunk)' } }, async (request, reply) => {
@@ -39,7 +40,7 @@ export function registerImageRoutes(app: FastifyInstance, services: ImagesServic
 }
 
 /** One generation of the history: its job (who, when), what was asked, what came out. */
-function generationView(job: JobState): Record<string, unknown> {
+function generationView(job: JobState, showBackend: (backend: string) => string): Record<string, unknown> {
   const result = job.result as Generation | null;
   return {
     job_id: job.id,
@@ -48,7 +49,7 @@ function generationView(job: JobState): Record<string, unknown> {
     created_at: isoTime(job.createdAt),
     finished_at: isoTime(job.finishedAt),
     model: job.params.model,
-    parameters: result?.parameters ?? job.params,
+    parameters: result?.parameters ? { ...result.parameters, backend: showBackend(result.parameters.backend) } : job.params,
     duration_ms: result?.duration_ms ?? null,
     images: (result?.images ?? []).map((i) => ({ id: i.id, url: `/api/v1/images/${i.id}`, seed: i.seed, width: i.width, height: i.height })),
     error: job.error,

@@ -27,7 +27,7 @@ export function registerOpenAiImageRoutes(app: FastifyInstance, services: Images
     const style = typeof body.style === 'string' && body.style in services.config.images.presets ? body.style : undefined;
     const { quality: _quality, output_format: _format, size: _size, user, ...rest } = body;
     const generation = await generateNow(services, request, { ...rest, style, ...size(body.size), ...(typeof user === 'string' && user ? { user_id: user } : {}) });
-    const data = await Promise.all(generation.images.map(async (image) => (format === 'b64_json' ? { b64_json: (await savedImage(services, image.id)).toString('base64'), revised_prompt: generation.parameters.prompt } : { url: imageUrl(request, image.id), revised_prompt: generation.parameters.prompt })));
+    const data = await Promise.all(generation.images.map(async (image) => (format === 'b64_json' ? { b64_json: (await savedImage(services, image.id)).toString('base64'), revised_prompt: generation.parameters.prompt } : { url: imageUrl(services, image.id), revised_prompt: generation.parameters.prompt })));
     return { created: Math.floor(Date.now() / 1000), data };
   });
 }

@@ -58,6 +58,25 @@ export function checkScope(request: FastifyRequest, scope: Scope): void {
   if (key?.scopes && !key.scopes.includes(scope)) throw appError('forbidden', `API key "${key.name}" has no "${scope}" scope; it has ${key.scopes.join(', ') || 'none'}`, { scope });
 }
 
+/** The operator: no keys (auth off), or a key with the admin scope (or no scope list: every scope). */
+export function isAdmin(request: FastifyRequest): boolean {
+  const key = request.apiKey;
+  return !key || !key.scopes || key.scopes.includes('admin');
+}
+
+/**
+ * A backend description without its addresses ("openai-compatible: http://gpu:8000/v1" →
+ * "openai-compatible"), for keys that are not admin: upstream URLs and file paths are the
+ * operator's business.
+ */
+export function backendForKey(request: FastifyRequest, backend: string): string {
+  if (isAdmin(request)) return backend;
+  return backend
+    .split('; ')
+    .map((part) => part.split(': ')[0]!)
+    .join('; ');
+}
+
 /** A key limited to some models may use only those (403 otherwise). */
 export function checkModelAccess(request: FastifyRequest, model: string): void {
   const allowed = request.apiKey?.models;
