@@ -1,0 +1,141 @@
+/**
+ * The red team's bombs against the real server process, with its RSS and /health latency
+ * sampled throughout: a DOCX that inflates to 400 MB (declared, and lying about its size),
+ * a PDF holding one 20000×20000 image, four 200×200-inch pages at once, a 10^12-point page,
+ * a 50 MB JSON text, a Markdown upload that was cubic for the old table-rule pattern, and a
+ * seed batch of 20 × 20 MB files. Each answer is its documented 4xx (or a bounded 200).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { docxBomb, pdfImageBomb, pdfPage } from '../fixtures/bombs.js';
+import { renderPage } from '../fixtures/pages.js';
+import { startServer, type ServerProcess } from '../helpers/server-process.js';
+
+const rssOf = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+const MB = 1024 * 1024;
+
+let server: ServerProcess;
+let peakRss = 0;
+let slowestHealth = 0;
+const healthTimes: number[] = [];
+let sampling: NodeJS.Timeout | undefined;
+let probing = true;
+
+before(async () => {
+  server = await startServer();
+  await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(10_000) });
+  sampling = setInterval(() => (peakRss = Math.max(peakRss, rssOf(server.child.pid!))), 20);
+  // /health every 100 ms, one at a time, for as long as the tests run.
+  void (async () => {
+    while (probing) {
+      const started = performance.now();
+      const res = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(10_000) });
+      await res.arrayBuffer();
+      const took = performance.now() - started;
+      healthTimes.push(took);
+      slowestHealth = Math.max(slowestHealth, took);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+});
+
+after(async () => {
+  probing = false;
+  clearInterval(sampling);
+  await server?.stop();
+});
+
+async function post(path: string, body: string | FormData, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown>; ms: number }> {
+  const started = performance.now();
+  const res = await fetch(`${server.url}${path}`, { method: 'POST', body, headers, signal: AbortSignal.timeout(120_000) });
+  const text = await res.text();
+  return { status: res.status, json: JSON.parse(text) as Record<string, unknown>, ms: performance.now() - started };
+}
+
+const form = (field: string, name: string, bytes: Buffer, extra: Record<string, string> = {}): FormData => {
+  const data = new FormData();
+  for (const [k, v] of Object.entries(extra)) data.append(k, v);
+  data.append(field, new Blob([bytes]), name);
+  return data;
+};
+
+describe('bombs: refused or bounded, the server under 1 GB and /health fast', () => {
+  test('a DOCX inflating to 400 MB → 413 archive_too_large, declared or lying', async () => {
+    for (const lie of [false, true]) {
+      const res = await post('/api/v1/summarize', form('file', 'bomb.docx', docxBomb(400, { lie })));
+      assert.equal(res.status, 413, JSON.stringify(res.json));
+      assert.equal(res.json.code, 'archive_too_large');
+      assert.equal(res.json.limit, 64 * MB);
+      assert.match(String(res.json.detail), /limits\.maxDecompressedBytes/);
+    }
+  });
+
+  test('a PDF with one 20000×20000 image → 422 too_many_pixels; the image is never decoded', async () => {
+    const res = await post('/api/v1/ocr', form('file', 'image-bomb.pdf', pdfImageBomb(20_000)));
+    assert.equal(res.status, 422, JSON.stringify(res.json));
+    assert.equal(res.json.code, 'too_many_pixels');
+    assert.match(String(res.json.detail), /image over the limit of 40,000,000 pixels \(limits\.maxPixelsPerPage\)/);
+  });
+
+  test('four 200×200-inch pages at once: rendered within 40 MP each (at about 31 dpi)', async () => {
+    const answers = await Promise.all(Array.from({ length: 4 }, () => post('/api/v1/ocr?previews=true', form('file', 'poster.pdf', pdfPage(14_400, 14_400)))));
+    for (const res of answers) {
+      assert.equal(res.status, 200, JSON.stringify(res.json).slice(0, 300));
+      const page = (res.json.pages as Array<{ width: number; height: number; text: string }>)[0]!;
+      assert.ok(page.width * page.height <= 40_000_000, `${page.width}x${page.height}`);
+      assert.ok(page.width > 6000, `${page.width}: rendered as large as the limit allows`);
+      assert.match(page.text, /Poster/);
+    }
+  });
+
+  test('a page of 10^12 points → 422 too_many_pixels naming limits.minRenderDpi', async () => {
+    const res = await post('/api/v1/ocr', form('file', 'huge.pdf', pdfPage(1e12, 1e12)));
+    assert.equal(res.status, 422, JSON.stringify(res.json));
+    assert.equal(res.json.code, 'too_many_pixels');
+    assert.match(String(res.json.detail), /limits\.minRenderDpi/);
+  });
+
+  test('a 50 MB JSON text to the extractive summarizer → 413 text_too_long, at once', async () => {
+    const res = await post('/api/v1/summarize', JSON.stringify({ text: 'word '.repeat(10 * MB) }), { 'content-type': 'application/json' });
+    assert.equal(res.status, 413, JSON.stringify(res.json));
+    assert.equal(res.json.code, 'text_too_long');
+    assert.equal(res.json.limit, 5_000_000);
+    assert.match(String(res.json.detail), /limits\.maxTextChars/);
+  });
+
+  test('the 8 KB Markdown that took 40 s of a worker: answered in seconds', async () => {
+    const markdown = `# Notes\n${'\n'.repeat(8000)}| a | b |\n|---|---|\n| 1 | 2 |\n\nThe pump station passed its inspection on time and within budget this year.\n`;
+    const res = await post('/api/v1/summarize', form('file', 'notes.md', Buffer.from(markdown)));
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.match(String(res.json.summary), /pump station/);
+    assert.ok(res.ms < 10_000, `${Math.round(res.ms)} ms`);
+  });
+
+  test('/ocr/batch with 20 × 20 MB files: spooled, read one at a time; a bad file fails alone', async () => {
+    const before = rssOf(server.child.pid!);
+    const data = new FormData();
+    data.append('files', new Blob([await renderPage({ lines: ['Batch page'] })]), 'good.png');
+    const junk = Buffer.alloc(20 * MB, 0x20);
+    for (let i = 0; i < 19; i++) data.append('files', new Blob([junk]), `junk-${i}.bin`);
+    const res = await post('/ocr/batch', data);
+    assert.equal(res.status, 200, JSON.stringify(res.json).slice(0, 300));
+    const results = res.json.results as Array<{ status: string; raw_text?: string; file_info: { size: number } }>;
+    assert.equal(results.length, 20);
+    assert.equal(results[0]!.status, 'success');
+    assert.match(results[0]!.raw_text ?? '', /Batch/);
+    assert.ok(results.slice(1).every((r) => r.status === 'error' && r.file_info.size === 20 * MB));
+    const growth = peakRss - before;
+    assert.ok(growth < 300 * MB, `RSS grew ${Math.round(growth / MB)} MB for a 400 MB batch`);
+  });
+
+  test('throughout: RSS under 1 GB, /health under 100 ms', () => {
+    const sorted = [...healthTimes].sort((a, b) => a - b);
+    const p50 = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    // Reported for the lead: the bound below is the issue's; widen it rather than drop it if this machine is too busy.
+    console.log(`# peak RSS ${Math.round(peakRss / MB)} MB; /health ${healthTimes.length} probes, p50 ${p50.toFixed(1)} ms, max ${slowestHealth.toFixed(1)} ms`);
+    assert.ok(peakRss < 1024 * MB, `peak RSS ${Math.round(peakRss / MB)} MB`);
+    assert.ok(healthTimes.length > 10);
+    assert.ok(slowestHealth < 100, `slowest /health ${slowestHealth.toFixed(0)} ms`);
+  });
+});
