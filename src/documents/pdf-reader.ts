@@ -161,7 +161,9 @@ const round = (n: number): number => Math.round(n * 10) / 10;
 function pageScale(pageNumber: number, width: number, height: number, request: PdfPageRequest): number {
   if (!(width > 0 && height > 0 && Number.isFinite(width * height))) throw { failure: 'corrupt', message: `page ${pageNumber} has an impossible size (${width}x${height} points)` } satisfies PdfFailure;
   const fit = Math.min(request.maxRenderSide / Math.max(width, height), Math.sqrt(request.maxPixels / (width * height)));
-  const scale = Math.min(request.dpi / 72, fit);
+  let scale = Math.min(request.dpi / 72, fit);
+  // Rounding to whole pixels may overshoot the limit by a row: shrink until it fits.
+  while (Math.round(width * scale) * Math.round(height * scale) > request.maxPixels) scale *= 0.999;
   if (scale * 72 < request.minRenderDpi) {
     const inches = `${+(width / 72).toPrecision(3)}x${+(height / 72).toPrecision(3)} inches`;
     const atMin = Math.round((width * request.minRenderDpi) / 72) * Math.round((height * request.minRenderDpi) / 72);
@@ -229,9 +231,16 @@ async function renderPage(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: R
   } finally {
     clearTimeout(timer);
   }
-  const pixels = context.getImageData(0, 0, width, height).data;
+  // Read back in bands: a whole-page getImageData would copy the full RGBA surface again
+  // (160 MB for a 40 MP page) on top of the canvas itself.
+  const grey = new Uint8Array(width * height);
+  const band = Math.max(1, Math.floor((4 * 1024 * 1024) / (4 * width)));
+  for (let top = 0; top < height; top += band) {
+    const rows = Math.min(band, height - top);
+    grey.set(rgbaToGrey(context.getImageData(0, top, width, rows).data, width, rows).data, top * width);
+  }
   canvas.width = 0; // frees the native surface now rather than at GC
-  return rgbaToGrey(pixels, width, height);
+  return { width, height, data: grey };
 }
 
 interface CanvasLike {

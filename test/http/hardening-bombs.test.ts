@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { docxBomb, pdfImageBomb, pdfPage } from '../fixtures/bombs.js';
 import { renderPage } from '../fixtures/pages.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
@@ -17,6 +17,9 @@ const MB = 1024 * 1024;
 
 let server: ServerProcess;
 let peakRss = 0;
+/** Peak RSS since the current test began (reset by beforeEach). */
+let testPeak = 0;
+const peaks: string[] = [];
 let slowestHealth = 0;
 const healthTimes: number[] = [];
 let sampling: NodeJS.Timeout | undefined;
@@ -25,7 +28,11 @@ let probing = true;
 before(async () => {
   server = await startServer();
   await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(10_000) });
-  sampling = setInterval(() => (peakRss = Math.max(peakRss, rssOf(server.child.pid!))), 20);
+  sampling = setInterval(() => {
+    const rss = rssOf(server.child.pid!);
+    peakRss = Math.max(peakRss, rss);
+    testPeak = Math.max(testPeak, rss);
+  }, 20);
   // /health every 100 ms, one at a time, for as long as the tests run.
   void (async () => {
     while (probing) {
@@ -48,7 +55,9 @@ after(async () => {
 
 async function post(path: string, body: string | FormData, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown>; ms: number }> {
   const started = performance.now();
-  const res = await fetch(`${server.url}${path}`, { method: 'POST', body, headers, signal: AbortSignal.timeout(120_000) });
+  const res = await fetch(`${server.url}${path}`, { method: 'POST', body, headers, signal: AbortSignal.timeout(300_000) }).catch((error: unknown) => {
+    throw new Error(`${path}: ${String(error)} ${String((error as Error).cause)}\nserver said: ${server.output.slice(-3000)}`);
+  });
   const text = await res.text();
   return { status: res.status, json: JSON.parse(text) as Record<string, unknown>, ms: performance.now() - started };
 }
@@ -61,6 +70,13 @@ const form = (field: string, name: string, bytes: Buffer, extra: Record<string, 
 };
 
 describe('bombs: refused or bounded, the server under 1 GB and /health fast', () => {
+  beforeEach(() => {
+    testPeak = rssOf(server.child.pid!);
+  });
+  afterEach((context) => {
+    peaks.push(`${context.name.slice(0, 40)}: ${Math.round(testPeak / MB)} MB`);
+  });
+
   test('a DOCX inflating to 400 MB → 413 archive_too_large, declared or lying', async () => {
     for (const lie of [false, true]) {
       const res = await post('/api/v1/summarize', form('file', 'bomb.docx', docxBomb(400, { lie })));
@@ -125,7 +141,7 @@ describe('bombs: refused or bounded, the server under 1 GB and /health fast', ()
     assert.equal(results[0]!.status, 'success');
     assert.match(results[0]!.raw_text ?? '', /Batch/);
     assert.ok(results.slice(1).every((r) => r.status === 'error' && r.file_info.size === 20 * MB));
-    const growth = peakRss - before;
+    const growth = testPeak - before;
     assert.ok(growth < 300 * MB, `RSS grew ${Math.round(growth / MB)} MB for a 400 MB batch`);
   });
 
@@ -133,6 +149,7 @@ describe('bombs: refused or bounded, the server under 1 GB and /health fast', ()
     const sorted = [...healthTimes].sort((a, b) => a - b);
     const p50 = sorted[Math.floor(sorted.length / 2)] ?? 0;
     // Reported for the lead: the bound below is the issue's; widen it rather than drop it if this machine is too busy.
+    console.log(`# peak RSS per test: ${peaks.join('; ')}`);
     console.log(`# peak RSS ${Math.round(peakRss / MB)} MB; /health ${healthTimes.length} probes, p50 ${p50.toFixed(1)} ms, max ${slowestHealth.toFixed(1)} ms`);
     assert.ok(peakRss < 1024 * MB, `peak RSS ${Math.round(peakRss / MB)} MB`);
     assert.ok(healthTimes.length > 10);
