@@ -204,42 +204,54 @@ export async function readPdfPage(doc: PDFDocumentProxy, request: PdfPageRequest
   }
 }
 
+/** Bytes of RGBA canvas one render holds at once: a large page is drawn band by band into a canvas this size. */
+const bandBytes = 32 * 1024 * 1024;
+
+/**
+ * Renders a page to grey pixels, band by band: a 40 MP page would need a 160 MB RGBA canvas
+ * (and as much again to read it back); bands of 32 MB keep a render near its grey output
+ * (40 MB), at the cost of replaying the page's drawing once per band.
+ */
 async function renderPage(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: ReturnType<PDFPageProxy['getViewport']>, timeoutMs: number, maxPixels: number): Promise<GreyImage> {
   const width = Math.max(1, Math.round(viewport.width));
   const height = Math.max(1, Math.round(viewport.height));
+  const bandRows = Math.max(1, Math.min(height, Math.floor(bandBytes / (4 * width))));
   const factory = (doc as unknown as { canvasFactory: { create(w: number, h: number): { canvas: CanvasLike; context: Canvas2D } } }).canvasFactory;
-  const { canvas, context } = factory.create(width, height);
-  context.fillStyle = '#ffffff';
-  context.fillRect(0, 0, width, height);
-  const task = page.render({ canvasContext: context as never, canvas: canvas as never, viewport });
-  const timer = setTimeout(() => task.cancel(), timeoutMs);
+  const { canvas, context } = factory.create(width, bandRows);
+  const grey = new Uint8Array(width * height);
+  const deadline = Date.now() + timeoutMs;
   removedImages = 0;
   try {
-    await task.promise;
-    if (removedImages > 0) {
-      throw {
-        failure: 'app',
-        code: 'too_many_pixels',
-        message: `page ${page.pageNumber} holds an image over the limit of ${maxPixels.toLocaleString('en')} pixels (limits.maxPixelsPerPage); it was not decoded`,
-        facts: { limit: maxPixels, page: page.pageNumber },
-      } satisfies PdfFailure;
+    for (let top = 0; top < height; top += bandRows) {
+      const rows = Math.min(bandRows, height - top);
+      context.setTransform(1, 0, 0, 1, 0, 0);
+      context.fillStyle = '#ffffff';
+      context.fillRect(0, 0, width, bandRows);
+      // The band's view of the page: everything moved up by the rows already drawn.
+      const task = page.render({ canvasContext: context as never, canvas: canvas as never, viewport, transform: [1, 0, 0, 1, 0, -top] });
+      const timer = setTimeout(() => task.cancel(), Math.max(1, deadline - Date.now()));
+      try {
+        await task.promise;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (removedImages > 0) {
+        throw {
+          failure: 'app',
+          code: 'too_many_pixels',
+          message: `page ${page.pageNumber} holds an image over the limit of ${maxPixels.toLocaleString('en')} pixels (limits.maxPixelsPerPage); it was not decoded`,
+          facts: { limit: maxPixels, page: page.pageNumber },
+        } satisfies PdfFailure;
+      }
+      grey.set(rgbaToGrey(context.getImageData(0, 0, width, rows).data, width, rows).data, top * width);
     }
   } catch (error) {
     if ((error as Partial<PdfFailure>)?.failure) throw error;
     if ((error as Error).name === 'RenderingCancelledException') throw { failure: 'render-timeout', message: `rendering page ${page.pageNumber} took longer than ${timeoutMs} ms` } satisfies PdfFailure;
     throw { failure: 'corrupt', message: `page ${page.pageNumber} cannot be rendered (${(error as Error).message})` } satisfies PdfFailure;
   } finally {
-    clearTimeout(timer);
+    canvas.width = 0; // frees the native surface now rather than at GC
   }
-  // Read back in bands: a whole-page getImageData would copy the full RGBA surface again
-  // (160 MB for a 40 MP page) on top of the canvas itself.
-  const grey = new Uint8Array(width * height);
-  const band = Math.max(1, Math.floor((4 * 1024 * 1024) / (4 * width)));
-  for (let top = 0; top < height; top += band) {
-    const rows = Math.min(band, height - top);
-    grey.set(rgbaToGrey(context.getImageData(0, top, width, rows).data, width, rows).data, top * width);
-  }
-  canvas.width = 0; // frees the native surface now rather than at GC
   return { width, height, data: grey };
 }
 
@@ -248,6 +260,7 @@ interface CanvasLike {
 }
 interface Canvas2D {
   fillStyle: string;
+  setTransform(a: number, b: number, c: number, d: number, e: number, f: number): void;
   fillRect(x: number, y: number, w: number, h: number): void;
   getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
 }

@@ -19,6 +19,7 @@ let server: ServerProcess;
 let peakRss = 0;
 /** Peak RSS since the current test began (reset by beforeEach). */
 let testPeak = 0;
+let testSlowestHealth = 0;
 const peaks: string[] = [];
 let slowestHealth = 0;
 const healthTimes: number[] = [];
@@ -42,6 +43,7 @@ before(async () => {
       const took = performance.now() - started;
       healthTimes.push(took);
       slowestHealth = Math.max(slowestHealth, took);
+      testSlowestHealth = Math.max(testSlowestHealth, took);
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
@@ -72,9 +74,10 @@ const form = (field: string, name: string, bytes: Buffer, extra: Record<string, 
 describe('bombs: refused or bounded, the server under 1 GB and /health fast', () => {
   beforeEach(() => {
     testPeak = rssOf(server.child.pid!);
+    testSlowestHealth = 0;
   });
   afterEach((context) => {
-    peaks.push(`${context.name.slice(0, 40)}: ${Math.round(testPeak / MB)} MB`);
+    peaks.push(`${context.name.slice(0, 40)}: ${Math.round(testPeak / MB)} MB, /health max ${Math.round(testSlowestHealth)} ms`);
   });
 
   test('a DOCX inflating to 400 MB → 413 archive_too_large, declared or lying', async () => {
