@@ -79,6 +79,17 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerAdmission(app, limits.maxConcurrentRequests);
   registerBodyGuards(app, limits.maxJsonDepth);
 
+  // JSON past 1 MB is parsed in a worker thread: JSON.parse of a 50 MB body would hold the
+  // event loop for a second or more (every other client, /health included, waiting).
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    if (text.length < 1024 * 1024) return defaultJson(request, text, done);
+    services.workers.run({ type: 'parse-json', text }, request.work).then(
+      (value) => done(null, value),
+      (error: Error) => done(error),
+    );
+  });
   // Any body that is not JSON or multipart is the document itself: read with its limit
   // enforced as bytes arrive, spooled to disk past 256 KB so concurrent uploads cost no memory.
   app.addContentTypeParser('*', (_request, payload, done) => {

@@ -3,7 +3,7 @@
  * multi-page document is parsed once per thread, not once per page.
  */
 import type { PDFDocumentProxy } from 'pdfjs-dist/types/src/display/api.js';
-import { isAppError } from '../errors/app-error.js';
+import { appError, isAppError } from '../errors/app-error.js';
 import { decodeBmp } from '../documents/bmp.js';
 import { detectCheckboxes, type Checkbox } from '../documents/checkboxes.js';
 import { extractText, type MarkupKind, type TextLimits } from '../documents/text-extract.js';
@@ -16,7 +16,8 @@ export type WorkerTask =
   | DocumentTask
   | { type: 'extract-text'; kind: MarkupKind; data: Uint8Array; limits: TextLimits }
   | { type: 'summarize-extractive'; text: string; maxWords: number }
-  | { type: 'detect-checkboxes'; image: GreyImage };
+  | { type: 'detect-checkboxes'; image: GreyImage }
+  | { type: 'parse-json'; text: string };
 
 const openDocs = new Map<string, { doc: Promise<PDFDocumentProxy>; lastUse: number }>();
 const keepMs = 30_000;
@@ -50,9 +51,10 @@ export interface WorkerTaskResults extends DocumentTaskResults {
   'extract-text': string;
   'summarize-extractive': ExtractiveSummary;
   'detect-checkboxes': Checkbox[];
+  'parse-json': unknown;
 }
 
-export default async function run(task: WorkerTask & { started?: Int32Array }): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | Checkbox[] | null> {
+export default async function run(task: WorkerTask & { started?: Int32Array }): Promise<unknown> {
   // Tells the pool the task left its queue: its time limit runs from here.
   if (task.started) {
     Atomics.store(task.started, 0, 1);
@@ -67,7 +69,7 @@ export default async function run(task: WorkerTask & { started?: Int32Array }): 
   }
 }
 
-async function perform(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | Checkbox[] | null> {
+async function perform(task: WorkerTask): Promise<unknown> {
   switch (task.type) {
     case 'pdf-summary':
       return summarizePdf(await document(task.docId, task.data, task.maxImagePixels), task.data);
@@ -87,5 +89,32 @@ async function perform(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | G
       return summarizeExtractive(task.text, { maxWords: task.maxWords });
     case 'detect-checkboxes':
       return detectCheckboxes(task.image);
+    case 'parse-json':
+      return parseJson(task.text);
   }
+}
+
+/**
+ * A large JSON body parsed off the event loop, refused like Fastify's own parser refuses
+ * prototype poisoning (a "__proto__" key, or "constructor" holding "prototype").
+ */
+function parseJson(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw appError('bad_request', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const node = stack.pop();
+    if (typeof node !== 'object' || node === null) continue;
+    if (!Array.isArray(node)) {
+      if (Object.prototype.hasOwnProperty.call(node, '__proto__')) throw appError('bad_request', 'the body holds a "__proto__" key, which is not accepted');
+      const ctor = (node as Record<string, unknown>).constructor;
+      if (Object.prototype.hasOwnProperty.call(node, 'constructor') && typeof ctor === 'object' && ctor !== null && Object.prototype.hasOwnProperty.call(ctor, 'prototype')) throw appError('bad_request', 'the body holds "constructor.prototype", which is not accepted');
+    }
+    for (const child of Array.isArray(node) ? node : Object.values(node)) if (typeof child === 'object' && child !== null) stack.push(child);
+  }
+  return value;
 }
