@@ -69,7 +69,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     if (reply.statusCode === 413 && !request.raw.complete) {
       void reply.header('connection', 'close');
       request.raw.resume();
-      setTimeout(() => request.raw.socket?.destroy(), 2000).unref();
+      setTimeout(() => request.raw.socket?.destroy?.(), 2000).unref();
     }
   });
   registerErrorHandler(app, limits.maxDocumentBytes, [deepSynthNotFound]);
