@@ -77,7 +77,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerMetrics(app, services.metrics);
   registerAuth(app, services.config.auth, services.usage, limits.maxConcurrentPerKey);
   registerAdmission(app, limits.maxConcurrentRequests);
-  registerBodyGuards(app, limits.maxJsonDepth);
+  registerBodyGuards(app, limits.maxJsonDepth, limits.bodyTimeoutMs);
 
   // JSON past 1 MB is parsed in a worker thread: JSON.parse of a 50 MB body would hold the
   // event loop for a second or more (every other client, /health included, waiting).

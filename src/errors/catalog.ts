@@ -18,6 +18,7 @@ export const errorCatalog = {
   too_many_upstream_calls: { status: 422, title: 'Request needs too many model calls' },
   task_timeout: { status: 422, title: 'Processing step took too long' },
   unsupported_encoding: { status: 415, title: 'Unsupported content encoding' },
+  body_timeout: { status: 408, title: 'Request body too slow' },
   pdf_encrypted: { status: 422, title: 'Encrypted PDF' },
   pdf_javascript: { status: 422, title: 'PDF contains JavaScript' },
   render_timeout: { status: 422, title: 'Page took too long to render' },

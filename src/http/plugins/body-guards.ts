@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { appError } from '../../errors/app-error.js';
+import { sendError } from './error-handler.js';
 
 /** The deepest nesting in a parsed JSON value, walked with an explicit stack (never recursion); stops past `limit`. */
 export function jsonDepth(value: unknown, limit: number): number {
@@ -21,7 +22,21 @@ export function jsonDepth(value: unknown, limit: number): number {
  * that is not JSON), and JSON nested deeper than limits.maxJsonDepth (a later
  * JSON.stringify, for idempotency hashes or job storage, would overflow the stack).
  */
-export function registerBodyGuards(app: FastifyInstance, maxJsonDepth: number): void {
+export function registerBodyGuards(app: FastifyInstance, maxJsonDepth: number, bodyTimeoutMs: number): void {
+  // A body still arriving after limits.bodyTimeoutMs (slow-body floods): answer 408 naming the
+  // limit and close the connection, so its admission slot (and its key's) is freed.
+  app.addHook('onRequest', async (request, reply) => {
+    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    if (!hasBody || request.raw.complete) return;
+    const timer = setTimeout(() => {
+      if (request.raw.complete || reply.raw.writableEnded) return;
+      const error = appError('body_timeout', `the request body did not arrive within ${bodyTimeoutMs / 1000} s (limits.bodyTimeoutMs)`, { limit: bodyTimeoutMs });
+      if (!reply.sent) void sendError(request, reply.header('connection', 'close'), error);
+      setTimeout(() => request.raw.socket?.destroy?.(), 100).unref();
+    }, bodyTimeoutMs);
+    timer.unref();
+    reply.raw.once('close', () => clearTimeout(timer));
+  });
   app.addHook('onRequest', async (request) => {
     const encoding = request.headers['content-encoding']?.trim().toLowerCase();
     if (!encoding || encoding === 'identity') return;
