@@ -57,10 +57,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     return503OnClosing: true,
     // Bounds the drain on shutdown: a connection that goes idle after close() began waits at most this long.
     keepAliveTimeout: 5000,
-    // A request whose headers and body have not all arrived in time is answered 408 by Node and
-    // closed (slow-body floods); checked every second rather than Node's default 30 s.
-    requestTimeout: limits.bodyTimeoutMs,
-    http: { connectionsCheckingInterval: Math.min(1000, limits.bodyTimeoutMs) },
   });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
