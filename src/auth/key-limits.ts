@@ -20,7 +20,12 @@ export class KeyLimits {
       if (times.length >= key.rateLimitPerMinute) {
         const wait = Math.max(1, Math.ceil((60_000 - (t - times[0]!)) / 1000));
         this.recent.set(key.name, times);
-        throw appError('rate_limited', `API key "${key.name}" is limited to ${key.rateLimitPerMinute} requests per minute; retry in ${wait} s`, { limit: key.rateLimitPerMinute }, { retryAfterSeconds: wait });
+        throw appError(
+          'rate_limited',
+          `API key "${key.name}" is limited to ${key.rateLimitPerMinute} requests per minute; retry in ${wait} s`,
+          { limit: key.rateLimitPerMinute },
+          { retryAfterSeconds: wait },
+        );
       }
       times.push(t);
       this.recent.set(key.name, times);
@@ -28,8 +33,14 @@ export class KeyLimits {
     const running = this.inFlight.get(key.name) ?? 0;
     const maxConcurrent = key.maxConcurrent ?? this.defaultMaxConcurrent;
     if (maxConcurrent > 0 && running >= maxConcurrent) {
-      const name = key.maxConcurrent === undefined ? 'limits.maxConcurrentPerKey' : `auth.keys[${key.name}].maxConcurrent`;
-      throw appError('rate_limited', `API key "${key.name}" may run ${maxConcurrent} requests at once (${name}), and that many are running`, { limit: maxConcurrent }, { retryAfterSeconds: 1 });
+      const name =
+        key.maxConcurrent === undefined ? 'limits.maxConcurrentPerKey' : `auth.keys[${key.name}].maxConcurrent`;
+      throw appError(
+        'rate_limited',
+        `API key "${key.name}" may run ${maxConcurrent} requests at once (${name}), and that many are running`,
+        { limit: maxConcurrent },
+        { retryAfterSeconds: 1 },
+      );
     }
     this.inFlight.set(key.name, running + 1);
     let left = false;

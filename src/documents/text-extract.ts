@@ -12,7 +12,11 @@ export interface TextLimits extends ArchiveLimits {
 
 /** 413 naming limits.maxTextChars. */
 export function textTooLong(length: number, limit: number, what = 'the text'): Error {
-  return appError('text_too_long', `${what} is ${length.toLocaleString('en')} characters; the limit is ${limit.toLocaleString('en')} characters (limits.maxTextChars)`, { limit, received: length });
+  return appError(
+    'text_too_long',
+    `${what} is ${length.toLocaleString('en')} characters; the limit is ${limit.toLocaleString('en')} characters (limits.maxTextChars)`,
+    { limit, received: length },
+  );
 }
 
 /** Control characters other than tab, line feed, form feed and carriage return: how many (binary data has them; text does not). */
@@ -26,7 +30,9 @@ export function controlCharacters(text: string): number {
 }
 
 export async function docxText(bytes: Uint8Array): Promise<string> {
-  const result = await mammoth.extractRawText({ buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+  const result = await mammoth.extractRawText({
+    buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  });
   return result.value;
 }
 
@@ -88,9 +94,15 @@ export async function extractText(kind: MarkupKind, bytes: Uint8Array, limits: T
     text = await docxText(bytes);
   } else {
     const markup = new TextDecoder('utf-8').decode(bytes);
-    if (markup.length > 2 * limits.maxTextChars) throw textTooLong(markup.length, 2 * limits.maxTextChars, `the ${kind === 'html' ? 'HTML' : 'Markdown'} file (markup may be twice the text limit)`);
+    if (markup.length > 2 * limits.maxTextChars)
+      throw textTooLong(
+        markup.length,
+        2 * limits.maxTextChars,
+        `the ${kind === 'html' ? 'HTML' : 'Markdown'} file (markup may be twice the text limit)`,
+      );
     text = kind === 'html' ? htmlText(markup) : markdownText(markup);
   }
-  if (text.length > limits.maxTextChars) throw textTooLong(text.length, limits.maxTextChars, `the text extracted from the ${kind.toUpperCase()} file`);
+  if (text.length > limits.maxTextChars)
+    throw textTooLong(text.length, limits.maxTextChars, `the text extracted from the ${kind.toUpperCase()} file`);
   return text;
 }

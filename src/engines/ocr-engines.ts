@@ -38,9 +38,24 @@ export class OcrEngines {
     const supports = (s: OcrEngineStatus): boolean => s.available && languages.every((l) => s.languages.includes(l));
     if (choice !== 'auto') {
       const status = statuses.find((s) => s.name === choice);
-      if (!status) throw appError('invalid_parameter', `engine: "${choice}" is not an OCR engine here; use one of auto, ${[...this.byName.keys()].join(', ')}`, { field: 'engine', allowed: ['auto', ...this.byName.keys()] });
-      if (!status.available) throw appError('engine_unavailable', `engine "${choice}" is not available: ${status.reason ?? 'unknown reason'}`, { engine: choice });
-      if (!supports(status)) throw appError('unsupported_language', `engine "${choice}" cannot read ${languages.filter((l) => !status.languages.includes(l)).join(', ')}; it has ${status.languages.join(', ')}`, { allowed: status.languages });
+      if (!status)
+        throw appError(
+          'invalid_parameter',
+          `engine: "${choice}" is not an OCR engine here; use one of auto, ${[...this.byName.keys()].join(', ')}`,
+          { field: 'engine', allowed: ['auto', ...this.byName.keys()] },
+        );
+      if (!status.available)
+        throw appError(
+          'engine_unavailable',
+          `engine "${choice}" is not available: ${status.reason ?? 'unknown reason'}`,
+          { engine: choice },
+        );
+      if (!supports(status))
+        throw appError(
+          'unsupported_language',
+          `engine "${choice}" cannot read ${languages.filter((l) => !status.languages.includes(l)).join(', ')}; it has ${status.languages.join(', ')}`,
+          { allowed: status.languages },
+        );
       return this.byName.get(choice)!;
     }
     for (const name of this.preference(languages)) {
@@ -48,7 +63,11 @@ export class OcrEngines {
       if (status && supports(status)) return this.byName.get(name)!;
     }
     const installed = [...new Set(statuses.filter((s) => s.available).flatMap((s) => s.languages))].sort();
-    throw appError('unsupported_language', `no installed engine reads ${languages.join('+')}; installed languages: ${installed.join(', ')}. See the README ("Languages") to add more.`, { allowed: installed });
+    throw appError(
+      'unsupported_language',
+      `no installed engine reads ${languages.join('+')}; installed languages: ${installed.join(', ')}. See the README ("Languages") to add more.`,
+      { allowed: installed },
+    );
   }
 
   async unload(): Promise<void> {

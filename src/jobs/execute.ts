@@ -1,11 +1,26 @@
 import { appError, isAppError } from '../errors/app-error.js';
-import { jobError, type JobContext, type JobError, type JobHandler, type JobProgress, type JobState, type JobStatus } from './job.js';
+import {
+  jobError,
+  type JobContext,
+  type JobError,
+  type JobHandler,
+  type JobProgress,
+  type JobState,
+  type JobStatus,
+} from './job.js';
 
 /** How a run ended, as the store records it (compare-and-set on the run's attempt). */
-export type RunOutcome = { status: 'succeeded'; result: unknown } | { status: 'failed'; error: JobError } | { status: 'cancelled' } | { status: 'requeued' };
+export type RunOutcome =
+  | { status: 'succeeded'; result: unknown }
+  | { status: 'failed'; error: JobError }
+  | { status: 'cancelled' }
+  | { status: 'requeued' };
 
 /** What a store writes for a run's outcome: the status left, the JSON of its result or error, the attempts after it. */
-export function outcomeRecord(job: JobState, outcome: RunOutcome): { status: JobStatus; result: string | null; error: string | null; attempts: number } {
+export function outcomeRecord(
+  job: JobState,
+  outcome: RunOutcome,
+): { status: JobStatus; result: string | null; error: string | null; attempts: number } {
   // A run stopped by shutdown goes back to the queue without using up an attempt.
   if (outcome.status === 'requeued') return { status: 'queued', result: null, error: null, attempts: job.attempts - 1 };
   return {
@@ -55,12 +70,27 @@ export class LocalRuns {
    * Runs one claimed job to its outcome: the handler's result, its error (a catalog error
    * keeps its code; anything else is `internal`), `cancelled`, or back to the queue at shutdown.
    */
-  async run(job: JobState, input: Buffer | undefined, earlier: Map<number, unknown>, handler: JobHandler, hooks: RunHooks, listeners: RunListeners): Promise<RunOutcome> {
+  async run(
+    job: JobState,
+    input: Buffer | undefined,
+    earlier: Map<number, unknown>,
+    handler: JobHandler,
+    hooks: RunHooks,
+    listeners: RunListeners,
+  ): Promise<RunOutcome> {
     const controller = new AbortController();
     this.controllers.set(job.id, controller);
     if (job.cancelRequested) controller.abort(new Cancelled('cancelled'));
     const limit = this.timeoutMs;
-    const timer = limit ? setTimeout(() => controller.abort(appError('request_timeout', `the job ran longer than ${limit / 1000} s (jobs.timeoutMs)`, { limit })), limit) : undefined;
+    const timer = limit
+      ? setTimeout(
+          () =>
+            controller.abort(
+              appError('request_timeout', `the job ran longer than ${limit / 1000} s (jobs.timeoutMs)`, { limit }),
+            ),
+          limit,
+        )
+      : undefined;
     timer?.unref();
     const context: JobContext = {
       job,
@@ -76,11 +106,17 @@ export class LocalRuns {
       // Work that finished is kept, even if a cancel arrived as it ended.
       outcome = { status: 'succeeded', result };
     } catch (error) {
-      if (controller.signal.aborted && isAppError(controller.signal.reason)) outcome = { status: 'failed', error: jobError(controller.signal.reason) };
+      if (controller.signal.aborted && isAppError(controller.signal.reason))
+        outcome = { status: 'failed', error: jobError(controller.signal.reason) };
       else if (controller.signal.aborted) outcome = stopped(controller.signal);
       else {
         if (!isAppError(error) || error.status >= 500) listeners.onError(error);
-        outcome = { status: 'failed', error: jobError(isAppError(error) ? error : appError('internal', 'the job failed; the server log has the details')) };
+        outcome = {
+          status: 'failed',
+          error: jobError(
+            isAppError(error) ? error : appError('internal', 'the job failed; the server log has the details'),
+          ),
+        };
       }
     } finally {
       clearTimeout(timer);

@@ -1,6 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { abortError, appError, deadline, taskTimeoutError, type ErrorFacts } from '../errors/app-error.js';
+import {
+  abortError,
+  appError,
+  deadline,
+  type ErrorFacts,
+  type FieldValidation,
+  taskTimeoutError,
+} from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/catalog.js';
 import type { WorkerTask, WorkerTaskResults } from './worker-tasks.js';
 
@@ -9,6 +16,7 @@ interface WorkerFailure {
   message: string;
   code?: ErrorCode;
   facts?: ErrorFacts;
+  validation?: FieldValidation;
 }
 
 const failureCodes: Record<Exclude<WorkerFailure['failure'], 'app'>, ErrorCode> = {
@@ -21,23 +29,30 @@ function translate(error: unknown): unknown {
   const f = error as Partial<WorkerFailure> | null;
   if (!f || typeof f !== 'object' || typeof f.failure !== 'string' || typeof f.message !== 'string') return error;
   const code = f.failure === 'app' ? (f.code ?? 'internal') : failureCodes[f.failure];
-  return appError(code, f.message, f.facts);
+  return appError(code, f.message, f.facts, f.validation ? { validation: f.validation } : {});
 }
 
 /** Atomics.waitAsync (Node 16+; in TypeScript's lib only from ES2024). */
 interface AtomicsWaitAsync {
-  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+  waitAsync(
+    array: Int32Array,
+    index: number,
+    value: number,
+  ): { async: false; value: string } | { async: true; value: Promise<string> };
 }
 
 /** Worker threads for CPU-bound work (PDF parsing and rendering, decoding, text extraction, summarizing), so the event loop never does it. */
 export class WorkerPool {
   private readonly piscina: Piscina;
+  /** Most threads it runs at once. */
+  readonly size: number;
 
   /** `taskTimeoutMs`: the time one task may run (waiting for a thread not counted); its thread is then terminated. */
   constructor(
     threads = Math.max(1, availableParallelism()),
     private readonly taskTimeoutMs = 120_000,
   ) {
+    this.size = threads;
     this.piscina = new Piscina({
       filename: new URL('./worker-tasks.js', import.meta.url).href,
       minThreads: 0,
@@ -55,7 +70,9 @@ export class WorkerPool {
    */
   async run<T extends WorkerTask>(task: T, signal?: AbortSignal): Promise<WorkerTaskResults[T['type']]> {
     const started = new Int32Array(new SharedArrayBuffer(4));
-    const limit = deadline(signal, this.taskTimeoutMs, () => taskTimeoutError(this.taskTimeoutMs, `the ${task.type} task`));
+    const limit = deadline(signal, this.taskTimeoutMs, () =>
+      taskTimeoutError(this.taskTimeoutMs, `the ${task.type} task`),
+    );
     const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(started, 0, 0);
     if (wait.async) void wait.value.then(() => limit.start());
     else limit.start();

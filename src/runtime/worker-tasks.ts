@@ -5,10 +5,11 @@
 import type { PDFDocumentProxy } from 'pdfjs-dist/types/src/display/api.js';
 import { appError, isAppError } from '../errors/app-error.js';
 import { decodeBmp } from '../documents/bmp.js';
+import { invalidJson } from '../shared/json-problem.js';
 import { detectCheckboxes, type Checkbox } from '../documents/checkboxes.js';
 import { extractText, type MarkupKind, type TextLimits } from '../documents/text-extract.js';
 import { summarizeExtractive, type ExtractiveSummary } from '../engines/extractive/summarizer.js';
-import { openPdf, readPdfPage, summarizePdf, type PdfPageOutput, type PdfSummary } from '../documents/pdf-reader.js';
+import { openPdf, readPdfPage, readPdfTextPages, summarizePdf } from '../documents/pdf-reader.js';
 import type { GreyImage } from '../documents/raster.js';
 import type { DocumentTask, DocumentTaskResults } from '../documents/document.js';
 
@@ -21,7 +22,8 @@ export type WorkerTask =
 
 const openDocs = new Map<string, { doc: Promise<PDFDocumentProxy>; lastUse: number }>();
 const keepMs = 30_000;
-const maxOpen = 4;
+// Up to four documents, each possibly open twice (text only, and for rendering).
+const maxOpen = 8;
 
 function evict(now: number): void {
   for (const [id, entry] of openDocs) {
@@ -32,14 +34,19 @@ function evict(now: number): void {
   }
 }
 
-function document(docId: string, data: Uint8Array, maxImagePixels: number): Promise<PDFDocumentProxy> {
+/**
+ * `forText`: a copy opened only to read text (no standard fonts loaded), kept apart from the one pages are rendered from.
+ * Images over `maxImagePixels` are never decoded.
+ */
+function document(docId: string, data: Uint8Array, maxImagePixels: number, forText = false): Promise<PDFDocumentProxy> {
   const now = Date.now();
-  let entry = openDocs.get(docId);
+  const key = forText ? `${docId}#text` : docId;
+  let entry = openDocs.get(key);
   if (!entry) {
     // pdf.js may take ownership of the buffer: hand it a private copy of the shared bytes.
-    entry = { doc: openPdf(new Uint8Array(data), maxImagePixels), lastUse: now };
-    entry.doc.catch(() => openDocs.delete(docId));
-    openDocs.set(docId, entry);
+    entry = { doc: openPdf(new Uint8Array(data), { forText, maxImagePixels }), lastUse: now };
+    entry.doc.catch(() => openDocs.delete(key));
+    openDocs.set(key, entry);
     evict(now);
   }
   entry.lastUse = now;
@@ -64,7 +71,14 @@ export default async function run(task: WorkerTask & { started?: Int32Array }): 
     return await perform(task);
   } catch (error) {
     // Errors lose their class crossing threads: send the catalog code as plain data.
-    if (isAppError(error)) throw { failure: 'app', code: error.code, message: error.message, facts: error.facts };
+    if (isAppError(error))
+      throw {
+        failure: 'app',
+        code: error.code,
+        message: error.message,
+        facts: error.facts,
+        validation: error.validation,
+      };
     throw error;
   }
 }
@@ -72,13 +86,17 @@ export default async function run(task: WorkerTask & { started?: Int32Array }): 
 async function perform(task: WorkerTask): Promise<unknown> {
   switch (task.type) {
     case 'pdf-summary':
-      return summarizePdf(await document(task.docId, task.data, task.maxImagePixels), task.data);
+      return summarizePdf(await document(task.docId, task.data, task.maxImagePixels, true), task.data);
     case 'pdf-page':
       return readPdfPage(await document(task.docId, task.data, task.maxImagePixels), task);
+    case 'pdf-text-pages':
+      return readPdfTextPages(await document(task.docId, task.data, task.maxImagePixels, true), task);
     case 'pdf-close': {
-      const entry = openDocs.get(task.docId);
-      openDocs.delete(task.docId);
-      if (entry) await entry.doc.then((d) => d.destroy()).catch(() => undefined);
+      for (const key of [task.docId, `${task.docId}#text`]) {
+        const entry = openDocs.get(key);
+        openDocs.delete(key);
+        if (entry) await entry.doc.then((d) => d.destroy()).catch(() => undefined);
+      }
       return null;
     }
     case 'bmp-decode':
@@ -102,19 +120,27 @@ function parseJson(text: string): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (error) {
-    throw appError('bad_request', `the body is not valid JSON: ${(error as Error).message}`);
+  } catch {
+    throw invalidJson(text);
   }
   const stack: unknown[] = [value];
   while (stack.length) {
     const node = stack.pop();
     if (typeof node !== 'object' || node === null) continue;
     if (!Array.isArray(node)) {
-      if (Object.prototype.hasOwnProperty.call(node, '__proto__')) throw appError('bad_request', 'the body holds a "__proto__" key, which is not accepted');
+      if (Object.hasOwn(node, '__proto__'))
+        throw appError('bad_request', 'the body holds a "__proto__" key, which is not accepted');
       const ctor = (node as Record<string, unknown>).constructor;
-      if (Object.prototype.hasOwnProperty.call(node, 'constructor') && typeof ctor === 'object' && ctor !== null && Object.prototype.hasOwnProperty.call(ctor, 'prototype')) throw appError('bad_request', 'the body holds "constructor.prototype", which is not accepted');
+      if (
+        Object.hasOwn(node, 'constructor') &&
+        typeof ctor === 'object' &&
+        ctor !== null &&
+        Object.hasOwn(ctor, 'prototype')
+      )
+        throw appError('bad_request', 'the body holds "constructor.prototype", which is not accepted');
     }
-    for (const child of Array.isArray(node) ? node : Object.values(node)) if (typeof child === 'object' && child !== null) stack.push(child);
+    for (const child of Array.isArray(node) ? node : Object.values(node))
+      if (typeof child === 'object' && child !== null) stack.push(child);
   }
   return value;
 }

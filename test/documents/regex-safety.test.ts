@@ -14,7 +14,7 @@ import ts from 'typescript';
 import { chunkText } from '../../src/core/abstractive.js';
 import { classifySpecification } from '../../src/core/structure.js';
 import { markdownText } from '../../src/documents/text-extract.js';
-import { pageRanges } from '../../src/documents/page-range.js';
+import { parsePages } from '../../src/shared/page-selection.js';
 import { sentences } from '../../src/engines/extractive/sentences.js';
 import { asList } from '../../src/engines/ocr-chat/ocr-chat-engine.js';
 
@@ -41,9 +41,15 @@ test('static: no regex literal in src/ has super-linear backtracking (scslre), b
         literals++;
         const text = node.getText(source);
         const end = text.lastIndexOf('/');
-        const { reports } = analyse({ source: text.slice(1, end), flags: text.slice(end + 1) }, { reportTypes: { Move: true, Self: true, Trade: true } });
+        const { reports } = analyse(
+          { source: text.slice(1, end), flags: text.slice(end + 1) },
+          { reportTypes: { Move: true, Self: true, Trade: true } },
+        );
         const key = `${file.replaceAll('\\', '/')} ${text}`;
-        if (reports.length && !configOnly.has(key)) found.push(`${key}: ${reports.map((r) => `${r.type}${r.exponential ? ' (exponential)' : ''} on ${JSON.stringify(r.character.pick)}`).join(', ')}`);
+        if (reports.length && !configOnly.has(key))
+          found.push(
+            `${key}: ${reports.map((r) => `${r.type}${r.exponential ? ' (exponential)' : ''} on ${JSON.stringify(r.character.pick)}`).join(', ')}`,
+          );
       }
       ts.forEachChild(node, visit);
     };
@@ -71,7 +77,12 @@ function timeOf(run: () => void): number {
  * sizes were tried first; on two cores shared with six other jobs GC and scheduling noise
  * made them flake, so the bound is absolute and generous.)
  */
-function assertLinear(name: string, make: (n: number) => string, fn: (input: string) => unknown, size = 3_200_000): void {
+function assertLinear(
+  name: string,
+  make: (n: number) => string,
+  fn: (input: string) => unknown,
+  size = 3_200_000,
+): void {
   const input = make(size);
   const started = performance.now();
   fn(input);
@@ -79,7 +90,8 @@ function assertLinear(name: string, make: (n: number) => string, fn: (input: str
   assert.ok(took < 10_000, `${name}: ${size} chars took ${took.toFixed(0)} ms`);
 }
 
-const repeat = (unit: string, n: number, tail = 'x'): string => unit.repeat(Math.max(1, Math.floor(n / unit.length))) + tail;
+const repeat = (unit: string, n: number, tail = 'x'): string =>
+  unit.repeat(Math.max(1, Math.floor(n / unit.length))) + tail;
 
 describe('dynamic: text processing on adversarial inputs grows about linearly', () => {
   test('the harness flags the old Markdown table-rule pattern (cubic in a run of newlines)', () => {
@@ -127,7 +139,7 @@ describe('dynamic: text processing on adversarial inputs grows about linearly', 
     classifySpecification,
     pageRanges: (text) => {
       try {
-        return pageRanges(text);
+        return parsePages(text);
       } catch {
         return undefined;
       }
@@ -135,7 +147,8 @@ describe('dynamic: text processing on adversarial inputs grows about linearly', 
   };
   for (const [processor, fn] of Object.entries(processors)) {
     test(`${processor}: every adversarial input`, () => {
-      for (const [input, make] of Object.entries(inputs)) assertLinear(`${processor} on ${input}`, make, fn, sizes[processor]);
+      for (const [input, make] of Object.entries(inputs))
+        assertLinear(`${processor} on ${input}`, make, fn, sizes[processor]);
     });
   }
 });

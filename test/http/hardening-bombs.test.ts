@@ -3,7 +3,7 @@
  * sampled throughout: a DOCX that inflates to 400 MB (declared, and lying about its size),
  * a PDF holding one 20000×20000 image, four 200×200-inch pages at once, a 10^12-point page,
  * a 50 MB JSON text, a Markdown upload that was cubic for the old table-rule pattern, and a
- * seed batch of 20 × 20 MB files. Each answer is its documented 4xx (or a bounded 200).
+ * seed batch of 20 files (190 MB). Each answer is its documented 4xx (or a bounded 200).
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,7 +13,8 @@ import { docxBomb, pdfImageBomb, pdfPage } from '../fixtures/bombs.js';
 import { renderPage } from '../fixtures/pages.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
-const rssOf = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+const rssOf = (pid: number): number =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 const MB = 1024 * 1024;
 
 let server: ServerProcess;
@@ -47,14 +48,21 @@ before(async () => {
   }, 20);
   // /health every 100 ms from a process of its own (this one builds bombs, which would delay
   // its own timers and make the server look slow), one line per answer: its time in ms.
-  prober = spawn(process.execPath, ['-e', `
+  prober = spawn(
+    process.execPath,
+    [
+      '-e',
+      `
     const url = ${JSON.stringify(`${server.url}/health`)};
     (async () => { for (;;) {
       const t = performance.now();
       try { await (await fetch(url, { signal: AbortSignal.timeout(10000) })).arrayBuffer(); console.log((performance.now() - t).toFixed(1)); }
       catch { console.log('10000'); }
       await new Promise((r) => setTimeout(r, 100));
-    } })();`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    } })();`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   prober.stdout!.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
       const took = Number(line);
@@ -71,10 +79,21 @@ after(async () => {
   await server?.stop();
 });
 
-async function post(path: string, body: string | FormData, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown>; ms: number }> {
+async function post(
+  path: string,
+  body: string | FormData,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown>; ms: number }> {
   const started = performance.now();
-  const res = await fetch(`${server.url}${path}`, { method: 'POST', body, headers, signal: AbortSignal.timeout(300_000) }).catch((error: unknown) => {
-    throw new Error(`${path}: ${String(error)} ${String((error as Error).cause)}\nserver said: ${server.output.slice(-3000)}`);
+  const res = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    body,
+    headers,
+    signal: AbortSignal.timeout(300_000),
+  }).catch((error: unknown) => {
+    throw new Error(
+      `${path}: ${String(error)} ${String((error as Error).cause)}\nserver said: ${server.output.slice(-3000)}`,
+    );
   });
   const text = await res.text();
   return { status: res.status, json: JSON.parse(text) as Record<string, unknown>, ms: performance.now() - started };
@@ -93,15 +112,18 @@ describe('bombs: refused or bounded, the server under 1 GB and /health fast', ()
     testSlowestHealth = 0;
   });
   afterEach((context) => {
-    peaks.push(`${context.name.slice(0, 40)}: ${Math.round(testPeak / MB)} MB, /health max ${Math.round(testSlowestHealth)} ms`);
+    peaks.push(
+      `${context.name.slice(0, 40)}: ${Math.round(testPeak / MB)} MB, /health max ${Math.round(testSlowestHealth)} ms`,
+    );
     testPeaks.push([context.name, testPeak]);
   });
 
-  test('/ocr/batch with 20 × 20 MB files: spooled, read one at a time; a bad file fails alone', async () => {
+  test('/ocr/batch with 20 files, 190 MB: spooled, read one at a time; a bad file fails alone', async () => {
     const before = rssOf(server.child.pid!);
     const data = new FormData();
     data.append('files', new Blob([payloads.png!]), 'good.png');
-    const junk = Buffer.alloc(20 * MB, 0x20);
+    // Within limits.maxBatchBytes (200 MB), which a larger batch meets with 413.
+    const junk = Buffer.alloc(10 * MB, 0x20);
     for (let i = 0; i < 19; i++) data.append('files', new Blob([junk]), `junk-${i}.bin`);
     const res = await post('/ocr/batch', data);
     assert.equal(res.status, 200, JSON.stringify(res.json).slice(0, 300));
@@ -109,15 +131,17 @@ describe('bombs: refused or bounded, the server under 1 GB and /health fast', ()
     assert.equal(results.length, 20);
     assert.equal(results[0]!.status, 'success');
     assert.match(results[0]!.raw_text ?? '', /Batch/);
-    assert.ok(results.slice(1).every((r) => r.status === 'error' && r.file_info.size === 20 * MB));
+    assert.ok(results.slice(1).every((r) => r.status === 'error' && r.file_info.size === 10 * MB));
     const growth = testPeak - before;
-    assert.ok(growth < 300 * MB, `RSS grew ${Math.round(growth / MB)} MB for a 400 MB batch`);
+    assert.ok(growth < 300 * MB, `RSS grew ${Math.round(growth / MB)} MB for a 190 MB batch`);
   });
-
 
   test('a DOCX inflating to 400 MB → 413 archive_too_large, declared or lying', async () => {
     for (const lie of [false, true]) {
-      const res = await post('/api/v1/summarize', form('file', 'bomb.docx', lie ? payloads.docxLying! : payloads.docx!));
+      const res = await post(
+        '/api/v1/summarize',
+        form('file', 'bomb.docx', lie ? payloads.docxLying! : payloads.docx!),
+      );
       assert.equal(res.status, 413, JSON.stringify(res.json));
       assert.equal(res.json.code, 'archive_too_large');
       assert.equal(res.json.limit, 64 * MB);
@@ -131,7 +155,6 @@ describe('bombs: refused or bounded, the server under 1 GB and /health fast', ()
     assert.equal(res.json.code, 'too_many_pixels');
     assert.match(String(res.json.detail), /image over the limit of 40,000,000 pixels \(limits\.maxPixelsPerPage\)/);
   });
-
 
   test('a page of 10^12 points → 422 too_many_pixels naming limits.minRenderDpi', async () => {
     const res = await post('/api/v1/ocr', form('file', 'huge.pdf', payloads.huge!));
@@ -156,9 +179,10 @@ describe('bombs: refused or bounded, the server under 1 GB and /health fast', ()
     assert.ok(res.ms < 10_000, `${Math.round(res.ms)} ms`);
   });
 
-
   test('four 200×200-inch pages at once: rendered within 40 MP each (at about 31 dpi), under 2 GB', async () => {
-    const answers = await Promise.all(Array.from({ length: 4 }, () => post('/api/v1/ocr?previews=true', form('file', 'poster.pdf', payloads.poster!))));
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => post('/api/v1/ocr?previews=true', form('file', 'poster.pdf', payloads.poster!))),
+    );
     for (const res of answers) {
       assert.equal(res.status, 200, JSON.stringify(res.json).slice(0, 300));
       const page = (res.json.pages as Array<{ width: number; height: number; text: string }>)[0]!;
@@ -171,14 +195,16 @@ describe('bombs: refused or bounded, the server under 1 GB and /health fast', ()
     assert.ok(testPeak < 2048 * MB, `peak RSS ${Math.round(testPeak / MB)} MB`);
   });
 
-
   test('throughout: RSS under 1 GB (bar the four posters), /health under 100 ms', () => {
     const sorted = [...healthTimes].sort((a, b) => a - b);
     const p50 = sorted[Math.floor(sorted.length / 2)] ?? 0;
     // Reported for the lead: the bound below is the issue's; widen it rather than drop it if this machine is too busy.
     console.log(`# peak RSS per test: ${peaks.join('; ')}`);
-    console.log(`# peak RSS ${Math.round(peakRss / MB)} MB; /health ${healthTimes.length} probes, p50 ${p50.toFixed(1)} ms, max ${slowestHealth.toFixed(1)} ms`);
-    for (const [name, peak] of testPeaks) if (!name.startsWith('four')) assert.ok(peak < 1024 * MB, `${name}: peak RSS ${Math.round(peak / MB)} MB`);
+    console.log(
+      `# peak RSS ${Math.round(peakRss / MB)} MB; /health ${healthTimes.length} probes, p50 ${p50.toFixed(1)} ms, max ${slowestHealth.toFixed(1)} ms`,
+    );
+    for (const [name, peak] of testPeaks)
+      if (!name.startsWith('four')) assert.ok(peak < 1024 * MB, `${name}: peak RSS ${Math.round(peak / MB)} MB`);
     assert.ok(healthTimes.length > 10);
     assert.ok(slowestHealth < 100, `slowest /health ${slowestHealth.toFixed(0)} ms`);
   });

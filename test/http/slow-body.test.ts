@@ -21,7 +21,11 @@ before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vg-slow-body-'));
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ auth: { enabled: true, keys: [flooder.entry, other.entry] } }));
-  server = await startServer({ VISIONGATE_CONFIG: config, VISIONGATE_LIMITS__BODY_TIMEOUT_MS: '4000', VISIONGATE_LIMITS__MAX_CONCURRENT_PER_KEY: '32' });
+  server = await startServer({
+    VISIONGATE_CONFIG: config,
+    VISIONGATE_LIMITS__BODY_TIMEOUT_MS: '4000',
+    VISIONGATE_LIMITS__MAX_CONCURRENT_PER_KEY: '32',
+  });
 });
 after(() => server?.stop());
 
@@ -48,7 +52,9 @@ function slowUpload(url: URL, key: string, started: number): Slow {
   });
   socket.on('error', () => undefined);
   socket.on('close', () => (slow.closedAt = performance.now() - started));
-  socket.write(`POST /api/v1/ocr HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${key}\r\nContent-Type: image/png\r\nContent-Length: 1000000\r\n\r\n`);
+  socket.write(
+    `POST /api/v1/ocr HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${key}\r\nContent-Type: image/png\r\nContent-Length: 1000000\r\n\r\n`,
+  );
   const drip = setInterval(() => (socket.destroyed ? clearInterval(drip) : socket.write('x')), 1000);
   socket.on('close', () => clearInterval(drip));
   return slow;
@@ -65,20 +71,30 @@ test('260 slow bodies from one key: 32 admitted then cut at the body timeout, 22
     assert.equal((await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(5000) })).status, 200);
     const healthMs = performance.now() - health;
     const png = await renderPage({ lines: ['Still served'] });
-    const ocr = await fetch(`${server.url}/api/v1/ocr?engine=tesseract-js&output=text`, { method: 'POST', body: png, headers: { 'content-type': 'image/png', authorization: `Bearer ${other.key}` }, signal: AbortSignal.timeout(120_000) });
+    const ocr = await fetch(`${server.url}/api/v1/ocr?engine=tesseract-js&output=text`, {
+      method: 'POST',
+      body: png,
+      headers: { 'content-type': 'image/png', authorization: `Bearer ${other.key}` },
+      signal: AbortSignal.timeout(120_000),
+    });
     assert.equal(ocr.status, 200);
     assert.match(await ocr.text(), /Still served/);
 
     // On a loaded machine some answers are still on their way: wait (bounded) for every connection to be answered or closed.
     const settle = performance.now() + 20_000;
-    while (flood.some((s) => s.status === undefined && s.closedAt === undefined) && performance.now() < settle) await new Promise((r) => setTimeout(r, 250));
+    while (flood.some((s) => s.status === undefined && s.closedAt === undefined) && performance.now() < settle)
+      await new Promise((r) => setTimeout(r, 250));
     const refused = flood.filter((s) => s.status === 429);
     assert.ok(refused.length >= 228, `${refused.length} refused with 429`);
-    assert.ok(refused.every((s) => s.answeredAt! < 30_000), 'refused long before their bodies could arrive (1 MB at 1 byte/s)');
+    assert.ok(
+      refused.every((s) => s.answeredAt! < 30_000),
+      'refused long before their bodies could arrive (1 MB at 1 byte/s)',
+    );
 
     // The admitted ones are cut once limits.bodyTimeoutMs (4 s) passes (Node checks every second).
     const deadline = performance.now() + 20_000;
-    while (flood.some((s) => s.closedAt === undefined) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    while (flood.some((s) => s.closedAt === undefined) && performance.now() < deadline)
+      await new Promise((r) => setTimeout(r, 250));
     const admitted = flood.filter((s) => s.status !== 429);
     assert.equal(admitted.length, 260 - refused.length);
     for (const s of admitted) {
@@ -86,7 +102,9 @@ test('260 slow bodies from one key: 32 admitted then cut at the body timeout, 22
       assert.ok(s.status === 408 || s.status === undefined, `status ${s.status}`);
       assert.ok(s.closedAt! < 15_000, `closed after ${Math.round(s.closedAt!)} ms`);
     }
-    console.log(`# slow-body flood: ${refused.length} × 429, ${admitted.filter((s) => s.status === 408).length} × 408 (${admitted.length} admitted); /health took ${healthMs.toFixed(0)} ms meanwhile`);
+    console.log(
+      `# slow-body flood: ${refused.length} × 429, ${admitted.filter((s) => s.status === 408).length} × 408 (${admitted.length} admitted); /health took ${healthMs.toFixed(0)} ms meanwhile`,
+    );
     assert.ok(healthMs < 1000, `/health took ${healthMs.toFixed(0)} ms`);
   } finally {
     for (const s of flood) s.socket.destroy();

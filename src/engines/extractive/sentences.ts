@@ -10,7 +10,10 @@ const window = 512;
  * window's last segment may be cut by the window's end, so it is read again at the start of
  * the next one; only a segment longer than a whole window is cut.
  */
-export function* segments(segmenter: Intl.Segmenter, text: string): Generator<{ segment: string; index: number; isWordLike: boolean }> {
+export function* segments(
+  segmenter: Intl.Segmenter,
+  text: string,
+): Generator<{ segment: string; index: number; isWordLike: boolean }> {
   let offset = 0;
   while (offset < text.length) {
     const end = Math.min(text.length, offset + window);
@@ -33,7 +36,8 @@ export interface Sentence {
 
 export function words(text: string): string[] {
   const out: string[] = [];
-  for (const segment of segments(wordSegmenter, text)) if (segment.isWordLike) out.push(segment.segment.normalize('NFKC').toLowerCase());
+  for (const segment of segments(wordSegmenter, text))
+    if (segment.isWordLike) out.push(segment.segment.normalize('NFKC').toLowerCase());
   return out;
 }
 

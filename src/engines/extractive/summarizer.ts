@@ -119,7 +119,11 @@ function reduce(candidates: Sentence[]): Sentence[] {
     for (let b = 0; b < blocks; b++) {
       const block = pool.slice(b * maxGraph, (b + 1) * maxGraph);
       const { scores } = rank(block);
-      const best = block.map((_, i) => i).sort((x, y) => scores[y]! - scores[x]! || x - y).slice(0, keep).sort((x, y) => x - y);
+      const best = block
+        .map((_, i) => i)
+        .sort((x, y) => scores[y]! - scores[x]! || x - y)
+        .slice(0, keep)
+        .sort((x, y) => x - y);
       next.push(...best.map((i) => block[i]!));
     }
     pool = next;
@@ -152,7 +156,11 @@ export function summarizeExtractive(text: string, options: ExtractiveOptions): E
     return { summary: truncate(best.text, options.maxWords), sentenceCount: all.length, selected: [best.index] };
   }
   chosen.sort((a, b) => a - b);
-  return { summary: chosen.map((i) => candidates[i]!.text).join(' '), sentenceCount: all.length, selected: chosen.map((i) => candidates[i]!.index) };
+  return {
+    summary: chosen.map((i) => candidates[i]!.text).join(' '),
+    sentenceCount: all.length,
+    selected: chosen.map((i) => candidates[i]!.index),
+  };
 }
 
 /** The first `maxWords` words of a sentence, with an ellipsis. */

@@ -28,7 +28,14 @@ export class TesseractCliEngine implements OcrEngine {
   private readonly concurrency: number;
   private readonly running = new Set<ReturnType<typeof spawn>>();
 
-  constructor(private readonly options: { binary: string; workers?: number; pageSegmentationMode?: number; taskTimeoutMs?: number }) {
+  constructor(
+    private readonly options: {
+      binary: string;
+      workers?: number;
+      pageSegmentationMode?: number;
+      taskTimeoutMs?: number;
+    },
+  ) {
     this.concurrency = options.workers || Math.max(1, availableParallelism());
     this.slots = new Semaphore(this.concurrency);
   }
@@ -36,14 +43,27 @@ export class TesseractCliEngine implements OcrEngine {
   /** Runs `tesseract --version` and `--list-langs` once (start-up calls this early, without waiting). */
   detect(): Promise<Detection> {
     this.detection ??= (async () => {
-      if (!this.options.binary) return { available: false, reason: 'disabled by config (ocr.tesseractBinary is empty)', languages: [] };
+      if (!this.options.binary)
+        return { available: false, reason: 'disabled by config (ocr.tesseractBinary is empty)', languages: [] };
       try {
         const version = await run(this.options.binary, ['--version'], { timeout: 5000 });
         const list = await run(this.options.binary, ['--list-langs'], { timeout: 5000 });
-        const languages = list.stdout.split('\n').slice(1).map((l) => l.trim()).filter((l) => /^[a-z_]+$/.test(l) && l !== 'osd');
-        return { available: true, version: /tesseract\s+(\S+)/i.exec(version.stdout + version.stderr)?.[1] ?? 'unknown', languages };
+        const languages = list.stdout
+          .split('\n')
+          .slice(1)
+          .map((l) => l.trim())
+          .filter((l) => /^[a-z_]+$/.test(l) && l !== 'osd');
+        return {
+          available: true,
+          version: /tesseract\s+(\S+)/i.exec(version.stdout + version.stderr)?.[1] ?? 'unknown',
+          languages,
+        };
       } catch {
-        return { available: false, reason: `the "${this.options.binary}" binary was not found (apt-get install tesseract-ocr)`, languages: [] };
+        return {
+          available: false,
+          reason: `the "${this.options.binary}" binary was not found (apt-get install tesseract-ocr)`,
+          languages: [],
+        };
       }
     })();
     return this.detection;
@@ -58,10 +78,17 @@ export class TesseractCliEngine implements OcrEngine {
     const d = await this.detect();
     if (!d.available) throw appError('engine_unavailable', `tesseract-cli is not available: ${d.reason}`);
     const missing = request.languages.filter((l) => !d.languages.includes(l));
-    if (missing.length) throw appError('unsupported_language', `tesseract-cli has no data for ${missing.join(', ')}; installed: ${d.languages.join(', ')} (apt-get install tesseract-ocr-<lang>)`, { allowed: d.languages });
+    if (missing.length)
+      throw appError(
+        'unsupported_language',
+        `tesseract-cli has no data for ${missing.join(', ')}; installed: ${d.languages.join(', ')} (apt-get install tesseract-ocr-<lang>)`,
+        { allowed: d.languages },
+      );
     return this.slots.use(async () => {
       // The time limit starts with the process: waiting for a slot does not count.
-      const limit = deadline(signal, this.options.taskTimeoutMs ?? 120_000, () => taskTimeoutError(this.options.taskTimeoutMs ?? 120_000, 'tesseract on one page'));
+      const limit = deadline(signal, this.options.taskTimeoutMs ?? 120_000, () =>
+        taskTimeoutError(this.options.taskTimeoutMs ?? 120_000, 'tesseract on one page'),
+      );
       limit.start();
       try {
         return await this.spawnOnce(image, request.languages, limit.signal);
@@ -73,8 +100,21 @@ export class TesseractCliEngine implements OcrEngine {
 
   private spawnOnce(image: GreyImage, languages: string[], signal?: AbortSignal): Promise<OcrPageText> {
     return new Promise((resolve, reject) => {
-      const args = ['stdin', 'stdout', '-l', languages.join('+'), '--oem', '1', '--psm', String(this.options.pageSegmentationMode ?? 3), 'tsv'];
-      const child = spawn(this.options.binary, args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const args = [
+        'stdin',
+        'stdout',
+        '-l',
+        languages.join('+'),
+        '--oem',
+        '1',
+        '--psm',
+        String(this.options.pageSegmentationMode ?? 3),
+        'tsv',
+      ];
+      const child = spawn(this.options.binary, args, {
+        env: { ...process.env, OMP_THREAD_LIMIT: '1' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       this.running.add(child);
       const out: Buffer[] = [];
       let err = '';
@@ -92,7 +132,8 @@ export class TesseractCliEngine implements OcrEngine {
         this.running.delete(child);
         signal?.removeEventListener('abort', onAbort);
         if (signal?.aborted) return reject(abortError(signal));
-        if (code !== 0) return reject(appError('internal', `tesseract exited with code ${code}: ${err.trim().slice(0, 300)}`));
+        if (code !== 0)
+          return reject(appError('internal', `tesseract exited with code ${code}: ${err.trim().slice(0, 300)}`));
         resolve({ lines: linesFromTsv(Buffer.concat(out).toString('utf8')) });
       });
       child.stdin.end(toPgm(image));

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /** Where Debian's `tesseract-ocr-<lang>` packages put their models. */
-const systemTessdata = ['/usr/share/tesseract-ocr/5/tessdata', '/usr/share/tesseract-ocr/4.00/tessdata', '/usr/share/tessdata'];
+const systemTessdata = [
+  '/usr/share/tesseract-ocr/5/tessdata',
+  '/usr/share/tesseract-ocr/4.00/tessdata',
+  '/usr/share/tessdata',
+];
 
 export interface LanguageSource {
   code: string;
@@ -40,7 +44,11 @@ function folderLanguages(folder: string | undefined, origin: 'extra' | 'system')
  */
 export function discoverLanguages(extraDir?: string): LanguageSource[] {
   const byCode = new Map<string, LanguageSource>();
-  const sources = [...npmLanguages(), ...folderLanguages(extraDir, 'extra'), ...systemTessdata.flatMap((d) => folderLanguages(d, 'system'))];
+  const sources = [
+    ...npmLanguages(),
+    ...folderLanguages(extraDir, 'extra'),
+    ...systemTessdata.flatMap((d) => folderLanguages(d, 'system')),
+  ];
   for (const source of sources) if (!byCode.has(source.code)) byCode.set(source.code, source);
   return [...byCode.values()].sort((a, b) => a.code.localeCompare(b.code));
 }

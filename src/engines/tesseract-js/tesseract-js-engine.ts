@@ -14,19 +14,46 @@ interface Slot {
 }
 
 /** Converts tesseract.js's block tree into our lines (confidence 0–1, bbox arrays). */
-export function linesFromBlocks(blocks: Block[] | null): OcrLine[] {
+function linesFromBlocks(blocks: Block[] | null): OcrLine[] {
   const lines: OcrLine[] = [];
   for (const block of blocks ?? []) {
     for (const paragraph of block.paragraphs) {
       for (const line of paragraph.lines) {
         const words = line.words
           .filter((w) => w.text.trim() !== '')
-          .map((w) => ({ text: w.text, bbox: [w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1] as [number, number, number, number], confidence: round3(w.confidence / 100) }));
+          .map((w) => ({
+            text: w.text,
+            bbox: [w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1] as [number, number, number, number],
+            confidence: round3(w.confidence / 100),
+          }));
         if (words.length) lines.push(lineOf(words));
       }
     }
   }
   return lines;
+}
+
+/**
+ * The page's text slope (dy per dx) from Tesseract's own baselines: the median over lines
+ * at least a few text heights long, weighted by length; undefined when no line qualifies.
+ */
+export function skewFromBlocks(blocks: Block[] | null): number | undefined {
+  const slopes: Array<{ slope: number; weight: number }> = [];
+  for (const block of blocks ?? []) {
+    for (const paragraph of block.paragraphs) {
+      for (const line of paragraph.lines) {
+        const b = line.baseline;
+        const dx = b.x1 - b.x0;
+        const h = line.rowAttributes?.rowHeight || line.bbox.y1 - line.bbox.y0;
+        if (b && dx >= 4 * h && dx > 0) slopes.push({ slope: (b.y1 - b.y0) / dx, weight: dx });
+      }
+    }
+  }
+  if (slopes.length === 0) return undefined;
+  slopes.sort((a, b) => a.slope - b.slope);
+  const half = slopes.reduce((s, x) => s + x.weight, 0) / 2;
+  let acc = 0;
+  return slopes.find((x) => (acc += x.weight) >= half)!.slope;
 }
 
 /**
@@ -65,16 +92,26 @@ export class TesseractJsEngine implements OcrEngine {
   async recognize(image: GreyImage, request: RecognizeRequest, signal?: AbortSignal): Promise<OcrPageText> {
     const missing = request.languages.filter((l) => !this.sources.some((s) => s.code === l));
     if (missing.length) {
-      throw appError('unsupported_language', `tesseract-js has no data for ${missing.join(', ')}; installed: ${this.sources.map((s) => s.code).join(', ')}`, { allowed: this.sources.map((s) => s.code) });
+      throw appError(
+        'unsupported_language',
+        `tesseract-js has no data for ${missing.join(', ')}; installed: ${this.sources.map((s) => s.code).join(', ')}`,
+        { allowed: this.sources.map((s) => s.code) },
+      );
     }
     const slot = await this.acquire(request.languages.join('+'), signal);
     // tesseract.js cannot stop a recognition: past the time limit (or a cancel) its worker
     // thread is terminated and the slot dropped, so the next page gets a fresh one.
-    const limit = deadline(signal, this.taskTimeoutMs, () => taskTimeoutError(this.taskTimeoutMs, 'tesseract-js on one page'));
+    const limit = deadline(signal, this.taskTimeoutMs, () =>
+      taskTimeoutError(this.taskTimeoutMs, 'tesseract-js on one page'),
+    );
     limit.start();
     let stopped = false;
     try {
-      const recognized = slot.worker.recognize(toPgm(image), {}, { blocks: true, text: false, hocr: false, tsv: false });
+      const recognized = slot.worker.recognize(
+        toPgm(image),
+        {},
+        { blocks: true, text: false, hocr: false, tsv: false },
+      );
       const aborted = new Promise<never>((_resolve, reject) => {
         const onAbort = (): void => reject(abortError(limit.signal));
         if (limit.signal.aborted) onAbort();
@@ -84,7 +121,8 @@ export class TesseractJsEngine implements OcrEngine {
       aborted.catch(() => undefined);
       try {
         const result = await Promise.race([recognized, aborted]);
-        return { lines: linesFromBlocks(result.data.blocks) };
+        const skew = skewFromBlocks(result.data.blocks);
+        return { lines: linesFromBlocks(result.data.blocks), ...(skew === undefined ? {} : { skew }) };
       } catch (error) {
         if (limit.signal.aborted) stopped = true;
         throw error;
@@ -113,7 +151,11 @@ export class TesseractJsEngine implements OcrEngine {
         const slot: Slot = { worker: undefined as unknown as Worker, languages, busy: true };
         this.slots.push(slot);
         try {
-          slot.worker = await createWorker(languages, OEM.LSTM_ONLY, { langPath: this.langFolder, cacheMethod: 'none', gzip: false });
+          slot.worker = await createWorker(languages, OEM.LSTM_ONLY, {
+            langPath: this.langFolder,
+            cacheMethod: 'none',
+            gzip: false,
+          });
         } catch (error) {
           this.slots.splice(this.slots.indexOf(slot), 1);
           throw appError('engine_unavailable', `tesseract-js could not load ${languages}: ${String(error)}`);

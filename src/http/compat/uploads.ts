@@ -1,12 +1,15 @@
 import type {} from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { appError, isAppError } from '../../errors/app-error.js';
+import { appError, formatBytes, isAppError } from '../../errors/app-error.js';
+import { pydantic } from '../../errors/pydantic.js';
 import { spoolUpload, type SpooledUpload } from '../collect-upload.js';
 
 export interface Upload {
   filename: string;
-  /** Bytes received (for a file over the limit, how many were read before it was dropped). */
+  /** Bytes received (for a file over the limit, the limit). */
   size: number;
+  /** Its first bytes (up to 1 KB): enough to sniff its type without reading it back. */
+  head: Buffer;
   /** Larger than the route's limit: nothing of it was kept. */
   tooLarge: boolean;
   /** Its bytes (from memory or its spool file). */
@@ -18,11 +21,18 @@ export interface UploadLimits {
   field: string;
   maxBytes: number;
   maxFiles: number;
+  /** All files together (a batch); past it, 413 with the route's words. */
+  maxTotalBytes?: number;
 }
 
 /** FastAPI's answer to a missing form field: 422 with a validation list. */
 export function fieldRequired(field: string): Error {
-  return appError('missing_document', 'Field required', { loc: ['body', field], validation: 'missing' });
+  return appError(
+    'missing_document',
+    `Field required: the multipart field "${field}" holds no file`,
+    { field },
+    { validation: pydantic.missing(['body', field], null) },
+  );
 }
 
 export interface Uploads {
@@ -50,8 +60,14 @@ export async function readMultipart(request: FastifyRequest, limits: UploadLimit
   const dispose = async (): Promise<void> => void (await Promise.all(spooled.map((s) => s.dispose())));
   if (!request.isMultipart()) return { files, fields, extra: 0, dispose };
   let extra = 0;
+  // throwFileSizeLimit is honoured per request at run time; the plugin's types omit it.
   // One byte past the limit reaches spoolUpload, which refuses the file (busboy would only truncate it).
-  const options = { limits: { fileSize: limits.maxBytes + 1, files: limits.maxFiles + 1 }, throwFileSizeLimit: false } as Parameters<FastifyRequest['parts']>[0];
+  // Parts: every file the route takes plus room for its form fields.
+  const options = {
+    limits: { fileSize: limits.maxBytes + 1, files: limits.maxFiles + 1, parts: limits.maxFiles + 51 },
+    throwFileSizeLimit: false,
+  } as Parameters<FastifyRequest['parts']>[0];
+  let total = 0;
   try {
     for await (const part of request.parts(options)) {
       if (part.type === 'field') {
@@ -63,16 +79,27 @@ export async function readMultipart(request: FastifyRequest, limits: UploadLimit
         part.file.resume();
         continue;
       }
+      let file: Upload;
       try {
         const upload = await spoolUpload(part.file, limits.maxBytes);
         spooled.push(upload);
-        files.push({ filename: part.filename, size: upload.size, tooLarge: false, read: () => upload.read() });
+        file = { filename: part.filename, size: upload.size, head: upload.head, tooLarge: false, read: upload.read };
       } catch (error) {
         if (!isAppError(error) || error.code !== 'payload_too_large') throw error;
         // Too large: drop what came, drain the rest of this part, go on with the others.
         part.file.resume();
-        files.push({ filename: part.filename, size: limits.maxBytes + 1, tooLarge: true, read: nothing });
+        file = { filename: part.filename, size: limits.maxBytes, head: Buffer.alloc(0), tooLarge: true, read: nothing };
       }
+      // A file over its own limit counts with the bytes the limit lets through.
+      total += file.size;
+      if (limits.maxTotalBytes !== undefined && total > limits.maxTotalBytes) {
+        throw appError(
+          'payload_too_large',
+          `The files of this batch exceed ${formatBytes(limits.maxTotalBytes)} together (limits.maxBatchBytes)`,
+          { limit: limits.maxTotalBytes },
+        );
+      }
+      files.push(file);
     }
   } catch (error) {
     await dispose();
@@ -85,7 +112,8 @@ export async function readMultipart(request: FastifyRequest, limits: UploadLimit
 export async function readUploads(request: FastifyRequest, limits: UploadLimits): Promise<Omit<Uploads, 'extra'>> {
   const uploads = await readMultipart(request, limits);
   if (uploads.extra > 0 || uploads.files.length === 0) await uploads.dispose();
-  if (uploads.extra > 0) throw appError('bad_request', `Maximum ${limits.maxFiles} files per batch`, { limit: limits.maxFiles });
+  if (uploads.extra > 0)
+    throw appError('bad_request', `Maximum ${limits.maxFiles} files per batch`, { limit: limits.maxFiles });
   if (uploads.files.length === 0) throw fieldRequired(limits.field);
   return uploads;
 }
@@ -94,7 +122,11 @@ export async function readUploads(request: FastifyRequest, limits: UploadLimits)
  * Maps the files of a batch with at most `concurrency` in progress, each read from its
  * spool only when its turn comes; results keep the files' order.
  */
-export async function mapUploads<T>(files: Upload[], concurrency: number, work: (upload: Upload, index: number) => Promise<T>): Promise<Array<PromiseSettledResult<T>>> {
+export async function mapUploads<T>(
+  files: Upload[],
+  concurrency: number,
+  work: (upload: Upload, index: number) => Promise<T>,
+): Promise<Array<PromiseSettledResult<T>>> {
   const results: Array<PromiseSettledResult<T>> = new Array(files.length);
   let next = 0;
   const lane = async (): Promise<void> => {

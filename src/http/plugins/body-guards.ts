@@ -11,7 +11,8 @@ export function jsonDepth(value: unknown, limit: number): number {
     if (typeof node !== 'object' || node === null) continue;
     deepest = Math.max(deepest, depth);
     if (deepest > limit) return deepest;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    for (const child of Array.isArray(node) ? node : Object.values(node))
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
   }
   return deepest;
 }
@@ -26,11 +27,16 @@ export function registerBodyGuards(app: FastifyInstance, maxJsonDepth: number, b
   // A body still arriving after limits.bodyTimeoutMs (slow-body floods): answer 408 naming the
   // limit and close the connection, so its admission slot (and its key's) is freed.
   app.addHook('onRequest', async (request, reply) => {
-    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    const hasBody =
+      request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
     if (!hasBody || request.raw.complete) return;
     const timer = setTimeout(() => {
       if (request.raw.complete || reply.raw.writableEnded) return;
-      const error = appError('body_timeout', `the request body did not arrive within ${bodyTimeoutMs / 1000} s (limits.bodyTimeoutMs)`, { limit: bodyTimeoutMs });
+      const error = appError(
+        'body_timeout',
+        `the request body did not arrive within ${bodyTimeoutMs / 1000} s (limits.bodyTimeoutMs)`,
+        { limit: bodyTimeoutMs },
+      );
       if (!reply.sent) void sendError(request, reply.header('connection', 'close'), error);
       setTimeout(() => request.raw.socket?.destroy?.(), 100).unref();
     }, bodyTimeoutMs);
@@ -40,15 +46,25 @@ export function registerBodyGuards(app: FastifyInstance, maxJsonDepth: number, b
   app.addHook('onRequest', async (request) => {
     const encoding = request.headers['content-encoding']?.trim().toLowerCase();
     if (!encoding || encoding === 'identity') return;
-    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    const hasBody =
+      request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
     if (!hasBody) return;
-    throw appError('unsupported_encoding', `the body has Content-Encoding "${encoding.slice(0, 40)}", which visiongate does not decode; send it uncompressed (Content-Encoding: identity or none)`, { field: 'content-encoding', received: encoding.slice(0, 40), allowed: ['identity'] });
+    throw appError(
+      'unsupported_encoding',
+      `the body has Content-Encoding "${encoding.slice(0, 40)}", which visiongate does not decode; send it uncompressed (Content-Encoding: identity or none)`,
+      { field: 'content-encoding', received: encoding.slice(0, 40), allowed: ['identity'] },
+    );
   });
   app.addHook('preValidation', async (request) => {
     const body = request.body;
     if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) return;
     const depth = jsonDepth(body, maxJsonDepth);
-    if (depth > maxJsonDepth) throw appError('bad_request', `the JSON body is nested more than ${maxJsonDepth} levels deep (limits.maxJsonDepth)`, { limit: maxJsonDepth });
+    if (depth > maxJsonDepth)
+      throw appError(
+        'bad_request',
+        `the JSON body is nested more than ${maxJsonDepth} levels deep (limits.maxJsonDepth)`,
+        { limit: maxJsonDepth },
+      );
   });
 }
 
