@@ -8,6 +8,7 @@ import type { HttpServices } from './http/http-services.js';
 import { parseLanguages } from './shared/languages.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { OcrEngines } from './engines/ocr-engines.js';
+import { WeightedSemaphore } from './shared/semaphore.js';
 import { PaddleEngine } from './engines/paddle/paddle-engine.js';
 import { TesseractCliEngine } from './engines/tesseract-cli/tesseract-cli-engine.js';
 import { TesseractJsEngine } from './engines/tesseract-js/tesseract-js-engine.js';
@@ -102,7 +103,10 @@ export function createServices(config: Readonly<Config>): Services {
     new PaddleEngine({ workers, taskTimeoutMs }),
   ]);
   const metrics = new Metrics(() => pool.queued);
-  const deps = { workers: pool, engines, limits: config.limits, metrics };
+  const pageMemory = config.limits.maxPixelsInFlight
+    ? new WeightedSemaphore(config.limits.maxPixelsInFlight)
+    : undefined;
+  const deps = { workers: pool, engines, limits: config.limits, metrics, ...(pageMemory ? { pageMemory } : {}) };
   const readDocument: DocumentReader = (bytes, options, signal) => ocrDocument(deps, bytes, options, signal);
   const proxy = config.compat.vllmProxy;
   // The OCRFlux seed's vLLM server: a vision model speaking OpenAI's API.

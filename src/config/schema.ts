@@ -193,6 +193,11 @@ export const ConfigSchema = Type.Object(
         maxTextChars: Type.Integer({ default: 5_000_000, minimum: 1000 }),
         /** Calls to a model server one request may cause (abstractive map-reduce). */
         maxUpstreamCallsPerRequest: Type.Integer({ default: 32, minimum: 1 }),
+        /**
+         * Pixels of pages held in memory at once (decoded or rendered, until read), across all requests:
+         * a page waits for room; one larger than this is read alone. 0 turns the budget off.
+         */
+        maxPixelsInFlight: Type.Integer({ default: 48_000_000, minimum: 0 }),
         /** PDF pages are rendered at less than the asked dpi to fit maxPixelsPerPage, but never below this. */
         minRenderDpi: Type.Integer({ default: 25, minimum: 1, maximum: 600 }),
         /** Time one step of work may take in a worker thread (a PDF page, a DOCX, a summary); the thread is then replaced. */

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api.js';
-import { rgbaToGrey, type GreyImage } from './raster.js';
+import { rgbaToGrey, sharedGreyImage, type GreyImage } from './raster.js';
 import { textLayerLines, type TextLayerLine, type TextRun } from './text-layer.js';
 
 const pdfjsRoot = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
@@ -211,6 +211,22 @@ function pageScale(pageNumber: number, width: number, height: number, request: P
   return scale;
 }
 
+/**
+ * The pixel size a page would be rendered at (no rendering): what a render of it will hold in
+ * memory, known before it starts. Refuses a page too large for any dpi, as readPdfPage does.
+ */
+export async function readPdfPageSize(
+  doc: PDFDocumentProxy,
+  request: PdfPageRequest,
+): Promise<{ width: number; height: number }> {
+  const page = await doc.getPage(request.pageNumber).catch((error: unknown) => {
+    throw corrupt(error, `page ${request.pageNumber} of the PDF`);
+  });
+  const base = page.getViewport({ scale: 1 });
+  const scale = pageScale(request.pageNumber, base.width, base.height, request);
+  return { width: Math.round(base.width * scale), height: Math.round(base.height * scale) };
+}
+
 export async function readPdfPage(doc: PDFDocumentProxy, request: PdfPageRequest): Promise<PdfPageOutput> {
   let page: PDFPageProxy;
   try {
@@ -236,7 +252,7 @@ export async function readPdfPage(doc: PDFDocumentProxy, request: PdfPageRequest
 }
 
 /** Bytes of RGBA canvas one render holds at once: a large page is drawn band by band into a canvas this size. */
-const bandBytes = 32 * 1024 * 1024;
+const bandBytes = 8 * 1024 * 1024;
 
 /**
  * Renders a page to grey pixels, band by band: a 40 MP page would need a 160 MB RGBA canvas
@@ -257,7 +273,8 @@ async function renderPage(
     doc as unknown as { canvasFactory: { create(w: number, h: number): { canvas: CanvasLike; context: Canvas2D } } }
   ).canvasFactory;
   const { canvas, context } = factory.create(width, bandRows);
-  const grey = new Uint8Array(width * height);
+  const image = sharedGreyImage(width, height);
+  const grey = image.data;
   const deadline = Date.now() + timeoutMs;
   removedImages = 0;
   try {
@@ -303,7 +320,7 @@ async function renderPage(
   } finally {
     canvas.width = 0; // frees the native surface now rather than at GC
   }
-  return { width, height, data: grey };
+  return image;
 }
 
 interface CanvasLike {

@@ -3,15 +3,19 @@
  * multi-page document is parsed once per thread, not once per page.
  */
 import type { PDFDocumentProxy } from 'pdfjs-dist/types/src/display/api.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { appError, isAppError } from '../errors/app-error.js';
 import { decodeBmp } from '../documents/bmp.js';
 import { invalidJson } from '../shared/json-problem.js';
 import { detectCheckboxes, type Checkbox } from '../documents/checkboxes.js';
 import { extractText, type MarkupKind, type TextLimits } from '../documents/text-extract.js';
 import { summarizeExtractive, type ExtractiveSummary } from '../engines/extractive/summarizer.js';
-import { openPdf, readPdfPage, readPdfTextPages, summarizePdf } from '../documents/pdf-reader.js';
+import { openPdf, readPdfPage, readPdfPageSize, readPdfTextPages, summarizePdf } from '../documents/pdf-reader.js';
 import type { GreyImage } from '../documents/raster.js';
 import type { DocumentTask, DocumentTaskResults } from '../documents/document.js';
+import { lowerThreadPriority } from '../shared/thread-priority.js';
 
 export type WorkerTask =
   | DocumentTask
@@ -19,6 +23,13 @@ export type WorkerTask =
   | { type: 'summarize-extractive'; text: string; maxWords: number }
   | { type: 'detect-checkboxes'; image: GreyImage }
   | { type: 'parse-json'; text: string };
+
+// A collector this thread may call (V8 exposes gc to contexts made after the flag is set).
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+// Background work: the event loop thread gets the CPU first.
+lowerThreadPriority();
 
 const openDocs = new Map<string, { doc: Promise<PDFDocumentProxy>; lastUse: number }>();
 const keepMs = 30_000;
@@ -68,7 +79,7 @@ export default async function run(task: WorkerTask & { started?: Int32Array }): 
     Atomics.notify(task.started, 0);
   }
   try {
-    return await perform(task);
+    return transferPixels(await perform(task));
   } catch (error) {
     // Errors lose their class crossing threads: send the catalog code as plain data.
     if (isAppError(error))
@@ -87,8 +98,15 @@ async function perform(task: WorkerTask): Promise<unknown> {
   switch (task.type) {
     case 'pdf-summary':
       return summarizePdf(await document(task.docId, task.data, task.maxImagePixels, true), task.data);
-    case 'pdf-page':
-      return readPdfPage(await document(task.docId, task.data, task.maxImagePixels), task);
+    case 'pdf-page': {
+      const page = await readPdfPage(await document(task.docId, task.data, task.maxImagePixels), task);
+      // A render leaves tens of MB of pixels (bands, the page) that this thread's small heap
+      // would not collect for many pages: collect them now, before the next render adds more.
+      if (page.raster) collectGarbage();
+      return page;
+    }
+    case 'pdf-page-size':
+      return readPdfPageSize(await document(task.docId, task.data, task.maxImagePixels), task);
     case 'pdf-text-pages':
       return readPdfTextPages(await document(task.docId, task.data, task.maxImagePixels, true), task);
     case 'pdf-close': {
@@ -110,6 +128,25 @@ async function perform(task: WorkerTask): Promise<unknown> {
     case 'parse-json':
       return parseJson(task.text);
   }
+}
+
+/**
+ * Pixels (a rendered page, a decoded BMP) go back to the main thread moved, not copied: a
+ * 40 MP page would otherwise exist twice (here until collected, and its copy there).
+ */
+function transferPixels(result: unknown): unknown {
+  const image = (result as { raster?: GreyImage } | null)?.raster ?? (result as GreyImage | null);
+  const data = (image as GreyImage | null)?.data;
+  if (!(data instanceof Uint8Array) || !(data.buffer instanceof ArrayBuffer) || data.byteLength < 1024 * 1024)
+    return result;
+  return move({
+    get [transferableSymbol]() {
+      return [data.buffer];
+    },
+    get [valueSymbol]() {
+      return result;
+    },
+  } as unknown as ArrayBuffer);
 }
 
 /**

@@ -2,6 +2,10 @@
 import type { GreyImage } from '../../documents/raster.js';
 import type { OcrPageText } from '../../shared/ocr-text.js';
 import { PaddlePipeline, type PaddleModelPaths } from './pipeline.js';
+import { lowerThreadPriority } from '../../shared/thread-priority.js';
+
+// Background work: the event loop thread gets the CPU first.
+lowerThreadPriority();
 
 let pipeline: Promise<PaddlePipeline> | undefined;
 

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { createWorker, OEM, type Worker, type Block } from 'tesseract.js';
 import { toPgm, type GreyImage } from '../../documents/raster.js';
 import { abortError, appError, deadline, taskTimeoutError } from '../../errors/app-error.js';
@@ -6,6 +7,9 @@ import { lineOf, type OcrLine, type OcrPageText } from '../../shared/ocr-text.js
 import { round3 } from '../../shared/numbers.js';
 import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
 import { buildLanguageFolder, discoverLanguages, type LanguageSource } from './language-data.js';
+
+/** Pages larger than this (16 MP, an A3 page at 300 dpi) retire the worker that read them. */
+const recycleAbovePixels = 16_000_000;
 
 interface Slot {
   worker: Worker;
@@ -105,10 +109,14 @@ export class TesseractJsEngine implements OcrEngine {
       taskTimeoutError(this.taskTimeoutMs, 'tesseract-js on one page'),
     );
     limit.start();
-    let stopped = false;
+    // WebAssembly memory only grows: a worker that read a large page would keep that much for
+    // good (about 250 MB after a 40 MP page), so it is retired after one; a new one starts in a second.
+    let stopped = image.width * image.height > recycleAbovePixels;
     try {
+      // Shared memory goes to tesseract.js as is: given a Buffer it copies the page, then copies it again to post it.
+      const pgm = toPgm(image);
       const recognized = slot.worker.recognize(
-        toPgm(image),
+        (pgm.buffer instanceof SharedArrayBuffer ? pgm.buffer : pgm) as Buffer,
         {},
         { blocks: true, text: false, hocr: false, tsv: false },
       );
@@ -155,6 +163,7 @@ export class TesseractJsEngine implements OcrEngine {
             langPath: this.langFolder,
             cacheMethod: 'none',
             gzip: false,
+            workerPath: fileURLToPath(new URL('./tesseract-worker.js', import.meta.url)),
           });
         } catch (error) {
           this.slots.splice(this.slots.indexOf(slot), 1);
