@@ -212,6 +212,42 @@ const cases: fc.Arbitrary<Case> = fc.oneof(
       surface,
       ...upload('file', 'x.txt', bytes),
     })),
+  // The same bombs and broken files as base64 JSON (the native route's other way in).
+  fc.nat().map((i) => {
+    const [label, bytes] = hardened[i % hardened.length]!;
+    return {
+      label: `/api/v1/ocr JSON base64 ${label}`,
+      method: 'POST' as const,
+      url: '/api/v1/ocr',
+      surface: 'native' as const,
+      ...json({ data: bytes.toString('base64'), ...(label.startsWith('DOCX') ? { filename: 'x.docx' } : {}) }),
+    };
+  }),
+  // Text of control characters (NUL) sent as JSON text: binary data, not text to summarize.
+  fc
+    .tuple(
+      fc.integer({ min: 1, max: 4096 }),
+      fc.constantFrom(['/api/v1/summarize', 'native'] as const, ['/summarize/text', 'flask'] as const),
+    )
+    .map(([n, [url, surface]]) => ({
+      label: `${url} NUL text`,
+      method: 'POST' as const,
+      url,
+      surface,
+      ...json({ text: `\u0000`.repeat(n) }),
+    })),
+  // A language no engine has, refused at submission (jobs and batches) as the synchronous route refuses it.
+  fc.tuple(fc.constantFrom('xx_bogus', 'eng+xx_bogus', 'klingon', 'eng+fra+zz'), fc.boolean()).map(([languages, batch]) => ({
+    label: `${batch ? 'batch' : 'job'} languages ${languages}`,
+    method: 'POST' as const,
+    url: batch ? '/api/v1/batches' : '/api/v1/jobs',
+    surface: 'native' as const,
+    ...json(
+      batch
+        ? { items: [{ type: 'ocr', input: { data: samples.png!.toString('base64') }, options: { languages } }] }
+        : { type: 'ocr', input: { data: samples.png!.toString('base64') }, options: { languages } },
+    ),
+  })),
   // native /api/v1
   badDocument.map((bytes) => ({
     label: 'ocr upload',
@@ -583,7 +619,11 @@ test("500+ generated bad inputs: each a 4xx in its surface's error shape, never 
   await fc.assert(
     fc.asyncProperty(cases, async (c) => {
       runs++;
-      if (/broken multipart|Content-Encoding|nested|DOCX|PDF with|PDF page|TIFF|binary as text/.test(c.label))
+      if (
+        /broken multipart|Content-Encoding|nested|DOCX|PDF with|PDF page|TIFF|binary as text|NUL text|languages/.test(
+          c.label,
+        )
+      )
         roundTwo++;
       const res = await t.app.inject({
         method: c.method,
@@ -610,7 +650,7 @@ test("500+ generated bad inputs: each a 4xx in its surface's error shape, never 
       const health = await t.app.inject({ method: 'GET', url: '/health' });
       assert.equal(health.statusCode, 200);
     }),
-    { numRuns: 900, seed: 20261123, endOnFailure: true },
+    { numRuns: 1000, seed: 20261123, endOnFailure: true },
   );
   assert.ok(runs >= 500);
   assert.ok(roundTwo >= 100, `only ${roundTwo} cases of round two's classes`);
