@@ -237,17 +237,19 @@ const cases: fc.Arbitrary<Case> = fc.oneof(
       ...json({ text: `\u0000`.repeat(n) }),
     })),
   // A language no engine has, refused at submission (jobs and batches) as the synchronous route refuses it.
-  fc.tuple(fc.constantFrom('xx_bogus', 'eng+xx_bogus', 'klingon', 'eng+fra+zz'), fc.boolean()).map(([languages, batch]) => ({
-    label: `${batch ? 'batch' : 'job'} languages ${languages}`,
-    method: 'POST' as const,
-    url: batch ? '/api/v1/batches' : '/api/v1/jobs',
-    surface: 'native' as const,
-    ...json(
-      batch
-        ? { items: [{ type: 'ocr', input: { data: samples.png!.toString('base64') }, options: { languages } }] }
-        : { type: 'ocr', input: { data: samples.png!.toString('base64') }, options: { languages } },
-    ),
-  })),
+  fc
+    .tuple(fc.constantFrom('xx_bogus', 'eng+xx_bogus', 'klingon', 'eng+fra+zz'), fc.boolean())
+    .map(([languages, batch]) => ({
+      label: `${batch ? 'batch' : 'job'} languages ${languages}`,
+      method: 'POST' as const,
+      url: batch ? '/api/v1/batches' : '/api/v1/jobs',
+      surface: 'native' as const,
+      ...json(
+        batch
+          ? { items: [{ type: 'ocr', input: { data: samples.png!.toString('base64') }, options: { languages } }] }
+          : { type: 'ocr', input: { data: samples.png!.toString('base64') }, options: { languages } },
+      ),
+    })),
   // native /api/v1
   badDocument.map((bytes) => ({
     label: 'ocr upload',
