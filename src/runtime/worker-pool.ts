@@ -9,6 +9,7 @@ import {
   taskTimeoutError,
 } from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/catalog.js';
+import { startedFlag } from '../shared/started-flag.js';
 import type { WorkerTask, WorkerTaskResults } from './worker-tasks.js';
 
 interface WorkerFailure {
@@ -30,15 +31,6 @@ function translate(error: unknown): unknown {
   if (!f || typeof f !== 'object' || typeof f.failure !== 'string' || typeof f.message !== 'string') return error;
   const code = f.failure === 'app' ? (f.code ?? 'internal') : failureCodes[f.failure];
   return appError(code, f.message, f.facts, f.validation ? { validation: f.validation } : {});
-}
-
-/** Atomics.waitAsync (Node 16+; in TypeScript's lib only from ES2024). */
-interface AtomicsWaitAsync {
-  waitAsync(
-    array: Int32Array,
-    index: number,
-    value: number,
-  ): { async: false; value: string } | { async: true; value: Promise<string> };
 }
 
 /** Worker threads for CPU-bound work (PDF parsing and rendering, decoding, text extraction, summarizing), so the event loop never does it. */
@@ -69,22 +61,22 @@ export class WorkerPool {
    * a runaway parse or render cannot keep a thread, and the caller gets task_timeout.
    */
   async run<T extends WorkerTask>(task: T, signal?: AbortSignal): Promise<WorkerTaskResults[T['type']]> {
-    const started = new Int32Array(new SharedArrayBuffer(4));
     const limit = deadline(signal, this.taskTimeoutMs, () =>
       taskTimeoutError(this.taskTimeoutMs, `the ${task.type} task`),
     );
-    const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(started, 0, 0);
-    if (wait.async) void wait.value.then(() => limit.start());
-    else limit.start();
+    const started = startedFlag(() => limit.start());
     try {
-      return (await this.piscina.run({ ...task, started }, { signal: limit.signal })) as WorkerTaskResults[T['type']];
+      return (await this.piscina.run(
+        { ...task, started: started.flag },
+        { signal: limit.signal },
+      )) as WorkerTaskResults[T['type']];
     } catch (error) {
       if ((error as Error)?.name === 'AbortError') throw abortError(limit.signal);
       throw translate(error);
     } finally {
       limit.clear();
       // Releases the waiter of a task that never started (cancelled while queued).
-      Atomics.notify(started, 0);
+      started.release();
     }
   }
 

@@ -15,6 +15,7 @@ import { summarizeExtractive, type ExtractiveSummary } from '../engines/extracti
 import { openPdf, readPdfPage, readPdfPageSize, readPdfTextPages, summarizePdf } from '../documents/pdf-reader.js';
 import type { GreyImage } from '../documents/raster.js';
 import type { DocumentTask, DocumentTaskResults } from '../documents/document.js';
+import { markStarted } from '../shared/started-flag.js';
 import { lowerThreadPriority } from '../shared/thread-priority.js';
 
 export type WorkerTask =
@@ -74,10 +75,7 @@ export interface WorkerTaskResults extends DocumentTaskResults {
 
 export default async function run(task: WorkerTask & { started?: Int32Array }): Promise<unknown> {
   // Tells the pool the task left its queue: its time limit runs from here.
-  if (task.started) {
-    Atomics.store(task.started, 0, 1);
-    Atomics.notify(task.started, 0);
-  }
+  markStarted(task.started);
   try {
     return transferPixels(await perform(task));
   } catch (error) {

