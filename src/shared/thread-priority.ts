@@ -7,7 +7,7 @@ import { getPriority, setPriority } from 'node:os';
  * /health and small requests answer in milliseconds while pages are rendered and read on a
  * machine with two cores. A no-op on the main thread, off Linux, or where it is not allowed.
  */
-export function lowerThreadPriority(steps = 10): void {
+export function lowerThreadPriority(steps = 5): void {
   try {
     const thread = Number(readlinkSync('/proc/thread-self').split('/').pop());
     if (!thread || thread === process.pid) return;
