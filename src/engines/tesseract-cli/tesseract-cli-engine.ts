@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { toPgm, type GreyImage } from '../../documents/raster.js';
-import { abortError, appError } from '../../errors/app-error.js';
+import { abortError, appError, deadline, taskTimeoutError } from '../../errors/app-error.js';
 import { Semaphore } from '../../shared/semaphore.js';
 import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
 import type { OcrPageText } from '../../shared/ocr-text.js';
@@ -28,7 +28,14 @@ export class TesseractCliEngine implements OcrEngine {
   private readonly concurrency: number;
   private readonly running = new Set<ReturnType<typeof spawn>>();
 
-  constructor(private readonly options: { binary: string; workers?: number; pageSegmentationMode?: number }) {
+  constructor(
+    private readonly options: {
+      binary: string;
+      workers?: number;
+      pageSegmentationMode?: number;
+      taskTimeoutMs?: number;
+    },
+  ) {
     this.concurrency = options.workers || Math.max(1, availableParallelism());
     this.slots = new Semaphore(this.concurrency);
   }
@@ -77,7 +84,18 @@ export class TesseractCliEngine implements OcrEngine {
         `tesseract-cli has no data for ${missing.join(', ')}; installed: ${d.languages.join(', ')} (apt-get install tesseract-ocr-<lang>)`,
         { allowed: d.languages },
       );
-    return this.slots.use(() => this.spawnOnce(image, request.languages, signal), signal);
+    return this.slots.use(async () => {
+      // The time limit starts with the process: waiting for a slot does not count.
+      const limit = deadline(signal, this.options.taskTimeoutMs ?? 120_000, () =>
+        taskTimeoutError(this.options.taskTimeoutMs ?? 120_000, 'tesseract on one page'),
+      );
+      limit.start();
+      try {
+        return await this.spawnOnce(image, request.languages, limit.signal);
+      } finally {
+        limit.clear();
+      }
+    }, signal);
   }
 
   private spawnOnce(image: GreyImage, languages: string[], signal?: AbortSignal): Promise<OcrPageText> {
