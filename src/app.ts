@@ -108,9 +108,12 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await registerDocs(app);
   // JSON past 1 MB is parsed in a worker thread: JSON.parse of a 50 MB body would hold the
   // event loop for a second or more (every other client, /health included, waiting).
-  registerErrorHandler(app, limits.maxDocumentBytes, (text, request) =>
-    services.workers.run({ type: 'parse-json', text }, request.work),
-  );
+  registerErrorHandler(app, limits.maxDocumentBytes, (body, request) => {
+    // Fastify gathers a body this large into a buffer of its own; a view into a larger one is copied first.
+    const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+    const bytes = owned ? body : new Uint8Array(body);
+    return services.workers.run({ type: 'parse-json', bytes }, request.work, [bytes.buffer as ArrayBuffer]);
+  });
   registerRequestSignal(app, server.requestTimeoutMs);
   registerMetrics(app, services.metrics);
   registerAuth(app, services.config.auth, services.usage, limits.maxConcurrentPerKey);

@@ -60,7 +60,12 @@ export class WorkerPool {
    * flips a shared flag); past it piscina terminates that thread and starts a fresh one, so
    * a runaway parse or render cannot keep a thread, and the caller gets task_timeout.
    */
-  async run<T extends WorkerTask>(task: T, signal?: AbortSignal): Promise<WorkerTaskResults[T['type']]> {
+  async run<T extends WorkerTask>(
+    task: T,
+    signal?: AbortSignal,
+    /** Buffers moved to the thread instead of copied (the caller must not touch them afterwards). */
+    transfer?: ArrayBuffer[],
+  ): Promise<WorkerTaskResults[T['type']]> {
     const limit = deadline(signal, this.taskTimeoutMs, () =>
       taskTimeoutError(this.taskTimeoutMs, `the ${task.type} task`),
     );
@@ -68,7 +73,7 @@ export class WorkerPool {
     try {
       return (await this.piscina.run(
         { ...task, started: started.flag },
-        { signal: limit.signal },
+        { signal: limit.signal, transferList: transfer },
       )) as WorkerTaskResults[T['type']];
     } catch (error) {
       if ((error as Error)?.name === 'AbortError') throw abortError(limit.signal);

@@ -23,7 +23,7 @@ export type WorkerTask =
   | { type: 'extract-text'; kind: MarkupKind; data: Uint8Array; limits: TextLimits }
   | { type: 'summarize-extractive'; text: string; maxWords: number }
   | { type: 'detect-checkboxes'; image: GreyImage }
-  | { type: 'parse-json'; text: string };
+  | { type: 'parse-json'; bytes: Uint8Array };
 
 // A collector this thread may call (V8 exposes gc to contexts made after the flag is set).
 setFlagsFromString('--expose-gc');
@@ -124,7 +124,7 @@ async function perform(task: WorkerTask): Promise<unknown> {
     case 'detect-checkboxes':
       return detectCheckboxes(task.image);
     case 'parse-json':
-      return parseJson(task.text);
+      return parseJson(task.bytes);
   }
 }
 
@@ -148,10 +148,12 @@ function transferPixels(result: unknown): unknown {
 }
 
 /**
- * A large JSON body parsed off the event loop, refused like Fastify's own parser refuses
+ * A large JSON body (its bytes, moved here from the event loop, not copied) decoded and parsed off the
+ * event loop, refused like Fastify's own parser refuses
  * prototype poisoning (a "__proto__" key, or "constructor" holding "prototype").
  */
-function parseJson(text: string): unknown {
+function parseJson(bytes: Uint8Array): unknown {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,8 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { appError, type AppError, formatBytes, isAppError } from '../../errors/app-error.js';
-import { pydantic } from '../../errors/pydantic.js';
 import { renderError, type Surface } from '../../errors/render.js';
-import { invalidJson } from '../../shared/json-problem.js';
+import { type LargeJsonParser, registerJsonParser } from './json-body.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -122,48 +121,6 @@ function methodNotAllowed(surface: Surface, method: string, path: string, allow:
   return appError('method_not_allowed', message, { allowed: allow.split(', ') });
 }
 
-/** Parses a large JSON body off the event loop (a worker thread), refusing what the default parser refuses. */
-export type LargeJsonParser = (text: string, request: FastifyRequest) => Promise<unknown>;
-
-/** Bodies from this size are handed to the large-body parser: JSON.parse of 50 MB holds the event loop for a second. */
-const largeJson = 1024 * 1024;
-
-/**
- * Bodies that are not JSON, described as Python's json module would (FastAPI's 422 carries
- * its message and position); an empty JSON body is a missing body, as FastAPI reads it.
- */
-function registerJsonParser(app: FastifyInstance, parseLarge: LargeJsonParser | undefined): void {
-  const parse = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body as string;
-    if (text.length === 0) {
-      done(
-        appError(
-          'bad_request',
-          'the body is empty but Content-Type says application/json; send a JSON object',
-          {},
-          { validation: pydantic.missing(['body'], null) },
-        ),
-        undefined,
-      );
-      return;
-    }
-    if (parseLarge && text.length >= largeJson) {
-      parseLarge(text, request).then(
-        (value) => done(null, value),
-        (error: Error) => done(error, undefined),
-      );
-      return;
-    }
-    parse(request, text, (error, value) => {
-      if (!error) return done(null, value);
-      // Prototype poisoning is refused as Fastify refuses it; only syntax errors get located.
-      if ((error as FastifyError).code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return done(error, undefined);
-      done(invalidJson(text), undefined);
-    });
-  });
-}
-
 /**
  * One error handler for every route (catalog errors rendered by the route's surface), and the
  * one answer for paths and methods no route takes: 405 with `Allow` in the path's own error
@@ -183,7 +140,7 @@ export function registerErrorHandler(app: FastifyInstance, maxBytes: number, par
     if (known) for (const m of methods) known.methods.add(m);
     else routes.push({ segments, methods: new Set(methods), surface });
   });
-  registerJsonParser(app, parseLarge);
+  registerJsonParser(app, maxBytes, parseLarge);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = isAppError(error) ? error : fromFramework(error, request, maxBytes);
