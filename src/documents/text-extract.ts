@@ -1,8 +1,13 @@
 /** Plain text out of text-bearing files (DOCX, HTML, Markdown); runs in worker threads. */
-import { convert } from 'html-to-text';
-import mammoth from 'mammoth';
+import { createRequire } from 'node:module';
 import { appError } from '../errors/app-error.js';
 import { checkArchive, type ArchiveLimits } from './archive-limits.js';
+
+// mammoth and html-to-text (about 150 files with JSZip and the XML parsers) are loaded by the first DOCX or HTML
+// a worker thread reads: the server's main thread imports this file for its small helpers only.
+const load = createRequire(import.meta.url);
+const mammoth = (): typeof import('mammoth') => load('mammoth') as typeof import('mammoth');
+const htmlToText = (): typeof import('html-to-text') => load('html-to-text') as typeof import('html-to-text');
 
 export type MarkupKind = 'docx' | 'html' | 'markdown';
 
@@ -30,14 +35,14 @@ export function controlCharacters(text: string): number {
 }
 
 export async function docxText(bytes: Uint8Array): Promise<string> {
-  const result = await mammoth.extractRawText({
+  const result = await mammoth().extractRawText({
     buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
   });
   return result.value;
 }
 
 export function htmlText(html: string): string {
-  return convert(html, {
+  return htmlToText().convert(html, {
     wordwrap: false,
     selectors: [
       { selector: 'a', options: { ignoreHref: true } },

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { Queue, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { appError } from '../errors/app-error.js';
 import { LocalRuns, outcomeRecord, type RunHooks, type RunListeners, type RunOutcome } from './execute.js';
 import {
@@ -24,6 +25,12 @@ import {
   submitScript,
 } from './redis-scripts.js';
 import type { JobProcessor, JobStore, ListQuery, StoreSettings, SubmitResult } from './store.js';
+
+// BullMQ and ioredis (about 330 files with their dependencies) are loaded when a Redis store is made, not when
+// this file is: the SQLite default starts without them.
+const load = createRequire(import.meta.url);
+const bullmq = (): typeof import('bullmq') => load('bullmq') as typeof import('bullmq');
+const ioredis = (): typeof import('ioredis') => load('ioredis') as typeof import('ioredis');
 
 /** A message on the events channel: a job's event, or a cancel for whichever worker runs it. */
 type Message = { id: string; event: JobEvent } | { id: string; cancel: true };
@@ -59,7 +66,7 @@ export class RedisJobStore implements JobStore {
     this.runs = new LocalRuns(settings.runTimeoutMs);
     this.redis = this.connect(3);
     this.subscriber = this.connect(null);
-    this.queue = new Queue('jobs', { connection: this.connect(null), prefix });
+    this.queue = new (bullmq().Queue)('jobs', { connection: this.connect(null), prefix });
     this.queue.on('error', onError);
     this.channel = `${prefix}:events`;
     this.events.setMaxListeners(0);
@@ -72,7 +79,7 @@ export class RedisJobStore implements JobStore {
 
   /** BullMQ's blocking connections need maxRetriesPerRequest: null; ours fail a command after a few tries. */
   private connect(maxRetriesPerRequest: number | null): Redis {
-    const connection = new Redis(this.url, { maxRetriesPerRequest });
+    const connection = new (ioredis().Redis)(this.url, { maxRetriesPerRequest });
     connection.on('error', this.onError);
     this.connections.push(connection);
     return connection;
@@ -304,7 +311,7 @@ export class RedisJobStore implements JobStore {
 
   process(handler: JobHandler, concurrency: number, onEnd?: RunListeners['onEnd']): JobProcessor {
     const listeners: RunListeners = { onError: this.onError, ...(onEnd ? { onEnd } : {}) };
-    const worker = new Worker(
+    const worker = new (bullmq().Worker)(
       'jobs',
       async (bullJob: Job<{ id: string }>) => this.deliver(handler, bullJob.data.id, listeners),
       {
