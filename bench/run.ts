@@ -15,6 +15,12 @@ import { proxyBench } from './proxy.js';
 import { jobsBench } from './jobs.js';
 import { imagesBench } from './images.js';
 import { makePdf, renderPage, renderScan } from '../test/fixtures/pages.js';
+import { qualityBench } from './quality.js';
+
+/** Flags: --quick (small subset of the quality set), --quality-only, --devset DIR, --engines a,b. */
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(name);
+const value = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 
 const run = promisify(execFile);
 const parallel = availableParallelism();
@@ -42,7 +48,14 @@ async function hasBinary(name: string): Promise<boolean> {
   return run(name, ['-v']).then(() => true, () => false);
 }
 
+async function quality(): Promise<void> {
+  const engines = value('--engines')?.split(',');
+  const lines = await qualityBench({ devset: value('--devset') ?? 'bench/devset/build', quick: flag('--quick'), ...(engines ? { engines } : {}) });
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 async function main(): Promise<void> {
+  if (flag('--quality-only')) return quality();
   const report: string[] = [];
   const readyStart = performance.now();
   const server = await startServer();
@@ -151,6 +164,7 @@ async function main(): Promise<void> {
   report.push(...(await jobsBench()));
   report.push(...(await imagesBench()));
   process.stdout.write(`visiongate bench (${parallel} cores)\n${report.map((l) => `- ${l}`).join('\n')}\n`);
+  await quality();
 }
 
 await main();
