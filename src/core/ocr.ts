@@ -1,5 +1,4 @@
-import { abortError, isAppError } from '../errors/app-error.js';
-import type { GreyImage } from '../documents/raster.js';
+import { abortError } from '../errors/app-error.js';
 import type { Metrics } from '../runtime/metrics.js';
 import { recordCost } from '../runtime/usage-meter.js';
 import { openDocument, type DocumentLimits, type DocumentPage, type OpenedDocument } from '../documents/document.js';
@@ -13,6 +12,8 @@ import { blocksToMarkdown, blocksToText, layoutBlocks, linesFromTextLayer, type 
 import { applyCheckboxes } from './checkbox-lines.js';
 import { orderedMap } from './ordered-map.js';
 import { pagePreview, type PagePreview } from './preview.js';
+import { readPageImage } from './page-reading.js';
+import { withLatin } from '../shared/languages.js';
 
 export interface OcrOptions {
   engine: EngineChoice;
@@ -28,6 +29,8 @@ export interface OcrOptions {
   previews?: boolean;
   /** Find checkboxes and write them into the text as [√] / [ ]. */
   checkboxes?: boolean;
+  /** Read with exactly `languages` (no English added to a non-Latin script). */
+  exactLanguages?: boolean;
 }
 
 export interface OcrPageResult {
@@ -90,7 +93,9 @@ async function pageResult(page: DocumentPage, engine: OcrPageResult['engine'], l
 export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, options: OcrOptions, signal?: AbortSignal): AsyncGenerator<OcrPageResult> {
   const pages = parsePageRange(options.pages, doc.pageCount);
   // Choose before any work so a bad engine/language fails fast, even for digital PDFs.
-  const engine: OcrEngine = await deps.engines.choose(options.engine, options.languages);
+  const languages = await effectiveLanguages(deps, options);
+  const engines = await deps.engines.rank(options.engine, languages);
+  const engine: OcrEngine = engines[0]!;
   const engineStatus = await engine.status();
   const previews = options.previews ?? false;
   const readOptions = { dpi: options.dpi, forceOcr: options.forceOcr ?? false, minTextChars: options.minTextChars ?? 8, renderTimeoutMs: options.renderTimeoutMs ?? deps.limits.pdfRenderTimeoutMs, wantImage: previews || (options.checkboxes ?? false) };
@@ -98,9 +103,10 @@ export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, opti
     if (signal?.aborted) throw abortError(signal);
     const started = performance.now();
     const page = await doc.readPage(pageNumber, readOptions, signal);
-    let lines = page.source === 'text-layer' ? linesFromTextLayer(page.words) : (await recognize(deps, engine, page.image, options.languages, signal)).lines;
+    const reading = page.source === 'text-layer' ? undefined : await readPageImage(deps, engines, page.image, languages, signal);
+    let lines = reading ? reading.text.lines : page.source === 'text-layer' ? linesFromTextLayer(page.words) : [];
     if (options.checkboxes && page.image) lines = applyCheckboxes(lines, await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal));
-    const result = await pageResult(page, page.source === 'text-layer' ? 'pdf-text-layer' : engine.name, lines, started, previews);
+    const result = await pageResult(page, reading ? reading.engine.name : 'pdf-text-layer', lines, started, previews);
     deps.metrics?.ocrPages.inc({ engine: result.engine, source: result.source });
     recordCost('pages', 1);
     if (page.source === 'ocr') recordCost('megapixels', (page.width * page.height) / 1e6);
@@ -109,14 +115,14 @@ export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, opti
   });
 }
 
-/** One page through the engine; its own failures (not cancellations or client errors) are counted. */
-async function recognize(deps: OcrDependencies, engine: OcrEngine, image: GreyImage, languages: string[], signal?: AbortSignal): Promise<OcrPageText> {
-  try {
-    return await engine.recognize(image, { languages }, signal);
-  } catch (error) {
-    if (!isAppError(error) || error.status >= 500) deps.metrics?.engineErrors.inc({ engine: engine.name });
-    throw error;
-  }
+/**
+ * The languages a request is read with: a non-Latin script gets English added (real pages
+ * mix scripts) unless the client asked for its languages exactly, or no engine has both.
+ */
+export async function effectiveLanguages(deps: Pick<OcrDependencies, 'engines'>, options: Pick<OcrOptions, 'engine' | 'languages' | 'exactLanguages'>): Promise<string[]> {
+  const mixed = withLatin(options.languages, options.exactLanguages ?? false);
+  if (mixed === options.languages) return mixed;
+  return deps.engines.rank(options.engine, mixed).then(() => mixed, () => options.languages);
 }
 
 /** For long documents run as jobs: pages already read (kept across restarts) and a hook per page. */
@@ -151,7 +157,7 @@ export async function ocrDocument(deps: OcrDependencies, bytes: Buffer, options:
       markdown: pages.map((p) => p.markdown).join('\n\n---\n\n'),
       pages,
       document: { type: doc.mimeType, bytes: doc.byteLength, page_count: doc.pageCount, pages_processed: pages.length },
-      languages: options.languages,
+      languages: await effectiveLanguages(deps, options),
       timings: { total_ms: Math.round(performance.now() - started) },
     };
   } finally {

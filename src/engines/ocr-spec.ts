@@ -11,6 +11,8 @@ export interface OcrEngineStatus {
   /** Tesseract-style language codes it can read (eng, fra, chi_sim…). */
   languages: string[];
   version?: string;
+  /** Which models it reads with (e.g. best_int from npm, or the system's). */
+  models?: string;
   /** Workers or processes it runs pages on in parallel. */
   concurrency: number;
   loaded: boolean;
@@ -18,6 +20,11 @@ export interface OcrEngineStatus {
 
 export interface RecognizeRequest {
   languages: string[];
+  /**
+   * Tesseract page segmentation mode for this page (3: automatic layout, 6: one uniform
+   * block, 11: sparse text); engines without the notion ignore it.
+   */
+  pageSegmentationMode?: number;
 }
 
 /**

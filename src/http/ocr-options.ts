@@ -33,6 +33,7 @@ export function ocrOptionsFrom(fields: Record<string, string>, config: Readonly<
     forceOcr: flag('force_ocr'),
     previews: flag('previews'),
     checkboxes: flag('checkboxes'),
+    exactLanguages: flag('exact_languages'),
   };
 }
 

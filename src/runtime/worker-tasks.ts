@@ -11,12 +11,14 @@ import { summarizeExtractive, type ExtractiveSummary } from '../engines/extracti
 import { openPdf, readPdfPage, summarizePdf, type PdfPageOutput, type PdfSummary } from '../documents/pdf-reader.js';
 import type { GreyImage } from '../documents/raster.js';
 import type { DocumentTask, DocumentTaskResults } from '../documents/document.js';
+import { analyzePage, type PageAnalysis } from '../documents/page-analysis.js';
 
 export type WorkerTask =
   | DocumentTask
   | { type: 'extract-text'; kind: MarkupKind; data: Uint8Array }
   | { type: 'summarize-extractive'; text: string; maxWords: number }
-  | { type: 'detect-checkboxes'; image: GreyImage };
+  | { type: 'detect-checkboxes'; image: GreyImage }
+  | { type: 'analyze-page'; image: GreyImage };
 
 const openDocs = new Map<string, { doc: Promise<PDFDocumentProxy>; lastUse: number }>();
 const keepMs = 30_000;
@@ -50,9 +52,10 @@ export interface WorkerTaskResults extends DocumentTaskResults {
   'extract-text': string;
   'summarize-extractive': ExtractiveSummary;
   'detect-checkboxes': Checkbox[];
+  'analyze-page': PageAnalysis;
 }
 
-export default async function run(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | Checkbox[] | null> {
+export default async function run(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | Checkbox[] | PageAnalysis | null> {
   try {
     return await perform(task);
   } catch (error) {
@@ -62,7 +65,7 @@ export default async function run(task: WorkerTask): Promise<PdfSummary | PdfPag
   }
 }
 
-async function perform(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | Checkbox[] | null> {
+async function perform(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | Checkbox[] | PageAnalysis | null> {
   switch (task.type) {
     case 'pdf-summary':
       return summarizePdf(await document(task.docId, task.data), task.data);
@@ -82,5 +85,7 @@ async function perform(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | G
       return summarizeExtractive(task.text, { maxWords: task.maxWords });
     case 'detect-checkboxes':
       return detectCheckboxes(task.image);
+    case 'analyze-page':
+      return analyzePage(task.image);
   }
 }

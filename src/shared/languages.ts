@@ -28,3 +28,21 @@ export function parseLanguages(input: string | string[] | undefined, fallback: s
 }
 
 export const isChinese = (code: string): boolean => code.startsWith('chi_');
+
+/** Tesseract codes of languages written in Latin script (their text reads English words too). */
+const latinScript = new Set([
+  'eng', 'fra', 'deu', 'spa', 'ita', 'por', 'nld', 'pol', 'ces', 'slk', 'slv', 'hrv', 'hun', 'ron', 'swe', 'nor', 'dan', 'fin',
+  'est', 'lav', 'lit', 'tur', 'ind', 'msa', 'vie', 'cat', 'eus', 'glg', 'gle', 'isl', 'lat', 'afr', 'sqi', 'aze', 'uzb', 'tgl', 'swa',
+  'frk', 'enm', 'frm', 'ita_old', 'spa_old', 'mlt', 'cym', 'bre', 'cos', 'fao', 'fil', 'fry', 'gla', 'hat', 'ltz', 'mri', 'oci', 'que', 'sun', 'jav', 'ton', 'yor',
+]);
+
+/**
+ * Real pages mix scripts: a Russian or Chinese page holds commands, names and URLs in Latin
+ * letters, which a model of that script alone reads as noise. Tesseract's advice is to add
+ * English (`rus+eng`); so a request naming only non-Latin languages gets `eng` appended,
+ * unless the client asks for its languages exactly.
+ */
+export function withLatin(languages: string[], exact = false): string[] {
+  if (exact || languages.length === 0 || languages.some((l) => latinScript.has(l) || l === 'osd')) return languages;
+  return [...languages, 'eng'];
+}

@@ -7,6 +7,7 @@ import { Semaphore } from '../../shared/semaphore.js';
 import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
 import type { OcrPageText } from '../../shared/ocr-text.js';
 import { linesFromTsv } from './tsv.js';
+import { buildModelFolder } from './model-folder.js';
 
 const run = promisify(execFile);
 
@@ -15,6 +16,9 @@ interface Detection {
   reason?: string;
   version?: string;
   languages: string[];
+  /** --tessdata-dir with the npm best_int models, when they are installed. */
+  tessdataDir?: string;
+  models?: string;
 }
 
 /**
@@ -28,7 +32,7 @@ export class TesseractCliEngine implements OcrEngine {
   private readonly concurrency: number;
   private readonly running = new Set<ReturnType<typeof spawn>>();
 
-  constructor(private readonly options: { binary: string; workers?: number; pageSegmentationMode?: number }) {
+  constructor(private readonly options: { binary: string; workers?: number; pageSegmentationMode?: number; systemModelsOnly?: boolean }) {
     this.concurrency = options.workers || Math.max(1, availableParallelism());
     this.slots = new Semaphore(this.concurrency);
   }
@@ -39,9 +43,15 @@ export class TesseractCliEngine implements OcrEngine {
       if (!this.options.binary) return { available: false, reason: 'disabled by config (ocr.tesseractBinary is empty)', languages: [] };
       try {
         const version = await run(this.options.binary, ['--version'], { timeout: 5000 });
-        const list = await run(this.options.binary, ['--list-langs'], { timeout: 5000 });
+        const best = this.options.systemModelsOnly ? undefined : await buildModelFolder().catch(() => undefined);
+        const list = await run(this.options.binary, ['--list-langs', ...(best ? ['--tessdata-dir', best.folder] : [])], { timeout: 5000 });
         const languages = list.stdout.split('\n').slice(1).map((l) => l.trim()).filter((l) => /^[a-z_]+$/.test(l) && l !== 'osd');
-        return { available: true, version: /tesseract\s+(\S+)/i.exec(version.stdout + version.stderr)?.[1] ?? 'unknown', languages };
+        return {
+          available: true,
+          version: /tesseract\s+(\S+)/i.exec(version.stdout + version.stderr)?.[1] ?? 'unknown',
+          languages,
+          ...(best ? { tessdataDir: best.folder, models: `best_int (npm) for ${best.npm.join(', ')}; system for the rest` } : { models: 'system' }),
+        };
       } catch {
         return { available: false, reason: `the "${this.options.binary}" binary was not found (apt-get install tesseract-ocr)`, languages: [] };
       }
@@ -51,7 +61,8 @@ export class TesseractCliEngine implements OcrEngine {
 
   async status(): Promise<OcrEngineStatus> {
     const d = await this.detect();
-    return { name: this.name, ...d, concurrency: this.concurrency, loaded: d.available };
+    const { tessdataDir: _folder, ...shown } = d;
+    return { name: this.name, ...shown, concurrency: this.concurrency, loaded: d.available };
   }
 
   async recognize(image: GreyImage, request: RecognizeRequest, signal?: AbortSignal): Promise<OcrPageText> {
@@ -59,12 +70,13 @@ export class TesseractCliEngine implements OcrEngine {
     if (!d.available) throw appError('engine_unavailable', `tesseract-cli is not available: ${d.reason}`);
     const missing = request.languages.filter((l) => !d.languages.includes(l));
     if (missing.length) throw appError('unsupported_language', `tesseract-cli has no data for ${missing.join(', ')}; installed: ${d.languages.join(', ')} (apt-get install tesseract-ocr-<lang>)`, { allowed: d.languages });
-    return this.slots.use(() => this.spawnOnce(image, request.languages, signal), signal);
+    return this.slots.use(() => this.spawnOnce(image, request, d.tessdataDir, signal), signal);
   }
 
-  private spawnOnce(image: GreyImage, languages: string[], signal?: AbortSignal): Promise<OcrPageText> {
+  private spawnOnce(image: GreyImage, request: RecognizeRequest, tessdataDir: string | undefined, signal?: AbortSignal): Promise<OcrPageText> {
     return new Promise((resolve, reject) => {
-      const args = ['stdin', 'stdout', '-l', languages.join('+'), '--oem', '1', '--psm', String(this.options.pageSegmentationMode ?? 3), 'tsv'];
+      const psm = request.pageSegmentationMode ?? this.options.pageSegmentationMode ?? 3;
+      const args = ['stdin', 'stdout', ...(tessdataDir ? ['--tessdata-dir', tessdataDir] : []), '-l', request.languages.join('+'), '--oem', '1', '--psm', String(psm), 'tsv'];
       const child = spawn(this.options.binary, args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
       this.running.add(child);
       const out: Buffer[] = [];

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { createWorker, OEM, type Worker, type Block } from 'tesseract.js';
+import { createWorker, OEM, type PSM, type Worker, type Block } from 'tesseract.js';
 import { toPgm, type GreyImage } from '../../documents/raster.js';
 import { abortError, appError } from '../../errors/app-error.js';
 import { lineOf, type OcrLine, type OcrPageText } from '../../shared/ocr-text.js';
@@ -11,6 +11,8 @@ interface Slot {
   worker: Worker;
   languages: string;
   busy: boolean;
+  /** Page segmentation mode last set on the worker. */
+  psm?: string;
 }
 
 /** Converts tesseract.js's block tree into our lines (confidence 0–1, bbox arrays). */
@@ -66,6 +68,14 @@ export class TesseractJsEngine implements OcrEngine {
     }
     const slot = await this.acquire(request.languages.join('+'), signal);
     try {
+      // The library's API defaults to one uniform block (PSM 6), which runs the columns of a
+      // page and the cells of a table into each other and loses headings; the CLI's automatic
+      // layout (PSM 3) is the default here too.
+      const psm = String(request.pageSegmentationMode ?? 3) as PSM;
+      if (slot.psm !== psm) {
+        await slot.worker.setParameters({ tessedit_pageseg_mode: psm });
+        slot.psm = psm;
+      }
       const result = await slot.worker.recognize(toPgm(image), {}, { blocks: true, text: false, hocr: false, tsv: false });
       return { lines: linesFromBlocks(result.data.blocks) };
     } finally {
@@ -100,6 +110,8 @@ export class TesseractJsEngine implements OcrEngine {
         other.busy = true;
         await other.worker.reinitialize(languages, OEM.LSTM_ONLY);
         other.languages = languages;
+        delete other.psm; // parameters do not survive a re-initialisation
+
         return other;
       }
       await new Promise<void>((resolve, reject) => {
