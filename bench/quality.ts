@@ -65,6 +65,16 @@ async function nativeOcr(page: Page): Promise<Outcome> {
 
 const pct = (n: number): string => fmt(n * 100, 1);
 
+/**
+ * CPU seconds a process and its waited-for children used (Linux /proc; clock ticks of 1/100 s):
+ * on a shared machine the CPU a pass costs is steadier than its wall time.
+ */
+function cpuSeconds(pid: number | 'self'): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  // After "(comm) ": state is field 3, so utime..cstime (fields 14–17) sit at indexes 11–14.
+  return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) / 100;
+}
+
 function table(title: string, rows: string[], columns: string[], cell: (row: string, column: string) => string): string[] {
   const widths = [Math.max(9, ...rows.map((r) => r.length)), ...columns.map((c) => Math.max(c.length, 7))];
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -118,13 +128,19 @@ export async function qualityBench(options: QualityOptions): Promise<string[]> {
     const rounds = options.speedRounds ?? 2;
     let serverBest = Infinity;
     let nativeBest = Infinity;
+    let serverCpu = Infinity;
+    let nativeCpu = Infinity;
     for (let r = 0; r < rounds; r++) {
+      const n0 = cpuSeconds('self');
       nativeBest = Math.min(nativeBest, await pool(pages, parallel, async (page) => void (await nativeOcr(page))));
+      nativeCpu = Math.min(nativeCpu, cpuSeconds('self') - n0);
+      const s0 = cpuSeconds(server.child.pid!);
       serverBest = Math.min(serverBest, await pool(pages, parallel, async (page) => void (await serverOcr(server.url, page, 'default', bytes.get(page.id)!))));
+      serverCpu = Math.min(serverCpu, cpuSeconds(server.child.pid!) - s0);
     }
     const defaultCer = mean('all', 'default', 'cer');
     const nativeCer = mean('all', 'native CLI', 'cer');
-    report.push(`image OCR speed, default vs native CLI on the same ${pages.length} pages (${parallel} at a time, best of ${rounds}): ${fmt(pages.length / serverBest)} vs ${fmt(pages.length / nativeBest)} pages/s, ratio ${fmt(nativeBest / serverBest)}× at CER ${defaultCer === undefined ? '—' : pct(defaultCer)}% vs ${nativeCer === undefined ? '—' : pct(nativeCer)}%`);
+    report.push(`image OCR speed, default vs native CLI on the same ${pages.length} pages (${parallel} at a time, best of ${rounds}): wall ${fmt(pages.length / serverBest)} vs ${fmt(pages.length / nativeBest)} pages/s, ratio ${fmt(nativeBest / serverBest)}×; CPU ${fmt(serverCpu, 1)} s vs ${fmt(nativeCpu, 1)} s, ratio ${fmt(nativeCpu / serverCpu)}×; at CER ${defaultCer === undefined ? '—' : pct(defaultCer)}% vs ${nativeCer === undefined ? '—' : pct(nativeCer)}%`);
   } finally {
     await server.stop();
   }
