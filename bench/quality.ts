@@ -95,7 +95,9 @@ export async function qualityBench(options: QualityOptions): Promise<string[]> {
   try {
     for (const engine of engines) {
       await pool(pages, parallel, async (page) => {
-        const outcome = await serverOcr(server.url, page, engine, bytes.get(page.id)!);
+        const outcome = await serverOcr(server.url, page, engine, bytes.get(page.id)!).catch((error: unknown) => {
+          throw new Error(`${engine} on ${page.id} failed: ${String(error)}\nserver output (end):\n${server.output.slice(-3000)}`);
+        });
         results.get(engine)!.set(page.id, { ...outcome, ...(outcome.text !== undefined ? { scores: score(page.truth, outcome.text) } : {}) });
       });
     }

@@ -17,7 +17,7 @@ import { imagesBench } from './images.js';
 import { makePdf, renderPage, renderScan } from '../test/fixtures/pages.js';
 import { qualityBench } from './quality.js';
 
-/** Flags: --quick (small subset of the quality set), --quality-only, --devset DIR, --engines a,b. */
+/** Flags: --quick (small subset of the quality set), --quality-only, --devset DIR, --engines a,b, --speed-rounds N. */
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(name);
 const value = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -50,7 +50,8 @@ async function hasBinary(name: string): Promise<boolean> {
 
 async function quality(): Promise<void> {
   const engines = value('--engines')?.split(',');
-  const lines = await qualityBench({ devset: value('--devset') ?? 'bench/devset/build', quick: flag('--quick'), ...(engines ? { engines } : {}) });
+  const rounds = value('--speed-rounds');
+  const lines = await qualityBench({ devset: value('--devset') ?? 'bench/devset/build', quick: flag('--quick'), ...(engines ? { engines } : {}), ...(rounds ? { speedRounds: Number(rounds) } : {}) });
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
