@@ -21,7 +21,8 @@ import { chromium, type Browser } from 'playwright-core';
 import type { DevPage, DevsetManifest, PageKind } from './manifest.js';
 
 const run = promisify(execFile);
-const sh = async (command: string): Promise<string> => (await run('bash', ['-o', 'pipefail', '-c', command], { maxBuffer: 64 << 20 })).stdout;
+// groff -Thtml leaves image files in the working directory: run in the scratch folder.
+const sh = async (command: string): Promise<string> => (await run('bash', ['-o', 'pipefail', '-c', command], { maxBuffer: 64 << 20, cwd: work })).stdout;
 
 const outArg = process.argv.indexOf('--out');
 const out = resolve(outArg > 0 ? process.argv[outArg + 1]! : 'bench/devset/build');

@@ -46,7 +46,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: HealthServi
       // The Stable Diffusion seed's: which models make images, and which have a live backend session.
       image_models: services.images.ids(),
       cached_models: services.images.cached(),
-      engines: Object.fromEntries(engines.map((e) => [e.name, { available: e.available, loaded: e.loaded, languages: e.languages, concurrency: e.concurrency, ...(e.version ? { version: e.version } : {}), ...(e.reason ? { reason: e.reason } : {}) }])),
+      engines: Object.fromEntries(engines.map((e) => [e.name, { available: e.available, loaded: e.loaded, languages: e.languages, concurrency: e.concurrency, ...(e.version ? { version: e.version } : {}), ...(e.models ? { models: e.models } : {}), ...(e.reason ? { reason: e.reason } : {}) }])),
     };
   });
 
