@@ -15,11 +15,24 @@ export async function imagesBench(): Promise<string[]> {
   const backend = await startFakeAutomatic1111();
   const dir = mkdtempSync(join(tmpdir(), 'vg-bench-images-'));
   const config = join(dir, 'visiongate.yaml');
-  writeFileSync(config, `models:\n  sd:\n    image: { backend: automatic1111, urls: ["${backend.root}"], concurrency: 16, maxQueue: 256 }\nimages: { outputDir: "${join(dir, 'out')}" }\njobs: { concurrency: 16 }\n`);
+  writeFileSync(
+    config,
+    `models:\n  sd:\n    image: { backend: automatic1111, urls: ["${backend.root}"], concurrency: 16, maxQueue: 256 }\nimages: { outputDir: "${join(dir, 'out')}" }\njobs: { concurrency: 16 }\n`,
+  );
   const server = await startServer({ VISIONGATE_CONFIG: config });
   try {
     const params = { prompt: 'a lighthouse at dawn', seed: 42, width: 256, height: 256 };
-    const direct = JSON.stringify({ ...params, negative_prompt: '', steps: 1, cfg_scale: 7.5, batch_size: 1, n_iter: 1, override_settings: { return_grid: false }, send_images: true, save_images: false });
+    const direct = JSON.stringify({
+      ...params,
+      negative_prompt: '',
+      steps: 1,
+      cfg_scale: 7.5,
+      batch_size: 1,
+      n_iter: 1,
+      override_settings: { return_grid: false },
+      send_images: true,
+      save_images: false,
+    });
     const through = JSON.stringify({ ...params, num_inference_steps: 1 });
     for (const concurrency of [1, 4]) {
       const total = 100;

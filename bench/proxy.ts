@@ -1,40 +1,102 @@
 /** Proxy overhead of /v1/chat/completions and local GGUF tokens/s, each against its direct baseline. */
-import { fmt, percentile, postLoad } from './stats.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { fmt, pairedLoad, percentile } from './stats.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeUpstream } from '../test/helpers/fake-upstream.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { startServer } from '../test/helpers/server-process.js';
 import { writeTinyGguf } from '../test/fixtures/tiny-gguf.js';
 
+/** CPU time (user + system) a process used so far, in ms, from /proc (Linux); NaN elsewhere. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
 export async function proxyBench(): Promise<string[]> {
   const report: string[] = [];
-  const upstream = await startFakeUpstream();
+  // In its own process: a direct call crosses a process boundary as the proxied one does.
+  const upstreamProcess = spawn(process.execPath, [fileURLToPath(new URL('./upstream-process.js', import.meta.url))], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const upstream = {
+    url: await new Promise<string>((resolve) => {
+      let out = '';
+      upstreamProcess.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const match = /upstream at (\S+)/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+    }),
+    close: async () => {
+      upstreamProcess.kill();
+      await once(upstreamProcess, 'exit');
+    },
+  };
   const dir = mkdtempSync(join(tmpdir(), 'vg-bench-proxy-'));
   const gguf = writeTinyGguf(join(dir, 'tiny.gguf'));
   const config = join(dir, 'visiongate.yaml');
-  writeFileSync(config, `models:\n  echo:\n    chat: { backend: openai, urls: ["${upstream.url}"], concurrency: 64, maxQueue: 256 }\n  tiny:\n    chat: { backend: llama-cpp, path: "${gguf}", contextTokens: 2048, threads: 1 }\n`);
+  writeFileSync(
+    config,
+    `models:\n  echo:\n    chat: { backend: openai, urls: ["${upstream.url}"], concurrency: 64, maxQueue: 256 }\n  tiny:\n    chat: { backend: llama-cpp, path: "${gguf}", contextTokens: 2048, threads: 1 }\n`,
+  );
   const server = await startServer({ VISIONGATE_CONFIG: config, VISIONGATE_LOG_LEVEL: 'info' });
   try {
     for (const stream of [false, true]) {
-      const body = (model: string) => JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'one two three four five six seven eight' }] });
-      for (const concurrency of [1, 16, 64]) {
-        const total = Math.max(200, concurrency * 10);
-        await postLoad(`${upstream.url}/chat/completions`, body('echo'), concurrency, 50); // warm both paths
-        await postLoad(`${server.url}/v1/chat/completions`, body('echo'), concurrency, 50);
-        const direct = await postLoad(`${upstream.url}/chat/completions`, body('echo'), concurrency, total);
-        const proxied = await postLoad(`${server.url}/v1/chat/completions`, body('echo'), concurrency, total);
+      const body = (model: string) =>
+        JSON.stringify({
+          model,
+          stream,
+          messages: [{ role: 'user', content: 'one two three four five six seven eight' }],
+        });
+      for (const concurrency of [1, 16]) {
+        const total = Math.max(400, concurrency * 25);
+        await pairedLoad(
+          `${upstream.url}/chat/completions`,
+          `${server.url}/v1/chat/completions`,
+          () => body('echo'),
+          concurrency,
+          100,
+        ); // warm both paths
+        const cpuBefore = cpuMs(server.child.pid);
+        const run = await pairedLoad(
+          `${upstream.url}/chat/completions`,
+          `${server.url}/v1/chat/completions`,
+          () => body('echo'),
+          concurrency,
+          total,
+        );
+        // The server's own CPU time per proxied request: what the proxy costs, whatever the machine's load does to latency.
+        const cpu = (cpuMs(server.child.pid) - cpuBefore) / total;
+        const added = (p: number): string => fmt(percentile(run.proxied, p) - percentile(run.direct, p));
         report.push(
-          `/v1 proxy ${stream ? 'SSE ' : 'JSON'} ×${concurrency}: added p50 ${fmt(percentile(proxied.latencies, 50) - percentile(direct.latencies, 50))} ms, p99 ${fmt(percentile(proxied.latencies, 99) - percentile(direct.latencies, 99))} ms; throughput ${fmt(total / proxied.seconds, 0)} vs ${fmt(total / direct.seconds, 0)} req/s direct (${fmt(direct.seconds / proxied.seconds)}×)`,
+          `/v1 proxy ${stream ? 'SSE ' : 'JSON'} ×${concurrency} (${total} pairs, interleaved): added p50 ${added(50)} ms, p99 ${added(99)} ms (direct p50 ${fmt(percentile(run.direct, 50))} / p99 ${fmt(percentile(run.direct, 99))} ms, proxied p50 ${fmt(percentile(run.proxied, 50))} / p99 ${fmt(percentile(run.proxied, 99))} ms); server CPU ${fmt(cpu, 3)} ms a request`,
         );
       }
     }
     // Local GGUF: tokens/s through the server against node-llama-cpp called directly, same model, threads and budget.
-    const prompt = { model: 'tiny', max_tokens: 128, temperature: 0.8, messages: [{ role: 'user', content: 'Write.' }] };
+    const prompt = {
+      model: 'tiny',
+      max_tokens: 128,
+      temperature: 0.8,
+      messages: [{ role: 'user', content: 'Write.' }],
+    };
     let tokens = 0;
     const t0 = performance.now();
     for (let i = 0; i < 5; i++) {
-      const res = (await (await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(prompt), headers: { 'content-type': 'application/json' } })).json()) as { usage: { completion_tokens: number } };
+      const res = (await (
+        await fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST',
+          body: JSON.stringify(prompt),
+          headers: { 'content-type': 'application/json' },
+        })
+      ).json()) as { usage: { completion_tokens: number } };
       tokens += res.usage.completion_tokens;
     }
     const served = tokens / ((performance.now() - t0) / 1000);
@@ -51,7 +113,9 @@ export async function proxyBench(): Promise<string[]> {
     }
     const direct = directTokens / ((performance.now() - t1) / 1000);
     await model.dispose();
-    report.push(`local GGUF (tiny test model, 1 thread): ${fmt(served, 0)} tokens/s through /v1 vs ${fmt(direct, 0)} tokens/s calling node-llama-cpp directly (${fmt(served / direct)}×)`);
+    report.push(
+      `local GGUF (tiny test model, 1 thread): ${fmt(served, 0)} tokens/s through /v1 vs ${fmt(direct, 0)} tokens/s calling node-llama-cpp directly (${fmt(served / direct)}×)`,
+    );
   } finally {
     await server.stop();
     await upstream.close();

@@ -3,7 +3,7 @@
  * same pages and the same parallelism. Prints ratios; asserts nothing about time.
  */
 import { fmt, percentile } from './stats.js';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,8 @@ import { articles } from '../test/fixtures/articles.js';
 import { proxyBench } from './proxy.js';
 import { jobsBench } from './jobs.js';
 import { imagesBench } from './images.js';
-import { makePdf, renderPage, renderScan } from '../test/fixtures/pages.js';
+import { pdfBench } from './pdf.js';
+import { renderPage, renderScan } from '../test/fixtures/pages.js';
 import { qualityBench } from './quality.js';
 
 /** Flags: --quick (small subset of the quality set), --quality-only, --devset DIR, --engines a,b, --speed-rounds N. */
@@ -37,21 +38,30 @@ const paragraphs = [
 async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<number> {
   const started = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
   return (performance.now() - started) / 1000;
 }
 
-
 async function hasBinary(name: string): Promise<boolean> {
-  return run(name, ['-v']).then(() => true, () => false);
+  return run(name, ['-v']).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function quality(): Promise<void> {
   const engines = value('--engines')?.split(',');
   const rounds = value('--speed-rounds');
-  const lines = await qualityBench({ devset: value('--devset') ?? 'bench/devset/build', quick: flag('--quick'), ...(engines ? { engines } : {}), ...(rounds ? { speedRounds: Number(rounds) } : {}) });
+  const lines = await qualityBench({
+    devset: value('--devset') ?? 'bench/devset/build',
+    quick: flag('--quick'),
+    ...(engines ? { engines } : {}),
+    ...(rounds ? { speedRounds: Number(rounds) } : {}),
+  });
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -68,10 +78,13 @@ async function main(): Promise<void> {
   // Pages: clean and degraded, 300 dpi-ish A4 width.
   const kinds: Record<string, { file: string; bytes: Buffer; reference: string }[]> = { clean: [], degraded: [] };
   for (let i = 0; i < 4; i++) {
-    const lines = paragraphs.map((p, j) => paragraphs[(i + j) % paragraphs.length]!.slice(0, 60 + ((i * 7 + j) % 20)));
+    const lines = paragraphs.map((_p, j) => paragraphs[(i + j) % paragraphs.length]!.slice(0, 60 + ((i * 7 + j) % 20)));
     const clean = await renderPage({ lines, width: 2480, height: 1400 });
     const scan = await renderScan({ lines, width: 2480, height: 1400 }, i + 3);
-    for (const [kind, bytes] of [['clean', clean], ['degraded', scan]] as const) {
+    for (const [kind, bytes] of [
+      ['clean', clean],
+      ['degraded', scan],
+    ] as const) {
       const file = join(dir, `${kind}-${i}.png`);
       writeFileSync(file, bytes);
       kinds[kind]!.push({ file, bytes, reference: lines.join('\n') });
@@ -80,30 +93,57 @@ async function main(): Promise<void> {
 
   // Warm the worker pool first (engines load lazily): the comparison is of steady-state throughput.
   await pool(kinds.clean!.slice(0, parallel), parallel, async (p) => {
-    await (await fetch(`${server.url}/api/v1/ocr?output=text`, { method: 'POST', body: p.bytes, headers: { 'content-type': 'image/png' } })).text();
+    await (
+      await fetch(`${server.url}/api/v1/ocr?output=text`, {
+        method: 'POST',
+        body: p.bytes,
+        headers: { 'content-type': 'image/png' },
+      })
+    ).text();
   });
   const native = await hasBinary('tesseract');
   for (const [kind, pages] of Object.entries(kinds)) {
     const serverText: string[] = [];
-    const serverSeconds = await pool(pages.map((p, i) => ({ p, i })), parallel, async ({ p, i }) => {
-      const res = await fetch(`${server.url}/api/v1/ocr?output=text`, { method: 'POST', body: p.bytes, headers: { 'content-type': 'image/png' } });
-      serverText[i] = await res.text();
-    });
+    const serverSeconds = await pool(
+      pages.map((p, i) => ({ p, i })),
+      parallel,
+      async ({ p, i }) => {
+        const res = await fetch(`${server.url}/api/v1/ocr?output=text`, {
+          method: 'POST',
+          body: p.bytes,
+          headers: { 'content-type': 'image/png' },
+        });
+        serverText[i] = await res.text();
+      },
+    );
     const serverCer = pages.reduce((s, p, i) => s + characterErrorRate(p.reference, serverText[i]!), 0) / pages.length;
     let line = `OCR ${kind}: server ${fmt(pages.length / serverSeconds)} pages/s, CER ${fmt(serverCer * 100, 1)}%`;
     if (native) {
       const nativeText: string[] = [];
-      const nativeSeconds = await pool(pages.map((p, i) => ({ p, i })), parallel, async ({ p, i }) => {
-        nativeText[i] = (await run('tesseract', [p.file, 'stdout', '-l', 'eng'], { env: { ...process.env, OMP_THREAD_LIMIT: '1' } })).stdout;
-      });
-      const nativeCer = pages.reduce((s, p, i) => s + characterErrorRate(p.reference, nativeText[i]!), 0) / pages.length;
+      const nativeSeconds = await pool(
+        pages.map((p, i) => ({ p, i })),
+        parallel,
+        async ({ p, i }) => {
+          nativeText[i] = (
+            await run('tesseract', [p.file, 'stdout', '-l', 'eng'], { env: { ...process.env, OMP_THREAD_LIMIT: '1' } })
+          ).stdout;
+        },
+      );
+      const nativeCer =
+        pages.reduce((s, p, i) => s + characterErrorRate(p.reference, nativeText[i]!), 0) / pages.length;
       line += ` | native tesseract ${fmt(pages.length / nativeSeconds)} pages/s, CER ${fmt(nativeCer * 100, 1)}% | speed ratio server/native ${fmt(nativeSeconds / serverSeconds)}`;
     }
     report.push(line);
   }
 
   // /health latency while OCR saturates the cores.
-  const load = kinds.clean!.concat(kinds.clean!).map((p) => fetch(`${server.url}/api/v1/ocr?output=text`, { method: 'POST', body: p.bytes, headers: { 'content-type': 'image/png' } }).then((r) => r.text()));
+  const load = kinds.clean!.concat(kinds.clean!).map((p) =>
+    fetch(`${server.url}/api/v1/ocr?output=text`, {
+      method: 'POST',
+      body: p.bytes,
+      headers: { 'content-type': 'image/png' },
+    }).then((r) => r.text()),
+  );
   const latencies: number[] = [];
   let done = false;
   void Promise.all(load).then(() => (done = true));
@@ -114,56 +154,48 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   await Promise.all(load);
-  report.push(`/health under OCR load: p50 ${fmt(percentile(latencies, 50))} ms, p99 ${fmt(percentile(latencies, 99))} ms over ${latencies.length} probes`);
-
-  // Digital PDF against pdftotext.
-  const pdfPages = Array.from({ length: 20 }, (_, i) => ({ text: paragraphs.map((p) => `${i + 1}. ${p}`) }));
-  const pdf = await makePdf(pdfPages);
-  const pdfFile = join(dir, 'digital.pdf');
-  writeFileSync(pdfFile, pdf);
-  const rounds = 5;
-  let serverPdfSeconds = 0;
-  let serverPdfText = '';
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    serverPdfText = await (await fetch(`${server.url}/api/v1/ocr?output=text`, { method: 'POST', body: pdf, headers: { 'content-type': 'application/pdf' } })).text();
-    serverPdfSeconds += (performance.now() - t0) / 1000;
-  }
-  let line = `digital PDF: server ${fmt((pdfPages.length * rounds) / serverPdfSeconds, 0)} pages/s`;
-  if (await hasBinary('pdftotext')) {
-    let popplerSeconds = 0;
-    let popplerText = '';
-    for (let r = 0; r < rounds; r++) {
-      const t0 = performance.now();
-      popplerText = (await run('pdftotext', [pdfFile, '-'])).stdout;
-      popplerSeconds += (performance.now() - t0) / 1000;
-    }
-    const norm = (s: string): string => s.replace(/\s+/g, ' ').trim();
-    line += ` | pdftotext ${fmt((pdfPages.length * rounds) / popplerSeconds, 0)} pages/s | ratio ${fmt(popplerSeconds / serverPdfSeconds)} | text identical to pdftotext: ${norm(popplerText) === norm(serverPdfText)}`;
-  }
-  report.push(line);
+  report.push(
+    `/health under OCR load: p50 ${fmt(percentile(latencies, 50))} ms, p99 ${fmt(percentile(latencies, 99))} ms over ${latencies.length} probes`,
+  );
 
   // Summarization: extractive throughput, and the DeepSynth seed's `ab` load test (100 requests, 10 concurrent).
   let corpus = '';
   while (corpus.length < 1_000_000) corpus += `${articles.map((a) => a.text).join('\n\n')}\n\n`;
   const t0 = performance.now();
-  const big = await fetch(`${server.url}/api/v1/summarize`, { method: 'POST', body: JSON.stringify({ text: corpus, max_length: 128 }), headers: { 'content-type': 'application/json' } });
+  const big = await fetch(`${server.url}/api/v1/summarize`, {
+    method: 'POST',
+    body: JSON.stringify({ text: corpus, max_length: 128 }),
+    headers: { 'content-type': 'application/json' },
+  });
   await big.json();
   const seconds = (performance.now() - t0) / 1000;
-  report.push(`summarize (extractive): ${fmt(corpus.length / 1e6 / seconds)} MB of text/s on a ${fmt(corpus.length / 1e6, 1)} MB text`);
+  report.push(
+    `summarize (extractive): ${fmt(corpus.length / 1e6 / seconds)} MB of text/s on a ${fmt(corpus.length / 1e6, 1)} MB text`,
+  );
   const body = JSON.stringify({ text: articles[0]!.text, max_length: 128, temperature: 0.7 });
   const times: number[] = [];
-  const loadSeconds = await pool(Array.from({ length: 100 }, (_, i) => i), 10, async () => {
-    const s0 = performance.now();
-    const res = await fetch(`${server.url}/summarize/text`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-    await res.json();
-    times.push(performance.now() - s0);
-  });
-  report.push(`DeepSynth load test (100 requests, 10 concurrent, /summarize/text): ${fmt(100 / loadSeconds, 0)} req/s, p50 ${fmt(percentile(times, 50))} ms, p99 ${fmt(percentile(times, 99))} ms`);
+  const loadSeconds = await pool(
+    Array.from({ length: 100 }, (_, i) => i),
+    10,
+    async () => {
+      const s0 = performance.now();
+      const res = await fetch(`${server.url}/summarize/text`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+      await res.json();
+      times.push(performance.now() - s0);
+    },
+  );
+  report.push(
+    `DeepSynth load test (100 requests, 10 concurrent, /summarize/text): ${fmt(100 / loadSeconds, 0)} req/s, p50 ${fmt(percentile(times, 50))} ms, p99 ${fmt(percentile(times, 99))} ms`,
+  );
   await server.stop();
   report.push(...(await proxyBench()));
   report.push(...(await jobsBench()));
   report.push(...(await imagesBench()));
+  report.push(...(await pdfBench()));
   process.stdout.write(`visiongate bench (${parallel} cores)\n${report.map((l) => `- ${l}`).join('\n')}\n`);
   await quality();
 }

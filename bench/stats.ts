@@ -1,9 +1,15 @@
 /** Small helpers the bench sections share. */
-export const percentile = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
+export const percentile = (values: number[], p: number): number =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
 export const fmt = (n: number, digits = 2): string => n.toFixed(digits);
 
 /** POSTs `body` to `url` `total` times from `concurrency` clients; each request's latency in ms, and the wall time. */
-export async function postLoad(url: string, body: string, concurrency: number, total: number): Promise<{ latencies: number[]; seconds: number }> {
+export async function postLoad(
+  url: string,
+  body: string,
+  concurrency: number,
+  total: number,
+): Promise<{ latencies: number[]; seconds: number }> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -18,4 +24,51 @@ export async function postLoad(url: string, body: string, concurrency: number, t
     }),
   );
   return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Direct and proxied requests interleaved (each client alternates), so both see the same load on a
+ * shared machine: sequential runs would compare two different moments. Latencies in ms of each.
+ */
+export async function pairedLoad(
+  direct: string,
+  proxied: string,
+  body: (i: number) => string,
+  concurrency: number,
+  total: number,
+): Promise<{ direct: number[]; proxied: number[]; seconds: number }> {
+  const out = { direct: [] as number[], proxied: [] as number[] };
+  let next = 0;
+  const started = performance.now();
+  const one = async (url: string, i: number): Promise<number> => {
+    const t0 = performance.now();
+    const res = await fetch(url, {
+      method: 'POST',
+      body: body(i),
+      headers: { 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(30_000),
+    });
+    await res.arrayBuffer();
+    return performance.now() - t0;
+  };
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, c) => {
+      while (next < total) {
+        const i = next++;
+        // Half the clients go direct first, half proxied first: neither path always follows the other.
+        const order =
+          (i + c) % 2 === 0
+            ? ([
+                ['direct', direct],
+                ['proxied', proxied],
+              ] as const)
+            : ([
+                ['proxied', proxied],
+                ['direct', direct],
+              ] as const);
+        for (const [kind, url] of order) out[kind].push(await one(url, i));
+      }
+    }),
+  );
+  return { ...out, seconds: (performance.now() - started) / 1000 };
 }

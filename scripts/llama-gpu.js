@@ -17,7 +17,9 @@ if (!kind || !names[kind]) {
 }
 const os = { linux: 'linux', win32: 'win' }[process.platform];
 if (!os || process.arch !== 'x64') {
-  console.error(`node-llama-cpp publishes ${kind} builds for linux-x64 and win-x64 only (this is ${process.platform}-${process.arch}); on macOS Metal is in the default build`);
+  console.error(
+    `node-llama-cpp publishes ${kind} builds for linux-x64 and win-x64 only (this is ${process.platform}-${process.arch}); on macOS Metal is in the default build`,
+  );
   process.exit(2);
 }
 const llama = JSON.parse(readFileSync(join('node_modules', 'node-llama-cpp', 'package.json'), 'utf8'));
@@ -27,7 +29,12 @@ try {
     const name = `@node-llama-cpp/${os}-x64-${suffix}`;
     const version = llama.optionalDependencies[name];
     console.log(`fetching ${name}@${version} from the npm registry`);
-    const file = execFileSync('npm', ['pack', `${name}@${version}`, '--silent', '--pack-destination', scratch], { encoding: 'utf8' }).trim().split('\n').pop();
+    const file = execFileSync('npm', ['pack', `${name}@${version}`, '--silent', '--pack-destination', scratch], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .pop();
     const unpacked = join(scratch, suffix);
     mkdirSync(unpacked);
     execFileSync('tar', ['-xzf', join(scratch, file), '-C', unpacked, '--strip-components=1']);

@@ -16,15 +16,22 @@ function find(dir) {
 
 const here = (name) => fileURLToPath(new URL(name, import.meta.url));
 const only = process.argv.slice(2);
-const files = find('dist/test').filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort();
+const files = find('dist/test')
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
 const scratch = mkdtempSync(join(tmpdir(), 'visiongate-tests-'));
 const summaryFile = join(scratch, 'summary.json');
 const fileLimitMs = 15 * 60_000;
 const args = [
-  '--import', here('./test-time-limit.js'),
-  '--test', '--test-concurrency=2', `--test-timeout=${fileLimitMs}`,
-  '--test-reporter=spec', '--test-reporter-destination=stdout',
-  `--test-reporter=${here('./test-summary-reporter.js')}`, '--test-reporter-destination=stdout',
+  '--import',
+  here('./test-time-limit.js'),
+  '--test',
+  '--test-concurrency=2',
+  `--test-timeout=${fileLimitMs}`,
+  '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  `--test-reporter=${here('./test-summary-reporter.js')}`,
+  '--test-reporter-destination=stdout',
   ...files,
 ];
 const result = spawnSync(process.execPath, args, {
@@ -44,7 +51,11 @@ try {
 rmSync(scratch, { recursive: true, force: true });
 if (skipped > 0) {
   const strict = process.env.VISIONGATE_TEST_STRICT === '1';
-  console.log(strict ? `strict mode (VISIONGATE_TEST_STRICT=1): ${skipped} skipped for missing system parts is a failure` : 'install the packages above to run them (.ci/run does, and runs strict)');
+  console.log(
+    strict
+      ? `strict mode (VISIONGATE_TEST_STRICT=1): ${skipped} skipped for missing system parts is a failure`
+      : 'install the packages above to run them (.ci/run does, and runs strict)',
+  );
   if (strict && status === 0) status = 1;
 }
 process.exit(status);

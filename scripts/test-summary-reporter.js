@@ -14,7 +14,8 @@ export default async function* summary(source) {
     }
   }
   const total = [...reasons.values()].reduce((a, b) => a + b, 0);
-  if (process.env.VISIONGATE_TEST_SUMMARY) writeFileSync(process.env.VISIONGATE_TEST_SUMMARY, JSON.stringify({ total, reasons: Object.fromEntries(reasons) }));
+  if (process.env.VISIONGATE_TEST_SUMMARY)
+    writeFileSync(process.env.VISIONGATE_TEST_SUMMARY, JSON.stringify({ total, reasons: Object.fromEntries(reasons) }));
   if (total === 0) return;
   yield `\n${total} test${total === 1 ? '' : 's'} or suites skipped for a missing system part:\n`;
   for (const [reason, count] of [...reasons].sort((a, b) => b[1] - a[1])) yield `  ${count} × ${reason}\n`;

@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { registerChatVlmLlmRoutes } from './http/compat/chatvlmllm.js';
-import { deepSynthNotFound, registerDeepSynthRoutes } from './http/compat/deepsynth.js';
+import { registerDeepSynthRoutes } from './http/compat/deepsynth.js';
 import { registerInternVlRoutes } from './http/compat/internvl.js';
 import { registerSummarizeRoute } from './http/native/summarize-route.js';
-import { registerOpenAiRoutes } from './http/openai/routes.js';
+import { registerOpenAiRoutes, registerResponsesRoute } from './http/openai/routes.js';
 import { registerHealthRoutes } from './http/health-route.js';
 import { registerModelRoutes } from './http/native/models-route.js';
 import { collectUpload } from './http/collect-upload.js';
 import { registerAdmission } from './http/plugins/admission.js';
-import { registerAuth } from './http/plugins/auth.js';
+import { registerAuth, requireDeclaredScopes } from './http/plugins/auth.js';
 import { registerDocs } from './http/plugins/docs.js';
 import { registerMetrics } from './http/plugins/metrics.js';
 import { registerWebRoutes } from './http/web-routes.js';
@@ -29,6 +30,11 @@ export interface AppOptions {
   logger?: false | { stream: NodeJS.WritableStream };
 }
 
+/** One access-log line a request ("request completed", with its status and time), not Fastify's two: logging was the largest cost on the proxy's hot path. */
+class OneLineLog extends LogController {
+  override incomingRequest(): void {}
+}
+
 const safeRequestId = /^[\w.:-]{1,128}$/;
 
 /** Builds the Fastify app around ready services. Never listens (tests use inject or listen themselves). */
@@ -36,7 +42,16 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   const { limits, server } = services.config;
   const app = Fastify({
     // Keys never reach the logs: both headers that may carry one are redacted.
-    logger: options.logger === false ? false : { level: services.config.log.level, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'], ...(options.logger ? { stream: options.logger.stream } : {}) },
+    // stdout is written asynchronously: a synchronous write per log line blocked the event loop whenever
+    // the reader of the pipe lagged (a quarter of a millisecond a request in the proxy bench). pino flushes it on exit.
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: services.config.log.level,
+            redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+            stream: options.logger ? options.logger.stream : pino.destination({ dest: 1, sync: false }),
+          },
     // base64 JSON is 4/3 of the document, plus room for the other fields.
     bodyLimit: Math.ceil(limits.maxDocumentBytes * 1.37) + 64 * 1024,
     requestIdHeader: false,
@@ -45,6 +60,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       return typeof given === 'string' && safeRequestId.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    logController: new OneLineLog(),
     // Bounds the drain on shutdown: a connection that goes idle after close() began waits at most this long.
     keepAliveTimeout: 5000,
   });
@@ -59,15 +75,21 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       request.raw.resume();
       const socket = request.raw.socket;
       // Node ends a `Connection: close` response with socket.destroySoon(): make that one linger.
-      socket.destroySoon = () => {
-        socket.end();
-        socket.resume();
-        const timer = setTimeout(() => socket.destroy(), 2000).unref();
-        socket.once('close', () => clearTimeout(timer));
-      };
+      // (app.inject's sockets are stand-ins without these methods: nothing to linger there.)
+      if (typeof socket?.destroy === 'function')
+        socket.destroySoon = () => {
+          socket.end();
+          socket.resume();
+          const timer = setTimeout(() => socket.destroy(), 2000).unref();
+          socket.once('close', () => clearTimeout(timer));
+        };
     }
   });
-  registerErrorHandler(app, limits.maxDocumentBytes, [deepSynthNotFound]);
+  // Before any route: every route must declare who may call it (config.scope).
+  requireDeclaredScopes(app);
+  // First: the spec sees every route registered after it (/metrics included).
+  await registerDocs(app);
+  registerErrorHandler(app, limits.maxDocumentBytes);
   registerRequestSignal(app, server.requestTimeoutMs);
   registerMetrics(app, services.metrics);
   registerAuth(app, services.config.auth, services.usage);
@@ -76,13 +98,29 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // Any body that is not JSON or multipart is the document itself: read with its limit
   // enforced as bytes arrive, spooled to disk past 256 KB so concurrent uploads cost no memory.
   app.addContentTypeParser('*', (_request, payload, done) => {
-    collectUpload(payload, limits.maxDocumentBytes).then((body) => done(null, body), (error: Error) => done(error));
+    collectUpload(payload, limits.maxDocumentBytes).then(
+      (body) => done(null, body),
+      (error: Error) => done(error),
+    );
   });
   // CORS stays closed (no headers at all) unless origins are configured.
-  if (server.corsOrigins.length) await app.register(cors, { origin: [...server.corsOrigins], exposedHeaders: ['x-request-id', 'retry-after', 'x-visiongate-image-ocr'] });
-  await app.register(multipart, { limits: { fileSize: limits.maxDocumentBytes, files: 20, fields: 50, fieldSize: 1024 * 1024, parts: 100 } });
+  // Every method a route takes (the seeds' DELETE /models/{name} and DELETE /cache too), as the
+  // FastAPI seeds' CORSMiddleware allowed them.
+  if (server.corsOrigins.length) {
+    // A browser sends no key with a preflight: the OPTIONS route the CORS plugin adds is public.
+    app.addHook('onRoute', (route) => {
+      if (route.method === 'OPTIONS' && !route.config?.scope) route.config = { ...route.config, scope: 'key' }; // preflights pass the auth hook by themselves
+    });
+    await app.register(cors, {
+      origin: [...server.corsOrigins],
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      exposedHeaders: ['x-request-id', 'retry-after', 'x-visiongate-image-ocr', 'x-visiongate-backend'],
+    });
+  }
+  await app.register(multipart, {
+    limits: { fileSize: limits.maxDocumentBytes, files: 20, fields: 50, fieldSize: 1024 * 1024, parts: 100 },
+  });
 
-  await registerDocs(app);
   registerHealthRoutes(app, services, registerWebRoutes(app));
   registerOcrRoute(app, services);
   registerModelRoutes(app, services);
@@ -91,6 +129,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerSummarizeRoute(app, services);
   registerDeepSynthRoutes(app, services);
   registerOpenAiRoutes(app, services);
+  registerResponsesRoute(app, services);
   registerJobRoutes(app, services);
   registerImageRoutes(app, services);
   registerOpenAiImageRoutes(app, services);

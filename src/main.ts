@@ -2,7 +2,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { jobHandler } from './jobs/handlers/index.js';
-import { createServices, type Services } from './services.js';
+import { createServices, languageProblems, type Services } from './services.js';
 
 function exitOnConfigError<T>(build: () => T): T {
   try {
@@ -16,11 +16,24 @@ function exitOnConfigError<T>(build: () => T): T {
   }
 }
 
+/** Configured languages with no installed data stop the start, with every such key named. */
+async function exitOnLanguageProblems(services: Services): Promise<void> {
+  const problems = await languageProblems(services);
+  if (!problems.length) return;
+  process.stderr.write(`visiongate: invalid configuration:\n  ${problems.join('\n  ')}\n`);
+  await services.close();
+  process.exit(2);
+}
+
 /**
  * On SIGTERM/SIGINT: `stopping` ends new work, running jobs get the grace period and then go
  * back to the queue with their pages kept; a second signal leaves at once.
  */
-function onSignals(services: Services, log: Pick<Services['log'], 'info' | 'warn'>, stopping: () => Promise<unknown>): void {
+function onSignals(
+  services: Services,
+  log: Pick<Services['log'], 'info' | 'warn'>,
+  stopping: () => Promise<unknown>,
+): void {
   const grace = services.config.server.shutdownGraceMs;
   let stopped = false;
   const stop = async (signal: string): Promise<void> => {
@@ -41,7 +54,8 @@ function onSignals(services: Services, log: Pick<Services['log'], 'info' | 'warn
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-const isLoopback = (host: string): boolean => ['127.0.0.1', '::1', 'localhost'].includes(host) || host.startsWith('127.');
+const isLoopback = (host: string): boolean =>
+  ['127.0.0.1', '::1', 'localhost'].includes(host) || host.startsWith('127.');
 
 /** Why this config must not be served (a non-loopback address without keys), in one line; undefined when it may. */
 export function serveRefusal(config: Readonly<Config>): string | undefined {
@@ -59,10 +73,15 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   }
   const loopback = isLoopback(config.server.host);
   const services = exitOnConfigError(() => createServices(config));
+  await exitOnLanguageProblems(services);
   if (config.jobs.embeddedWorker) services.jobs.startWorker(jobHandler(services));
   services.images.store.startSweeping((error) => services.log.warn({ err: error }, 'image retention sweep failed'));
   const app = await buildApp(services);
-  if (!config.auth.enabled && !loopback) app.log.warn({ host: config.server.host }, 'serving WITHOUT API keys on a non-loopback address (auth.allowUnauthenticated)');
+  if (!config.auth.enabled && !loopback)
+    app.log.warn(
+      { host: config.server.host },
+      'serving WITHOUT API keys on a non-loopback address (auth.allowUnauthenticated)',
+    );
   await app.listen({ host: config.server.host, port: config.server.port });
   onSignals(services, app.log, () => app.close());
 }
@@ -71,6 +90,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
 export async function work(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = exitOnConfigError(() => loadConfig({ env }));
   const services = exitOnConfigError(() => createServices(config));
+  await exitOnLanguageProblems(services);
   services.jobs.startWorker(jobHandler(services));
   services.images.store.startSweeping((error) => services.log.warn({ err: error }, 'image retention sweep failed'));
   services.log.info({ store: config.jobs.store, concurrency: config.jobs.concurrency }, 'worker running jobs');

@@ -28,12 +28,33 @@ test('compose and Kubernetes manifests are valid YAML with probes, resources, no
   const docs = parseAllDocuments(readFileSync('deploy/kubernetes/visiongate.yaml', 'utf8'));
   assert.ok(docs.every((d) => d.errors.length === 0));
   const kinds = docs.map((d) => (d.toJS() as { kind: string }).kind);
-  assert.deepEqual(kinds, ['ConfigMap', 'Secret', 'Deployment', 'Deployment', 'Service', 'HorizontalPodAutoscaler', 'HorizontalPodAutoscaler']);
+  assert.deepEqual(kinds, [
+    'ConfigMap',
+    'Secret',
+    'Deployment',
+    'Deployment',
+    'Service',
+    'HorizontalPodAutoscaler',
+    'HorizontalPodAutoscaler',
+  ]);
   const worker = docs[3]!.toJS() as { spec: { template: { spec: { containers: Array<{ command: string[] }> } } } };
   assert.deepEqual(worker.spec.template.spec.containers[0]!.command.slice(-1), ['worker']);
   const workerScaling = docs[6]!.toJS() as { spec: { metrics: Array<{ external?: { metric: { name: string } } }> } };
   assert.equal(workerScaling.spec.metrics[0]!.external!.metric.name, 'visiongate_job_queue_depth');
-  const deployment = docs[2]!.toJS() as { spec: { template: { spec: { securityContext: { runAsNonRoot: boolean }; containers: Array<{ livenessProbe: { httpGet: { path: string } }; readinessProbe: { httpGet: { path: string } }; resources: { limits: unknown } }> } } } };
+  const deployment = docs[2]!.toJS() as {
+    spec: {
+      template: {
+        spec: {
+          securityContext: { runAsNonRoot: boolean };
+          containers: Array<{
+            livenessProbe: { httpGet: { path: string } };
+            readinessProbe: { httpGet: { path: string } };
+            resources: { limits: unknown };
+          }>;
+        };
+      };
+    };
+  };
   const pod = deployment.spec.template.spec;
   assert.equal(pod.securityContext.runAsNonRoot, true);
   assert.equal(pod.containers[0]!.livenessProbe.httpGet.path, '/health');
@@ -41,7 +62,10 @@ test('compose and Kubernetes manifests are valid YAML with probes, resources, no
   assert.ok(pod.containers[0]!.resources.limits);
   // The config the ConfigMap carries is a valid visiongate config (key file aside).
   const configMap = docs[0]!.toJS() as { data: Record<string, string> };
-  const embedded = parseAllDocuments(configMap.data['visiongate.yaml']!)[0]!.toJS() as Record<string, Record<string, unknown>>;
+  const embedded = parseAllDocuments(configMap.data['visiongate.yaml']!)[0]!.toJS() as Record<
+    string,
+    Record<string, unknown>
+  >;
   assert.doesNotThrow(() => loadConfig({ overrides: { ...embedded, auth: { ...embedded.auth, keyFile: undefined } } }));
 });
 
@@ -67,8 +91,17 @@ function dockerfileEnv(): Record<string, string> {
  * .env) and container paths mapped to the repo files the service mounts there.
  */
 function composeEnv(dotenv: Record<string, string>): Record<string, string> | { refused: string } {
-  const service = (parseYaml(readFileSync('compose.yaml', 'utf8')) as { services: Record<string, { environment: Record<string, string>; volumes: string[] }> }).services.visiongate!;
-  const mounts = new Map(service.volumes.map((v) => v.split(':')).filter((p) => p[0]!.startsWith('./')).map(([from, to]) => [to!, from!]));
+  const service = (
+    parseYaml(readFileSync('compose.yaml', 'utf8')) as {
+      services: Record<string, { environment: Record<string, string>; volumes: string[] }>;
+    }
+  ).services.visiongate!;
+  const mounts = new Map(
+    service.volumes
+      .map((v) => v.split(':'))
+      .filter((p) => p[0]!.startsWith('./'))
+      .map(([from, to]) => [to!, from!]),
+  );
   const env: Record<string, string> = {};
   for (const [key, raw] of Object.entries(service.environment)) {
     const required = /^\$\{(\w+):\?(.*)\}$/.exec(raw);
@@ -81,9 +114,12 @@ function composeEnv(dotenv: Record<string, string>): Record<string, string> | { 
 }
 
 const dotenvExample = Object.fromEntries(
-  readFileSync('.env.example', 'utf8').split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  readFileSync('.env.example', 'utf8')
+    .split('\n')
+    .filter((l) => /^\w+=/.test(l))
+    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
 );
-const aKey = 'k'.repeat(8) + '0123456789abcdef';
+const aKey = `${'k'.repeat(8)}0123456789abcdef`;
 
 test('container: without a key, the image exits at once with one line naming VISIONGATE_API_KEY', async () => {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...dockerfileEnv() };
@@ -105,7 +141,10 @@ test('container: with VISIONGATE_API_KEY the same environment is served, and the
   const server = await startServer({ ...env, VISIONGATE_HOST: '127.0.0.1', VISIONGATE_PORT: '0' });
   try {
     assert.equal((await fetch(`${server.url}/api/v1/models`, { signal: AbortSignal.timeout(10_000) })).status, 401);
-    const ok = await fetch(`${server.url}/api/v1/models`, { headers: { authorization: `Bearer ${aKey}` }, signal: AbortSignal.timeout(10_000) });
+    const ok = await fetch(`${server.url}/api/v1/models`, {
+      headers: { authorization: `Bearer ${aKey}` },
+      signal: AbortSignal.timeout(10_000),
+    });
     assert.equal(ok.status, 200);
     assert.ok(!server.output.includes(aKey), 'the key never reaches the log');
   } finally {

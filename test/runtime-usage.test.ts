@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { recordCost, UsageMeter, usageContext } from '../src/runtime/usage-meter.js';
+import { recordCost, UsageMeter, callerContext } from '../src/runtime/usage-meter.js';
 
 test('costs are counted per key inside its async context, and reset with the UTC day', async () => {
   let now = Date.UTC(2026, 10, 23, 23, 59, 0);
   const meter = new UsageMeter(() => now);
-  await usageContext.run({ key: 'a', meter }, async () => {
+  await callerContext.run({ key: 'a', meter }, async () => {
     recordCost('pages', 1);
     await new Promise((r) => setTimeout(r, 1));
     recordCost('tokens', 120);

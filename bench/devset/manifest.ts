@@ -28,7 +28,13 @@ export function loadDevset(dir: string): { pages: Array<DevPage & { image: strin
   const file = join(dir, 'manifest.json');
   if (!existsSync(file)) return undefined;
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as DevsetManifest;
-  return { pages: manifest.pages.map((p) => ({ ...p, image: join(dir, `${p.id}.png`), truth: readFileSync(join(dir, `${p.id}.txt`), 'utf8') })) };
+  return {
+    pages: manifest.pages.map((p) => ({
+      ...p,
+      image: join(dir, `${p.id}.png`),
+      truth: readFileSync(join(dir, `${p.id}.txt`), 'utf8'),
+    })),
+  };
 }
 
 const cjk = /[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]/u;
@@ -49,7 +55,8 @@ function editDistance<T>(a: T[], b: T[]): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     previous = current;
   }
   return previous[b.length]!;
@@ -82,7 +89,10 @@ export function wordF1(reference: string, hypothesis: string): number {
 
 /** Chinese is written without spaces; a space some renderer or engine put between two CJK characters is no error. */
 export function foldCjkSpaces(text: string): string {
-  return text.replace(/([\u3000-\u30ff\u3400-\u9fff\uff00-\uffef])[ \t]+(?=[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef])/gu, '$1');
+  return text.replace(
+    /([\u3000-\u30ff\u3400-\u9fff\uff00-\uffef])[ \t]+(?=[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef])/gu,
+    '$1',
+  );
 }
 
 export interface Scores {

@@ -16,14 +16,24 @@ export class KeyLimits {
       if (times.length >= key.rateLimitPerMinute) {
         const wait = Math.max(1, Math.ceil((60_000 - (t - times[0]!)) / 1000));
         this.recent.set(key.name, times);
-        throw appError('rate_limited', `API key "${key.name}" is limited to ${key.rateLimitPerMinute} requests per minute; retry in ${wait} s`, { limit: key.rateLimitPerMinute }, { retryAfterSeconds: wait });
+        throw appError(
+          'rate_limited',
+          `API key "${key.name}" is limited to ${key.rateLimitPerMinute} requests per minute; retry in ${wait} s`,
+          { limit: key.rateLimitPerMinute },
+          { retryAfterSeconds: wait },
+        );
       }
       times.push(t);
       this.recent.set(key.name, times);
     }
     const running = this.inFlight.get(key.name) ?? 0;
     if (key.maxConcurrent > 0 && running >= key.maxConcurrent) {
-      throw appError('rate_limited', `API key "${key.name}" may run ${key.maxConcurrent} requests at once, and that many are running`, { limit: key.maxConcurrent }, { retryAfterSeconds: 1 });
+      throw appError(
+        'rate_limited',
+        `API key "${key.name}" may run ${key.maxConcurrent} requests at once, and that many are running`,
+        { limit: key.maxConcurrent },
+        { retryAfterSeconds: 1 },
+      );
     }
     this.inFlight.set(key.name, running + 1);
     let left = false;

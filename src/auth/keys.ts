@@ -18,8 +18,14 @@ export function loadKeys(keys: readonly ApiKeyConfig[], keyFile: string | undefi
   if (!keyFile) return [...keys];
   const parsed: unknown = parseYaml(readFileSync(keyFile, 'utf8'));
   const list = Type.Array(ApiKeySchema);
-  const withDefaults = Value.Default(list, Array.isArray(parsed) ? parsed.map((k) => Value.Default(ApiKeySchema, k)) : parsed);
-  if (!Value.Check(list, withDefaults)) throw new Error(`auth.keyFile ${keyFile}: not a list of {name, sha256, scopes?, models?, rateLimitPerMinute?, maxConcurrent?}`);
+  const withDefaults = Value.Default(
+    list,
+    Array.isArray(parsed) ? parsed.map((k) => Value.Default(ApiKeySchema, k)) : parsed,
+  );
+  if (!Value.Check(list, withDefaults))
+    throw new Error(
+      `auth.keyFile ${keyFile}: not a list of {name, sha256, scopes?, models?, rateLimitPerMinute?, maxConcurrent?}`,
+    );
   return [...keys, ...withDefaults];
 }
 

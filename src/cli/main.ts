@@ -31,7 +31,14 @@ async function ocrCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { lang: { type: 'string' }, engine: { type: 'string' }, pages: { type: 'string' }, format: { type: 'string', default: 'text' }, dpi: { type: 'string' }, 'force-ocr': { type: 'boolean' } },
+    options: {
+      lang: { type: 'string' },
+      engine: { type: 'string' },
+      pages: { type: 'string' },
+      format: { type: 'string', default: 'text' },
+      dpi: { type: 'string' },
+      'force-ocr': { type: 'boolean' },
+    },
   });
   const file = positionals[0];
   if (!file) {
@@ -39,7 +46,8 @@ async function ocrCommand(args: string[]): Promise<number> {
     return 2;
   }
   const format = values.format as OutputFormat;
-  if (!['text', 'markdown', 'json'].includes(format)) throw new Error(`--format must be text, markdown or json, not ${format}`);
+  if (!['text', 'markdown', 'json'].includes(format))
+    throw new Error(`--format must be text, markdown or json, not ${format}`);
   const config = loadConfig({ env: process.env });
   const services = createServices(config);
   try {
@@ -49,8 +57,9 @@ async function ocrCommand(args: string[]): Promise<number> {
     if (values.pages) fields.pages = values.pages;
     if (values.dpi) fields.dpi = values.dpi;
     if (values['force-ocr']) fields.force_ocr = 'true';
-    const result = await ocrDocument(services, await readFile(file), ocrOptionsFrom(fields, config));
-    const output = format === 'json' ? JSON.stringify(result, null, 2) : format === 'markdown' ? result.markdown : result.text;
+    const result = await ocrDocument(services, await readFile(file), ocrOptionsFrom(fields, services.ocrDefaults));
+    const output =
+      format === 'json' ? JSON.stringify(result, null, 2) : format === 'markdown' ? result.markdown : result.text;
     process.stdout.write(`${output}\n`);
     return 0;
   } finally {
@@ -71,10 +80,16 @@ export async function main(argv: string[]): Promise<number> {
       case 'ocr':
         return await ocrCommand(rest);
       case 'keys': {
-        const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { name: { type: 'string' } } });
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { name: { type: 'string' } },
+        });
         if (positionals[0] !== 'create' || !values.name) throw new Error('usage: visiongate keys create --name NAME');
         const { key, entry } = createKey(values.name);
-        process.stdout.write(`API key (shown once, store it now): ${key}\n\nAdd to the config under auth.keys:\n  - name: ${entry.name}\n    sha256: ${entry.sha256}\n`);
+        process.stdout.write(
+          `API key (shown once, store it now): ${key}\n\nAdd to the config under auth.keys:\n  - name: ${entry.name}\n    sha256: ${entry.sha256}\n`,
+        );
         return 0;
       }
       case 'config': {
@@ -82,7 +97,16 @@ export async function main(argv: string[]): Promise<number> {
         const config = loadConfig({ env: process.env });
         checkStartup(config);
         // Key hashes and upstream API keys are not printed.
-        const shown = JSON.stringify(config, (k, v: unknown) => (['apiKey', 'sha256', 'webhookSecret'].includes(k) ? '***' : k === 'redisUrl' && typeof v === 'string' ? v.replace(/\/\/[^@/]*@/, '//***@') : v), 2);
+        const shown = JSON.stringify(
+          config,
+          (k, v: unknown) =>
+            ['apiKey', 'sha256', 'webhookSecret'].includes(k)
+              ? '***'
+              : k === 'redisUrl' && typeof v === 'string'
+                ? v.replace(/\/\/[^@/]*@/, '//***@')
+                : v,
+          2,
+        );
         process.stdout.write(`configuration is valid:\n${shown}\n`);
         return 0;
       }
@@ -97,7 +121,8 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (error) {
-    const message = isAppError(error) || error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error);
+    const message =
+      isAppError(error) || error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error));
     process.stderr.write(`visiongate: ${message}\n`);
     return 1;
   }

@@ -2,9 +2,20 @@ import Type, { type Static } from 'typebox';
 
 const Mb = 1024 * 1024;
 
-const EngineName = Type.Union([Type.Literal('auto'), Type.Literal('tesseract-js'), Type.Literal('tesseract-cli'), Type.Literal('paddle')]);
+const EngineName = Type.Union([
+  Type.Literal('auto'),
+  Type.Literal('tesseract-js'),
+  Type.Literal('tesseract-cli'),
+  Type.Literal('paddle'),
+]);
 
-export const Scope = Type.Union([Type.Literal('ocr'), Type.Literal('chat'), Type.Literal('summarize'), Type.Literal('image'), Type.Literal('admin')]);
+export const Scope = Type.Union([
+  Type.Literal('ocr'),
+  Type.Literal('chat'),
+  Type.Literal('summarize'),
+  Type.Literal('image'),
+  Type.Literal('admin'),
+]);
 
 /** An API key, stored as the SHA-256 of the key (never the key itself). */
 export const ApiKeySchema = Type.Object(
@@ -43,6 +54,8 @@ function upstreamFields(defaults: { timeoutMs: number; minTimeoutMs: number; con
     timeoutMs: Type.Integer({ default: defaults.timeoutMs, minimum: defaults.minTimeoutMs }),
     connectTimeoutMs: Type.Integer({ default: 5000, minimum: 50 }),
     maxRetries: Type.Integer({ default: 1, minimum: 0, maximum: 10 }),
+    /** Upstream statuses retried (with backoff, before any output); connection errors always are. */
+    retryStatuses: Type.Array(Type.Integer({ minimum: 500, maximum: 599 }), { default: [502, 503, 504] }),
     /** Requests sent upstream at once, and how many may wait; past that, 503 at once. */
     concurrency: Type.Integer({ default: defaults.concurrency, minimum: 1 }),
     maxQueue: Type.Integer({ default: defaults.maxQueue, minimum: 0 }),
@@ -57,8 +70,20 @@ export const ModelSchema = Type.Object(
     /** Parameter count as shown to clients ("2B"). */
     params: Type.Optional(Type.String()),
     aliases: Type.Optional(Type.Array(Type.String())),
+    /**
+     * Chat for this name goes to compat.vllmProxy (when one is set) unless `chat` binds it to
+     * something else; the seed ids carry it, so the OCRFlux seed's VLLM_URL reaches them all.
+     */
+    viaProxy: Type.Optional(Type.Boolean()),
+    /**
+     * The device the backend runs the model on ("NVIDIA GeForce RTX 4090"), as the seeds' /health
+     * reported it (gpu_name); remote servers do not say, so it is known only when configured.
+     */
+    device: Type.Optional(Type.String({ minLength: 1 })),
     /** OCR through an embedded engine (it answers chat requests with images as Markdown too). */
-    ocr: Type.Optional(Type.Object({ engine: EngineName, languages: Type.Optional(Type.String()) }, { additionalProperties: false })),
+    ocr: Type.Optional(
+      Type.Object({ engine: EngineName, languages: Type.Optional(Type.String()) }, { additionalProperties: false }),
+    ),
     /** Chat through a remote server speaking OpenAI's chat completions (vLLM, llama.cpp server, LocalAI, OpenAI). */
     chat: Type.Optional(
       Type.Object(
@@ -148,6 +173,8 @@ export const ConfigSchema = Type.Object(
         maxRenderSide: Type.Integer({ default: 10_000, minimum: 100 }),
         /** Time one PDF page may take to render. */
         pdfRenderTimeoutMs: Type.Integer({ default: 60_000, minimum: 100 }),
+        /** Bytes of all the files of one multipart batch together (they are held in memory while read). */
+        maxBatchBytes: Type.Integer({ default: 200 * Mb, minimum: 1 }),
         /** Characters of all the text in one chat request. */
         maxPromptChars: Type.Integer({ default: 400_000, minimum: 1 }),
         /** Requests served at once by this process; past that, 503 with Retry-After at once. */
@@ -247,7 +274,10 @@ export const ConfigSchema = Type.Object(
         /** Named styles: the prompt wrapped by a template holding {prompt}, and a negative prompt added. */
         presets: Type.Record(
           Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
-          Type.Object({ prompt: Type.Optional(Type.String()), negativePrompt: Type.Optional(Type.String()) }, { additionalProperties: false }),
+          Type.Object(
+            { prompt: Type.Optional(Type.String()), negativePrompt: Type.Optional(Type.String()) },
+            { additionalProperties: false },
+          ),
           { default: {} },
         ),
         /** Images one request may ask for (n). */
@@ -262,6 +292,30 @@ export const ConfigSchema = Type.Object(
     /** Settings of the seed-compatible routes. */
     compat: Type.Object(
       {
+        /**
+         * The OCRFlux seed's vLLM server (VLLM_URL, VLLM_PORT): chat requests for any model name
+         * the config does not bind go there with their own name, as the seed proxied them.
+         */
+        vllmProxy: Type.Optional(
+          Type.Object(
+            {
+              /** Base URLs ending in /v1. */
+              urls: Type.Array(Type.String({ pattern: '^https?://' }), { minItems: 1 }),
+              /** OCRFLUX_MODEL: the model a request that names none is sent as. */
+              defaultModel: Type.String({ default: 'ChatDOC/OCRFlux-3B', minLength: 1 }),
+              apiKey: Type.Optional(Type.String()),
+              /** Its GPU, as /health reports it (gpu_name) for the names it serves. */
+              device: Type.Optional(Type.String({ minLength: 1 })),
+              ...upstreamFields({ timeoutMs: 300_000, minTimeoutMs: 100, concurrency: 16, maxQueue: 256 }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        /**
+         * What the DeepSynth routes summarize with: the extractive summarizer, or the name of a
+         * model with a chat backend (abstractive). Never switched implicitly by binding a model.
+         */
+        deepsynthSummarizer: Type.String({ default: 'extractive', minLength: 1 }),
         /** Model the InternVL OCR service routes use. */
         internvlModel: Type.String({ default: 'internvl3-8b' }),
         /** Default model of the ChatVLMLLM routes. */
@@ -271,7 +325,10 @@ export const ConfigSchema = Type.Object(
     ),
     log: Type.Object(
       {
-        level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info' },
+        ),
       },
       { default: {}, additionalProperties: false },
     ),

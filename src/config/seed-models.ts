@@ -23,27 +23,52 @@ const languagesOf: Partial<Record<keyof typeof seedModels, string>> = {
   'Qwen/Qwen2.5-VL-32B-Instruct': 'chi_sim+eng',
 };
 
-type SeedModel = { name: string; params: string; ocr: { engine: 'auto'; languages?: string }; chat?: Record<string, unknown> };
+type SeedModel = { name: string; params: string; viaProxy: true; ocr: { engine: 'auto'; languages?: string } };
 
-/** The default `models:` section: each seed id served by the embedded OCR (engine auto). */
+/**
+ * The default `models:` section: each seed id served by the embedded OCR (engine auto), and
+ * deferring chat to the OCRFlux seed's vLLM server when one is configured (compat.vllmProxy).
+ */
 export function defaultModels(): Record<string, SeedModel> {
   return Object.fromEntries(
     Object.entries(seedModels).map(([id, m]) => {
       const languages = languagesOf[id as keyof typeof seedModels];
-      return [id, { ...m, ocr: { engine: 'auto' as const, ...(languages ? { languages } : {}) } }];
+      return [
+        id,
+        { ...m, viaProxy: true as const, ocr: { engine: 'auto' as const, ...(languages ? { languages } : {}) } },
+      ];
     }),
   );
 }
 
+const truthy = (value: string): boolean => ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
+
 /**
- * The OCRFlux seed's environment variables, honoured as shortcuts: VLLM_URL and VLLM_PORT
- * bind OCRFLUX_MODEL (default ChatDOC/OCRFlux-3B) to that vLLM server; MAX_RETRIES sets its retries.
+ * The seeds' own environment variables, as the OCRFlux seed documents them (README,
+ * "Configuration"): API_HOST, API_PORT, DEBUG; VLLM_URL + VLLM_PORT (the vLLM server every
+ * unbound model name is proxied to), OCRFLUX_MODEL (its default model), MAX_RETRIES.
+ * They sit under the config file and VISIONGATE_* variables, which win when both are set.
+ * Values stay strings here; the loader coerces them with the schema's types.
  */
-export function ocrFluxFromEnv(env: NodeJS.ProcessEnv): Record<string, SeedModel> {
-  if (!env.VLLM_URL && !env.VLLM_PORT) return {};
-  const base = (env.VLLM_URL ?? 'http://localhost').replace(/\/+$/, '');
-  const url = /:\d+$/.test(base) ? base : `${base}:${env.VLLM_PORT ?? '30024'}`;
-  const model = env.OCRFLUX_MODEL ?? 'ChatDOC/OCRFlux-3B';
-  const retries = env.MAX_RETRIES !== undefined ? Number(env.MAX_RETRIES) : 1;
-  return { [model]: { name: model, params: '', ocr: { engine: 'auto' }, chat: { backend: 'openai', urls: [`${url}/v1`], model, vision: true, maxRetries: retries } } };
+export function seedEnvironment(env: NodeJS.ProcessEnv): Record<string, Record<string, unknown>> {
+  const tree: Record<string, Record<string, unknown>> = {};
+  if (env.API_HOST) tree.server = { ...tree.server, host: env.API_HOST };
+  if (env.API_PORT) tree.server = { ...tree.server, port: env.API_PORT };
+  if (env.DEBUG !== undefined && truthy(env.DEBUG)) tree.log = { level: 'debug' };
+  if (env.VLLM_URL || env.VLLM_PORT) {
+    // The seed joins them as f"{VLLM_URL}:{VLLM_PORT}"; a URL that already has a port keeps it.
+    const base = (env.VLLM_URL || 'http://localhost').replace(/\/+$/, '');
+    const hasPort = /:\d+$/.test(new URL(base).host);
+    const url = hasPort ? base : `${base}:${env.VLLM_PORT || '30024'}`;
+    tree.compat = {
+      vllmProxy: {
+        urls: [`${url}/v1`],
+        ...(env.OCRFLUX_MODEL ? { defaultModel: env.OCRFLUX_MODEL } : {}),
+        ...(env.MAX_RETRIES !== undefined ? { maxRetries: env.MAX_RETRIES } : {}),
+        // The seed retried any failed request: a 500 from vLLM too.
+        retryStatuses: [500, 502, 503, 504],
+      },
+    };
+  }
+  return tree;
 }

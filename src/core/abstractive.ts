@@ -10,7 +10,8 @@ export interface AbstractiveOptions {
   temperature: number;
 }
 
-const system = 'You summarize documents faithfully and concisely. Keep names, numbers and dates exact. Answer with the summary only, in the language of the text.';
+const system =
+  'You summarize documents faithfully and concisely. Keep names, numbers and dates exact. Answer with the summary only, in the language of the text.';
 
 function prompt(text: string, maxTokens: number, partial: boolean): ChatRequest['messages'] {
   const what = partial ? 'this part of a longer document' : 'the following text';
@@ -45,7 +46,12 @@ export function chunkText(text: string, maxTokens: number, count: (text: string)
 
 function chooseModel(deps: ChatDependencies, model: string | undefined): string {
   const name = model ?? deps.models.firstConversational();
-  if (!name) throw appError('capability_unavailable', 'abstractive summarization needs a chat model, and none is configured on this server (bind one under models.<name>.chat); use engine "extractive"', { field: 'engine' });
+  if (!name)
+    throw appError(
+      'capability_unavailable',
+      'abstractive summarization needs a chat model, and none is configured on this server (bind one under models.<name>.chat); use engine "extractive"',
+      { field: 'engine' },
+    );
   return name;
 }
 
@@ -54,10 +60,20 @@ function chooseModel(deps: ChatDependencies, model: string | undefined): string 
  * summarized chunk by chunk (map), then the partial summaries are summarized (reduce),
  * recursively until one prompt fits. The final step streams.
  */
-export async function* summarizeAbstractive(deps: ChatDependencies, text: string, options: AbstractiveOptions, signal?: AbortSignal): AsyncGenerator<ChatChunk & { model?: string }> {
+export async function* summarizeAbstractive(
+  deps: ChatDependencies,
+  text: string,
+  options: AbstractiveOptions,
+  signal?: AbortSignal,
+): AsyncGenerator<ChatChunk & { model?: string }> {
   const name = chooseModel(deps, options.model);
   const context = deps.models.chat(name);
-  if (!context.conversational) throw appError('invalid_parameter', `model '${context.id}' is an OCR model and cannot write summaries; choose a chat model`, { field: 'model' });
+  if (!context.conversational)
+    throw appError(
+      'invalid_parameter',
+      `model '${context.id}' is an OCR model and cannot write summaries; choose a chat model`,
+      { field: 'model' },
+    );
   const count = context.engine.tokenCounter ? await context.engine.tokenCounter() : estimateTokens;
   // Room for the instructions and the answer inside the window.
   const window = Math.max(64, context.contextTokens - options.maxLength - count(system) - 128);
@@ -65,7 +81,16 @@ export async function* summarizeAbstractive(deps: ChatDependencies, text: string
   while (count(material) > window) {
     const partials: string[] = [];
     for (const chunk of chunkText(material, window, count)) {
-      const chat = await openChat(deps, name, { messages: prompt(chunk, options.maxLength, true), maxTokens: options.maxLength, temperature: options.temperature }, signal);
+      const chat = await openChat(
+        deps,
+        name,
+        {
+          messages: prompt(chunk, options.maxLength, true),
+          maxTokens: options.maxLength,
+          temperature: options.temperature,
+        },
+        signal,
+      );
       try {
         partials.push((await chat.complete(signal)).content.trim());
       } finally {
@@ -73,10 +98,20 @@ export async function* summarizeAbstractive(deps: ChatDependencies, text: string
       }
     }
     const next = partials.join('\n\n');
-    if (count(next) >= count(material)) throw appError('upstream_error', 'the model does not shorten the text; cannot reduce it to fit its context');
+    if (count(next) >= count(material))
+      throw appError('upstream_error', 'the model does not shorten the text; cannot reduce it to fit its context');
     material = next;
   }
-  const chat = await openChat(deps, name, { messages: prompt(material, options.maxLength, false), maxTokens: options.maxLength, temperature: options.temperature }, signal);
+  const chat = await openChat(
+    deps,
+    name,
+    {
+      messages: prompt(material, options.maxLength, false),
+      maxTokens: options.maxLength,
+      temperature: options.temperature,
+    },
+    signal,
+  );
   try {
     for await (const chunk of chat.stream(signal)) yield { ...chunk, model: context.id };
   } finally {

@@ -1,7 +1,7 @@
-import type { ChatChunk, ChatPart, ChatRequest, ChatResult } from '../shared/chat.js';
+import { imagesOf, type ChatChunk, type ChatPart, type ChatRequest, type ChatResult } from '../shared/chat.js';
 import { recordCost } from '../runtime/usage-meter.js';
 import type { ModelRegistry, ChatModel } from '../runtime/model-registry.js';
-import { ocrDocument, type OcrDependencies } from './ocr.js';
+import { ocrDocument, type OcrDefaults, type OcrDependencies } from './ocr.js';
 
 export interface OpenedChat {
   model: ChatModel;
@@ -17,15 +17,19 @@ export interface OpenedChat {
 
 export interface ChatDependencies extends OcrDependencies {
   models: ModelRegistry;
-  ocrDefaults: { languages: string[]; dpi: number };
+  ocrDefaults: OcrDefaults;
 }
 
 /** Images sent to a text-only model become their OCR text, in place. */
-async function imagesToText(deps: ChatDependencies, request: ChatRequest, signal?: AbortSignal): Promise<{ request: ChatRequest; count: number }> {
+async function imagesToText(
+  deps: ChatDependencies,
+  request: ChatRequest,
+  signal?: AbortSignal,
+): Promise<{ request: ChatRequest; count: number }> {
   let count = 0;
   const messages = [];
   for (const message of request.messages) {
-    if (typeof message.content === 'string') {
+    if (typeof message.content === 'string' || message.content === null) {
       messages.push(message);
       continue;
     }
@@ -36,7 +40,12 @@ async function imagesToText(deps: ChatDependencies, request: ChatRequest, signal
         continue;
       }
       count++;
-      const result = await ocrDocument(deps, part.data, { engine: 'auto', languages: deps.ocrDefaults.languages, dpi: deps.ocrDefaults.dpi, checkboxes: true }, signal);
+      const result = await ocrDocument(
+        deps,
+        part.data,
+        { engine: 'auto', languages: deps.ocrDefaults.languages, dpi: deps.ocrDefaults.dpi, checkboxes: true },
+        signal,
+      );
       parts.push({ type: 'text', text: `[Text of image ${count}, read by OCR]\n${result.markdown}` });
     }
     messages.push({ ...message, content: parts });
@@ -48,15 +57,21 @@ async function imagesToText(deps: ChatDependencies, request: ChatRequest, signal
  * Resolves the model, takes a slot in its bounded queue (503 at once when full), and
  * prepares the request for its engine. The caller streams or completes, then releases.
  */
-export async function openChat(deps: ChatDependencies, modelName: string, request: ChatRequest, signal?: AbortSignal): Promise<OpenedChat> {
+export async function openChat(
+  deps: ChatDependencies,
+  modelName: string,
+  request: ChatRequest,
+  signal?: AbortSignal,
+): Promise<OpenedChat> {
   const model = deps.models.chat(modelName);
-  const hasImages = request.messages.some((m) => typeof m.content !== 'string' && m.content.some((p) => p.type === 'image'));
+  const hasImages = request.messages.some((m) => imagesOf(m).length > 0);
   const release = await model.gate.acquire(signal);
   try {
     await deps.models.makeRoom(model.id);
-    const prepared = !model.engine.vision && hasImages ? await imagesToText(deps, request, signal) : { request, count: 0 };
+    const prepared =
+      !model.engine.vision && hasImages ? await imagesToText(deps, request, signal) : { request, count: 0 };
     deps.models.markUsed(model.id);
-    const images = request.messages.reduce((n, m) => n + (typeof m.content === 'string' ? 0 : m.content.filter((p) => p.type === 'image').length), 0);
+    const images = request.messages.reduce((n, m) => n + imagesOf(m).length, 0);
     recordCost('images', images);
     const engine = model.engine;
     const ready = prepared.request;

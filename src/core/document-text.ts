@@ -10,18 +10,28 @@ export interface DocumentText {
   pages?: number;
 }
 
-const looksLikeHtml = (text: string): boolean => /^\s*(<!doctype html|<html|<head|<body|<article|<div|<p[\s>])/i.test(text);
-const looksLikeMarkdown = (text: string): boolean => /^(#{1,6}\s|\s*[-*+]\s|\s*\d+\.\s|```)/m.test(text) && /^#{1,6}\s/m.test(text);
+const looksLikeHtml = (text: string): boolean =>
+  /^\s*(<!doctype html|<html|<head|<body|<article|<div|<p[\s>])/i.test(text);
+const looksLikeMarkdown = (text: string): boolean =>
+  /^(?:#{1,6}[ \t]|[ \t]*[-*+][ \t]|[ \t]*\d+\.[ \t]|```)/m.test(text) && /^#{1,6}[ \t]/m.test(text);
 // A DOCX is a ZIP whose entries include word/document.xml (names are stored uncompressed).
-const isDocx = (bytes: Buffer): boolean => bytes[0] === 0x50 && bytes[1] === 0x4b && bytes.includes('word/document.xml');
+const isDocx = (bytes: Buffer): boolean =>
+  bytes[0] === 0x50 && bytes[1] === 0x4b && bytes.includes('word/document.xml');
 
 /**
  * The text of any file visiongate reads: images and PDFs through the document pipeline
  * (text layer or OCR), DOCX/HTML/Markdown through their parsers, plain UTF-8 as it is.
  * Parsers run in worker threads.
  */
-export async function documentText(deps: OcrDependencies, bytes: Buffer, filename: string | undefined, ocr: Omit<OcrOptions, 'pages'>, signal?: AbortSignal): Promise<DocumentText> {
-  if (bytes.length === 0) throw appError('corrupt_document', 'the file is empty (0 bytes)', { received: 'an empty file' });
+export async function documentText(
+  deps: OcrDependencies,
+  bytes: Buffer,
+  filename: string | undefined,
+  ocr: Omit<OcrOptions, 'pages'>,
+  signal?: AbortSignal,
+): Promise<DocumentText> {
+  if (bytes.length === 0)
+    throw appError('corrupt_document', 'the file is empty (0 bytes)', { received: 'an empty file' });
   if (sniffKind(bytes)) {
     const result = await ocrDocument(deps, bytes, ocr, signal);
     const allTextLayer = result.pages.every((p) => p.source === 'text-layer');
@@ -32,11 +42,17 @@ export async function documentText(deps: OcrDependencies, bytes: Buffer, filenam
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
   } catch {
-    throw appError('unsupported_media_type', `received ${describeBytes(bytes)}, which is neither UTF-8 text nor a supported document (TXT, Markdown, HTML, DOCX, PDF or an image)`, { received: describeBytes(bytes) });
+    throw appError(
+      'unsupported_media_type',
+      `received ${describeBytes(bytes)}, which is neither UTF-8 text nor a supported document (TXT, Markdown, HTML, DOCX, PDF or an image)`,
+      { received: describeBytes(bytes) },
+    );
   }
   const name = (filename ?? '').toLowerCase();
-  if (/\.html?$/.test(name) || looksLikeHtml(text)) return { text: await extract(deps, 'html', bytes, signal), source: 'html' };
-  if (/\.(md|markdown)$/.test(name) || looksLikeMarkdown(text)) return { text: await extract(deps, 'markdown', bytes, signal), source: 'markdown' };
+  if (/\.html?$/.test(name) || looksLikeHtml(text))
+    return { text: await extract(deps, 'html', bytes, signal), source: 'html' };
+  if (/\.(md|markdown)$/.test(name) || looksLikeMarkdown(text))
+    return { text: await extract(deps, 'markdown', bytes, signal), source: 'markdown' };
   return { text, source: 'text' };
 }
 
@@ -45,6 +61,8 @@ async function extract(deps: OcrDependencies, kind: MarkupKind, bytes: Buffer, s
     return await deps.workers.run({ type: 'extract-text', kind, data: bytes }, signal);
   } catch (error) {
     if ((error as { code?: string }).code) throw error;
-    throw appError('corrupt_document', `the ${kind.toUpperCase()} file cannot be read: ${(error as Error).message}`, { received: kind });
+    throw appError('corrupt_document', `the ${kind.toUpperCase()} file cannot be read: ${(error as Error).message}`, {
+      received: kind,
+    });
   }
 }

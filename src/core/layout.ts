@@ -2,20 +2,23 @@
  * Page layout from positioned words: lines → rows → blocks (paragraphs, headings, list
  * items, tables). Works the same for a PDF text layer and for any OCR engine's lines.
  */
-import type { TextLayerWord } from '../documents/pdf-reader.js';
-import { lineOf, unionBbox, type Bbox, type OcrLine, type OcrWord } from '../shared/ocr-text.js';
+import type { TextLayerLine } from '../documents/text-layer.js';
+import { lineOf, unionBbox, type Bbox, type OcrLine } from '../shared/ocr-text.js';
+import { readingOrder, splitAtGaps, type Row } from './reading-order.js';
 
 export type Block =
   | { type: 'heading'; level: 1 | 2 | 3; text: string; bbox: Bbox }
   | { type: 'paragraph'; text: string; bbox: Bbox }
-  | { type: 'list-item'; level: number; ordered: boolean; marker: string; text: string; bbox: Bbox; checkbox?: 'checked' | 'unchecked' }
+  | {
+      type: 'list-item';
+      level: number;
+      ordered: boolean;
+      marker: string;
+      text: string;
+      bbox: Bbox;
+      checkbox?: 'checked' | 'unchecked';
+    }
   | { type: 'table'; rows: string[][]; bbox: Bbox };
-
-/** One visual row: line pieces that share a baseline, left to right. */
-interface Row {
-  cells: OcrLine[];
-  bbox: Bbox;
-}
 
 const height = (b: Bbox): number => Math.max(1, b[3] - b[1]);
 const median = (values: number[]): number => {
@@ -23,36 +26,13 @@ const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 };
+/** A cell's text height: the median of its words' heights (a tilted line's box is taller than its text). */
+const cellHeight = (c: OcrLine): number => median(c.words.map((w) => height(w.bbox)));
 
-/** Groups a PDF text layer's words (content-stream order) into lines. */
-export function linesFromTextLayer(words: TextLayerWord[]): OcrLine[] {
-  const lines: OcrWord[][] = [];
-  let current: TextLayerWord[] = [];
-  for (const word of words) {
-    const prev = current[current.length - 1];
-    const sameLine = prev && Math.abs(prev.bbox[3] - word.bbox[3]) < 0.35 * Math.max(prev.fontSize, word.fontSize) && word.bbox[0] >= prev.bbox[2] - prev.fontSize * 0.5;
-    if (!sameLine && current.length) {
-      lines.push(current.map(asOcrWord));
-      current = [];
-    }
-    current.push(word);
-  }
-  if (current.length) lines.push(current.map(asOcrWord));
-  return lines.map(lineOf);
-}
-
-const asOcrWord = (w: TextLayerWord): OcrWord => ({ text: w.text, bbox: w.bbox, confidence: 1 });
-
-/** Splits a line where a gap is far wider than a space: those are table cells or columns. */
-function splitAtGaps(line: OcrLine): OcrLine[] {
-  const h = height(line.bbox);
-  const pieces: OcrWord[][] = [[]];
-  line.words.forEach((word, i) => {
-    const prev = line.words[i - 1];
-    if (prev && word.bbox[0] - prev.bbox[2] > 1.6 * h) pieces.push([]);
-    pieces[pieces.length - 1]!.push(word);
-  });
-  return pieces.filter((p) => p.length).map(lineOf);
+/** A PDF text layer's lines (already in reading order, words whole) as OCR lines. */
+export function linesFromTextLayer(lines: TextLayerLine[]): OcrLine[] {
+  // Text-layer words already have the shape of OCR words: used as they are, not copied.
+  return lines.map((line) => lineOf(line.words));
 }
 
 const overlapsVertically = (a: Bbox, b: Bbox): boolean => {
@@ -65,16 +45,24 @@ const overlapsVertically = (a: Bbox, b: Bbox): boolean => {
  * itself); a piece joins one of the last few rows when it sits on the same baseline,
  * which is how table cells that an engine reports separately come back together.
  */
-function buildRows(lines: OcrLine[]): Row[] {
+function buildRows(lines: OcrLine[], ordered: boolean): Row[] {
   const rows: Row[] = [];
-  for (const piece of lines.flatMap(splitAtGaps)) {
-    const target = rows.slice(-3).find((r) => overlapsVertically(r.bbox, piece.bbox) && r.cells.every((c) => piece.bbox[0] >= c.bbox[2] || piece.bbox[2] <= c.bbox[0]));
+  // A text layer's line box is upright: its height is the text height.
+  for (const piece of lines.flatMap((line) => splitAtGaps(line, height(line.bbox)))) {
+    // Lines already in reading order (a PDF text layer) only continue the row just before them.
+    const candidates = ordered ? rows.slice(-1).filter((r) => piece.bbox[0] >= r.bbox[2]) : rows.slice(-3);
+    const target = candidates.find(
+      (r) =>
+        overlapsVertically(r.bbox, piece.bbox) &&
+        r.cells.every((c) => piece.bbox[0] >= c.bbox[2] || piece.bbox[2] <= c.bbox[0]),
+    );
     if (target) {
       target.cells.push(piece);
       target.cells.sort((a, b) => a.bbox[0] - b.bbox[0]);
       target.bbox = unionBbox([target.bbox, piece.bbox]);
+      target.box = target.bbox; // a text layer is not skewed
     } else {
-      rows.push({ cells: [piece], bbox: piece.bbox });
+      rows.push({ cells: [piece], bbox: piece.bbox, box: piece.bbox });
     }
   }
   return rows;
@@ -91,7 +79,8 @@ function tableRuns(rows: Row[]): Array<[number, number]> {
   const cellsOf = (r: Row): number => r.cells.length;
   const isTableRow = (r: Row): boolean => cellsOf(r) >= 2 && r.cells.every((c) => c.words.length <= 6);
   for (let i = 0; i <= rows.length; i++) {
-    const continues = i < rows.length && isTableRow(rows[i]!) && (i === start || cellsOf(rows[i]!) === cellsOf(rows[start]!));
+    const continues =
+      i < rows.length && isTableRow(rows[i]!) && (i === start || cellsOf(rows[i]!) === cellsOf(rows[start]!));
     if (!continues) {
       if (i - start >= 2) runs.push([start, i]);
       start = i < rows.length && isTableRow(rows[i]!) ? i : i + 1;
@@ -100,16 +89,24 @@ function tableRuns(rows: Row[]): Array<[number, number]> {
   return runs;
 }
 
-/** Classifies rows into blocks, in reading order. */
-export function layoutBlocks(lines: OcrLine[]): Block[] {
-  const rows = buildRows(lines);
+/**
+ * Classifies rows into blocks, in reading order. Lines already in reading order (a PDF text layer: `ordered`)
+ * keep it; an engine's lines are ordered by layout (columns, tables, skew).
+ */
+export function layoutBlocks(lines: OcrLine[], options: { ordered?: boolean; skew?: number } = {}): Block[] {
+  const rows = options.ordered ? buildRows(lines, true) : readingOrder(lines, options.skew);
   if (rows.length === 0) return [];
-  const bodyHeight = median(rows.map((r) => median(r.cells.map((c) => height(c.bbox)))));
+  const bodyHeight = median(rows.map((r) => median(r.cells.map(cellHeight))));
   const tables = tableRuns(rows);
   const blocks: Block[] = [];
   let paragraph: Row[] = [];
   const flush = (): void => {
-    if (paragraph.length) blocks.push({ type: 'paragraph', text: paragraph.map(rowText).join('\n'), bbox: unionBbox(paragraph.map((r) => r.bbox)) });
+    if (paragraph.length)
+      blocks.push({
+        type: 'paragraph',
+        text: paragraph.map(rowText).join('\n'),
+        bbox: unionBbox(paragraph.map((r) => r.bbox)),
+      });
     paragraph = [];
   };
   let listLeft = Infinity;
@@ -118,13 +115,17 @@ export function layoutBlocks(lines: OcrLine[]): Block[] {
     if (table) {
       flush();
       const tableRows = rows.slice(table[0], table[1]);
-      blocks.push({ type: 'table', rows: tableRows.map((r) => r.cells.map((c) => c.text)), bbox: unionBbox(tableRows.map((r) => r.bbox)) });
+      blocks.push({
+        type: 'table',
+        rows: tableRows.map((r) => r.cells.map((c) => c.text)),
+        bbox: unionBbox(tableRows.map((r) => r.bbox)),
+      });
       i = table[1] - 1;
       continue;
     }
     const row = rows[i]!;
     const text = rowText(row);
-    const rowHeight = median(row.cells.map((c) => height(c.bbox)));
+    const rowHeight = median(row.cells.map(cellHeight));
     const ratio = rowHeight / bodyHeight;
     const marker = listMarker.exec(text);
     if (ratio >= 1.35 && text.length <= 120 && !marker) {
@@ -135,15 +136,24 @@ export function layoutBlocks(lines: OcrLine[]): Block[] {
     if (marker) {
       flush();
       const previous = blocks[blocks.length - 1];
-      if (previous?.type !== 'list-item') listLeft = row.bbox[0];
-      listLeft = Math.min(listLeft, row.bbox[0]);
-      const level = Math.max(0, Math.round((row.bbox[0] - listLeft) / (2 * bodyHeight)));
+      if (previous?.type !== 'list-item') listLeft = row.box[0];
+      listLeft = Math.min(listLeft, row.box[0]);
+      const level = Math.max(0, Math.round((row.box[0] - listLeft) / (2 * bodyHeight)));
       const checkbox = marker[4] ? (marker[4] === '[√]' ? 'checked' : 'unchecked') : undefined;
-      blocks.push({ type: 'list-item', level, ordered: Boolean(marker[2] || marker[3]), marker: marker[0].trim(), text: text.slice(marker[0].length), bbox: row.bbox, ...(checkbox ? { checkbox } : {}) });
+      blocks.push({
+        type: 'list-item',
+        level,
+        ordered: Boolean(marker[2] || marker[3]),
+        marker: marker[0].trim(),
+        text: text.slice(marker[0].length),
+        bbox: row.bbox,
+        ...(checkbox ? { checkbox } : {}),
+      });
       continue;
     }
     const prev = paragraph[paragraph.length - 1];
-    if (prev && row.bbox[1] - prev.bbox[3] > 0.8 * bodyHeight) flush();
+    // A wide gap ends a paragraph, and so does going back up (the next column).
+    if (prev && (row.box[1] - prev.box[3] > 0.8 * bodyHeight || row.box[3] <= prev.box[1])) flush();
     paragraph.push(row);
   }
   flush();
@@ -181,13 +191,19 @@ export function blocksToMarkdown(blocks: Block[]): string {
         out.push(b.text.replace(/^([#>+-])/gm, '\\$1').replaceAll('\n', ' '));
         break;
       case 'list-item':
-        out.push(`${'  '.repeat(b.level)}${b.ordered ? b.marker.replace(')', '.') : b.checkbox ? `- ${b.marker}` : '-'} ${b.text}`);
+        out.push(
+          `${'  '.repeat(b.level)}${b.ordered ? b.marker.replace(')', '.') : b.checkbox ? `- ${b.marker}` : '-'} ${b.text}`,
+        );
         break;
       case 'table': {
         const width = Math.max(...b.rows.map((r) => r.length));
         const pad = (r: string[]): string[] => [...r, ...Array<string>(width - r.length).fill('')];
         const [head, ...body] = b.rows.map(pad);
-        out.push(`| ${head!.map(escapeCell).join(' | ')} |`, `|${' --- |'.repeat(width)}`, ...body.map((r) => `| ${r.map(escapeCell).join(' | ')} |`));
+        out.push(
+          `| ${head!.map(escapeCell).join(' | ')} |`,
+          `|${' --- |'.repeat(width)}`,
+          ...body.map((r) => `| ${r.map(escapeCell).join(' | ')} |`),
+        );
         break;
       }
     }

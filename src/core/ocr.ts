@@ -3,7 +3,7 @@ import type { Metrics } from '../runtime/metrics.js';
 import { recordCost } from '../runtime/usage-meter.js';
 import { openDocument, type DocumentLimits, type DocumentPage, type OpenedDocument } from '../documents/document.js';
 import type { WorkerPool } from '../runtime/worker-pool.js';
-import { parsePageRange } from '../documents/page-range.js';
+import { selectPages, type PageSelection } from '../shared/page-selection.js';
 import type { EngineChoice, OcrEngines } from '../engines/ocr-engines.js';
 import { mean, round3 } from '../shared/numbers.js';
 import type { OcrEngine, OcrEngineName } from '../engines/ocr-spec.js';
@@ -15,11 +15,18 @@ import { pagePreview, type PagePreview } from './preview.js';
 import { readPageImage } from './page-reading.js';
 import { withLatin } from '../shared/languages.js';
 
+/** The OCR options a request starts from (the config's, parsed once at start-up). */
+export interface OcrDefaults {
+  engine: EngineChoice;
+  languages: string[];
+  dpi: number;
+}
+
 export interface OcrOptions {
   engine: EngineChoice;
   languages: string[];
-  /** Page selection such as "1-3,7"; all pages when absent. */
-  pages?: string;
+  /** The pages to read (parsed by the surface from "1-3,7"); all pages when absent. */
+  pages?: PageSelection;
   dpi: number;
   /** OCR pages even when they have a text layer. */
   forceOcr?: boolean;
@@ -65,8 +72,18 @@ export interface OcrDependencies {
   metrics?: Metrics;
 }
 
-async function pageResult(page: DocumentPage, engine: OcrPageResult['engine'], lines: OcrLine[], started: number, previews: boolean): Promise<OcrPageResult> {
-  const blocks = layoutBlocks(lines);
+async function pageResult(
+  page: DocumentPage,
+  engine: OcrPageResult['engine'],
+  read: OcrPageText,
+  started: number,
+  previews: boolean,
+): Promise<OcrPageResult> {
+  const lines = read.lines;
+  const blocks = layoutBlocks(lines, {
+    ordered: page.source === 'text-layer',
+    ...(read.skew !== undefined ? { skew: read.skew } : {}),
+  });
   const preview = previews && page.image ? await pagePreview(page.image) : undefined;
   const words = lines.flatMap((l) => l.words);
   return {
@@ -90,39 +107,95 @@ async function pageResult(page: DocumentPage, engine: OcrPageResult['engine'], l
  * Reads the selected pages of an opened document: text-layer pages directly, the rest
  * through the chosen engine, several pages at once, results in page order.
  */
-export async function* ocrPages(deps: OcrDependencies, doc: OpenedDocument, options: OcrOptions, signal?: AbortSignal): AsyncGenerator<OcrPageResult> {
-  const pages = parsePageRange(options.pages, doc.pageCount);
+export async function* ocrPages(
+  deps: OcrDependencies,
+  doc: OpenedDocument,
+  options: OcrOptions,
+  signal?: AbortSignal,
+): AsyncGenerator<OcrPageResult> {
+  const pages = selectPages(options.pages, doc.pageCount);
   // Choose before any work so a bad engine/language fails fast, even for digital PDFs.
   const languages = await effectiveLanguages(deps, options);
   const engines = await deps.engines.rank(options.engine, languages);
   const engine: OcrEngine = engines[0]!;
   const engineStatus = await engine.status();
   const previews = options.previews ?? false;
-  const readOptions = { dpi: options.dpi, forceOcr: options.forceOcr ?? false, minTextChars: options.minTextChars ?? 8, renderTimeoutMs: options.renderTimeoutMs ?? deps.limits.pdfRenderTimeoutMs, wantImage: previews || (options.checkboxes ?? false) };
-  yield* orderedMap(pages, Math.max(1, engineStatus.concurrency), async (pageNumber) => {
-    if (signal?.aborted) throw abortError(signal);
-    const started = performance.now();
-    const page = await doc.readPage(pageNumber, readOptions, signal);
-    const reading = page.source === 'text-layer' ? undefined : await readPageImage(deps, engines, page.image, languages, signal);
-    let lines = reading ? reading.text.lines : page.source === 'text-layer' ? linesFromTextLayer(page.words) : [];
-    if (options.checkboxes && page.image) lines = applyCheckboxes(lines, await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal));
-    const result = await pageResult(page, reading ? reading.engine.name : 'pdf-text-layer', lines, started, previews);
-    deps.metrics?.ocrPages.inc({ engine: result.engine, source: result.source });
-    recordCost('pages', 1);
-    if (page.source === 'ocr') recordCost('megapixels', (page.width * page.height) / 1e6);
-    deps.metrics?.ocrPageDuration.observe({ engine: result.engine }, result.timings.total_ms / 1000);
-    return result;
-  });
+  const readOptions = {
+    dpi: options.dpi,
+    forceOcr: options.forceOcr ?? false,
+    minTextChars: options.minTextChars ?? 8,
+    renderTimeoutMs: options.renderTimeoutMs ?? deps.limits.pdfRenderTimeoutMs,
+    wantImage: previews || (options.checkboxes ?? false),
+  };
+  // Text layers read in runs of pages (no rendering, no task per page); scans rendered one ahead of the engine.
+  const layers =
+    doc.readTextLayers && !readOptions.forceOcr && !readOptions.wantImage
+      ? doc.readTextLayers(pages, readOptions, signal)
+      : undefined;
+  const concurrency = Math.max(1, engineStatus.concurrency);
+  const reading = new Map<number, Promise<DocumentPage>>();
+  const read = (n: number): Promise<DocumentPage> => {
+    let pending = reading.get(n);
+    if (!pending) {
+      pending = (layers?.get(n) ?? Promise.resolve(undefined)).then(
+        (page) => page ?? doc.readPage(n, readOptions, signal),
+      );
+      pending.catch(() => undefined); // surfaced when its page is read
+      reading.set(n, pending);
+    }
+    return pending;
+  };
+  try {
+    yield* orderedMap(pages, concurrency, async (pageNumber) => {
+      if (signal?.aborted) throw abortError(signal);
+      const started = performance.now();
+      const page = await read(pageNumber);
+      reading.delete(pageNumber);
+      // The page after those in flight is rendered while this one is being recognised.
+      const ahead = page.source === 'ocr' ? pages[pages.indexOf(pageNumber) + concurrency] : undefined;
+      if (ahead !== undefined) void read(ahead);
+      const recognized =
+        page.source === 'text-layer' ? undefined : await readPageImage(deps, engines, page.image, languages, signal);
+      const text: OcrPageText =
+        page.source === 'text-layer' ? { lines: linesFromTextLayer(page.lines) } : recognized!.text;
+      if (options.checkboxes && page.image)
+        text.lines = applyCheckboxes(
+          text.lines,
+          await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal),
+        );
+      const result = await pageResult(
+        page,
+        recognized ? recognized.engine.name : 'pdf-text-layer',
+        text,
+        started,
+        previews,
+      );
+      deps.metrics?.ocrPages.inc({ engine: result.engine, source: result.source });
+      recordCost('pages', 1);
+      if (page.source === 'ocr') recordCost('megapixels', (page.width * page.height) / 1e6);
+      deps.metrics?.ocrPageDuration.observe({ engine: result.engine }, result.timings.total_ms / 1000);
+      return result;
+    });
+  } finally {
+    // A page rendered ahead and never read (error, cancellation) finishes before the document closes.
+    await Promise.allSettled(reading.values());
+  }
 }
 
 /**
  * The languages a request is read with: a non-Latin script gets English added (real pages
  * mix scripts) unless the client asked for its languages exactly, or no engine has both.
  */
-export async function effectiveLanguages(deps: Pick<OcrDependencies, 'engines'>, options: Pick<OcrOptions, 'engine' | 'languages' | 'exactLanguages'>): Promise<string[]> {
+export async function effectiveLanguages(
+  deps: Pick<OcrDependencies, 'engines'>,
+  options: Pick<OcrOptions, 'engine' | 'languages' | 'exactLanguages'>,
+): Promise<string[]> {
   const mixed = withLatin(options.languages, options.exactLanguages ?? false);
   if (mixed === options.languages) return mixed;
-  return deps.engines.rank(options.engine, mixed).then(() => mixed, () => options.languages);
+  return deps.engines.rank(options.engine, mixed).then(
+    () => mixed,
+    () => options.languages,
+  );
 }
 
 /** For long documents run as jobs: pages already read (kept across restarts) and a hook per page. */
@@ -136,17 +209,28 @@ export interface OcrProgress {
 }
 
 /** Whole-document OCR: open, read every selected page, assemble text and Markdown. */
-export async function ocrDocument(deps: OcrDependencies, bytes: Buffer, options: OcrOptions, signal?: AbortSignal, progress: OcrProgress = {}): Promise<OcrResult> {
+export async function ocrDocument(
+  deps: OcrDependencies,
+  bytes: Buffer,
+  options: OcrOptions,
+  signal?: AbortSignal,
+  progress: OcrProgress = {},
+): Promise<OcrResult> {
   const started = performance.now();
   const doc = await openDocument(bytes, deps.limits, deps.workers, signal);
   try {
-    const selected = parsePageRange(options.pages, doc.pageCount);
+    const selected = selectPages(options.pages, doc.pageCount);
     const kept = new Map([...(progress.earlier ?? [])].filter(([page]) => selected.includes(page)));
     const remaining = selected.filter((page) => !kept.has(page));
     await progress.onStart?.(selected.length);
     const read: OcrPageResult[] = [];
     if (remaining.length) {
-      for await (const page of ocrPages(deps, doc, { ...options, pages: remaining.join(',') }, signal)) {
+      for await (const page of ocrPages(
+        deps,
+        doc,
+        { ...options, pages: remaining.map((page) => ({ first: page, last: page })) },
+        signal,
+      )) {
         read.push(page);
         await progress.onPage?.(page);
       }

@@ -2,7 +2,11 @@
  * Maps items with at most `concurrency` in flight and yields results in input order,
  * so a multi-page document uses every worker while pages still come out in sequence.
  */
-export async function* orderedMap<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
+export async function* orderedMap<T, R>(
+  items: T[],
+  concurrency: number,
+  fn: (item: T) => Promise<R>,
+): AsyncGenerator<R> {
   const inFlight: Array<Promise<R>> = [];
   let next = 0;
   const start = (): void => {

@@ -1,6 +1,7 @@
 /**
  * Reads one page image well and without waste: look at the page first (text size, skew,
- * speckle; in a worker thread), straighten and scale it to the size the recogniser wants,
+ * speckle, a title far larger than the text; in a worker thread), straighten it and scale it
+ * to the size the recogniser wants, choose Tesseract's segmentation for it,
  * read it with the best engine for the request, and when that answer is empty or unsure on
  * a page that visibly holds text, read it another way (next engine, another segmentation)
  * and keep the better answer.
@@ -8,7 +9,7 @@
 import { abortError, isAppError } from '../errors/app-error.js';
 import type { GreyImage } from '../documents/raster.js';
 import type { PageAnalysis } from '../documents/page-analysis.js';
-import { preparePage, type PrepSteps } from '../documents/page-prep.js';
+import { preparePage, type PreparedPage, type PrepSteps } from '../documents/page-prep.js';
 import type { WorkerPool } from '../runtime/worker-pool.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { OcrEngine } from '../engines/ocr-spec.js';
@@ -24,15 +25,6 @@ export interface PageReading {
   text: OcrPageText;
 }
 
-/**
- * Text line height (ink extent, pixels) the LSTM recognisers read as well as any larger size:
- * they scale each line to 36 px (Latin) or 48 px (Chinese) anyway, so bigger pages only cost
- * layout time. Measured on the development set (lines measured as this module's analysis
- * does): 300 dpi Latin pages (~32 px) shrunk to ~70 % read as well, 25–30 % faster (below, bold
- * condensed text starts to break); Chinese
- * loses accuracy when shrunk, so it is left alone at usual sizes.
- */
-const targetLineHeight = { latin: 23, cjk: 56 };
 /** Skew (degrees) from which a page is straightened: smaller, Tesseract copes by itself. */
 const minSkew = 0.5;
 /**
@@ -43,13 +35,29 @@ const unsure = 0.3;
 
 const cjkLanguages = /^(chi_|jpn|kor)/;
 
-export function prepSteps(analysis: PageAnalysis, languages: string[]): PrepSteps {
-  const target = languages.some((l) => cjkLanguages.test(l)) ? targetLineHeight.cjk : targetLineHeight.latin;
+const asItIs: PrepSteps = { rotate: 0, scale: 1, median: false };
+
+/** The steps that prepare a page for `engine`: straighten, despeckle, scale down to its line height. */
+export function prepSteps(
+  analysis: PageAnalysis,
+  languages: string[],
+  engine: Pick<OcrEngine, 'pagePreparation'>,
+): PrepSteps {
+  if (!engine.pagePreparation) return asItIs;
+  const target = engine.pagePreparation.lineHeight[languages.some((l) => cjkLanguages.test(l)) ? 'cjk' : 'latin'];
   const height = analysis.lineHeight ?? 0;
   // Only shrink clearly oversized text: a line-height estimate can be low, never scale up on it.
   const scale = height > target * 1.25 ? Math.max(0.4, target / height) : 1;
   return { rotate: Math.abs(analysis.skew) >= minSkew ? -analysis.skew : 0, scale, median: analysis.speckle > 0.003 };
 }
+
+/**
+ * Tesseract's segmentation for a page: one uniform block (PSM 6) reads tables and columns
+ * whole (automatic layout drops lone numbers of a table's cells as noise) and is faster;
+ * automatic layout (PSM 3) keeps a title far taller than the body text, which PSM 6 drops.
+ * The other one is the second try on an answer that comes back empty or unsure.
+ */
+export const segmentationModes = (analysis: PageAnalysis): [number, number] => (analysis.largeText ? [3, 6] : [6, 3]);
 
 /** How much confident text an answer holds: characters weighted by their word's confidence. */
 function weight(text: OcrPageText): number {
@@ -61,45 +69,85 @@ function meanConfidence(text: OcrPageText): number {
   return words.length ? words.reduce((s, w) => s + w.confidence, 0) / words.length : 0;
 }
 
-function remap(text: OcrPageText, unmap: (x: number, y: number) => [number, number]): OcrPageText {
+/**
+ * Boxes found on the prepared image, taken back to the page's own pixels. The engine's skew
+ * was measured on the straightened page: on the page itself the lines slope by the
+ * straightening angle (`rotated`, degrees) plus whatever the engine still saw.
+ */
+function remap(text: OcrPageText, unmap: (x: number, y: number) => [number, number], rotated: number): OcrPageText {
   const box = (b: Bbox): Bbox => {
     const corners = [unmap(b[0], b[1]), unmap(b[2], b[1]), unmap(b[0], b[3]), unmap(b[2], b[3])];
     const xs = corners.map((c) => c[0]);
     const ys = corners.map((c) => c[1]);
-    return [Math.round(Math.min(...xs)), Math.round(Math.min(...ys)), Math.round(Math.max(...xs)), Math.round(Math.max(...ys))];
+    return [
+      Math.round(Math.min(...xs)),
+      Math.round(Math.min(...ys)),
+      Math.round(Math.max(...xs)),
+      Math.round(Math.max(...ys)),
+    ];
   };
   const lines: OcrLine[] = text.lines.map((line) => lineOf(line.words.map((w) => ({ ...w, bbox: box(w.bbox) }))));
-  return { lines };
+  if (rotated === 0) return { lines, ...(text.skew === undefined ? {} : { skew: text.skew }) };
+  return { lines, skew: Math.tan((rotated * Math.PI) / 180 + Math.atan(text.skew ?? 0)) };
 }
 
 /** `engines`: the request's engines, best first (one when the client named it). */
-export async function readPageImage(deps: PageReadingDependencies, engines: OcrEngine[], image: GreyImage, languages: string[], signal?: AbortSignal): Promise<PageReading> {
+export async function readPageImage(
+  deps: PageReadingDependencies,
+  engines: OcrEngine[],
+  image: GreyImage,
+  languages: string[],
+  signal?: AbortSignal,
+): Promise<PageReading> {
   const analysis = await deps.workers.run({ type: 'analyze-page', image }, signal);
-  const prepared = await preparePage(image, prepSteps(analysis, languages));
-  const attempts: Array<{ engine: OcrEngine; psm?: number; onlyIfEmpty?: boolean }> = [
-    { engine: engines[0]! },
-    // One uniform block: finds text that automatic layout dropped as noise or picture.
-    { engine: engines[0]!, psm: 6 },
-    // Another engine, when the first found nothing at all (confidences of different engines
-    // do not compare, so it does not compete with an answer that has text).
-    ...engines.slice(1, 2).map((engine) => ({ engine, onlyIfEmpty: true })),
-  ];
-  let best: { engine: OcrEngine; text: OcrPageText; weight: number } | undefined;
+  // Prepared once per set of steps (the Tesseracts share theirs; PaddleOCR reads the page as it is).
+  const prepared = new Map<string, Promise<{ steps: PrepSteps; page: PreparedPage }>>();
+  const prepare = (engine: OcrEngine): Promise<{ steps: PrepSteps; page: PreparedPage }> => {
+    const steps = prepSteps(analysis, languages, engine);
+    const key = JSON.stringify(steps);
+    let pending = prepared.get(key);
+    if (!pending) {
+      pending = preparePage(image, steps).then((page) => ({ steps, page }));
+      prepared.set(key, pending);
+    }
+    return pending;
+  };
+  const [first, second] = segmentationModes(analysis);
+  const head = engines[0]!;
+  const attempts: Array<{ engine: OcrEngine; psm?: number; onlyIfEmpty?: boolean }> = head.pageSegmentation
+    ? [
+        { engine: head, psm: first },
+        { engine: head, psm: second },
+      ]
+    : [{ engine: head }];
+  // Another engine, when the first found nothing at all (confidences of different engines
+  // do not compare, so it does not compete with an answer that has text).
+  attempts.push(
+    ...engines
+      .slice(1, 2)
+      .map((engine) => ({ engine, onlyIfEmpty: true, ...(engine.pageSegmentation ? { psm: first } : {}) })),
+  );
+  let best: { engine: OcrEngine; text: OcrPageText; weight: number; steps: PrepSteps; page: PreparedPage } | undefined;
   for (const attempt of attempts) {
     if (signal?.aborted) throw abortError(signal);
     if (attempt.onlyIfEmpty && best && best.text.lines.length > 0) break;
     let text: OcrPageText;
+    const { steps, page } = await prepare(attempt.engine);
     try {
-      text = await attempt.engine.recognize(prepared.image, { languages, ...(attempt.psm ? { pageSegmentationMode: attempt.psm } : {}) }, signal);
+      text = await attempt.engine.recognize(
+        page.image,
+        { languages, ...(attempt.psm ? { pageSegmentationMode: attempt.psm } : {}) },
+        signal,
+      );
     } catch (error) {
       if (!isAppError(error) || error.status >= 500) deps.metrics?.engineErrors.inc({ engine: attempt.engine.name });
       if (best) continue; // a fallback failing leaves the first answer standing
       throw error;
     }
     const w = weight(text);
-    if (!best || w > best.weight) best = { engine: attempt.engine, text, weight: w };
+    if (!best || w > best.weight) best = { engine: attempt.engine, text, weight: w, steps, page };
     // Good enough, or nothing to find: stop at the first answer (no wasted passes).
     if (!analysis.hasText || (best.text.lines.length > 0 && meanConfidence(best.text) >= unsure)) break;
   }
-  return { engine: best!.engine, text: remap(best!.text, prepared.unmap) };
+  return { engine: best!.engine, text: remap(best!.text, best!.page.unmap, -best!.steps.rotate) };
 }

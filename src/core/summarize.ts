@@ -12,6 +12,8 @@ export interface SummarizeOptions {
   maxLength: number;
   temperature: number;
   model?: string;
+  /** A document with no text gets an empty summary instead of a 422 (the DeepSynth seed's model answered any image). */
+  allowEmpty?: boolean;
 }
 
 export interface SummaryResult {
@@ -27,6 +29,22 @@ export interface SummaryResult {
   timings: { extract_ms: number; summarize_ms: number; total_ms: number };
 }
 
+/** Characters as Python's len() counts them (code points: an emoji is one, not two UTF-16 units). */
+export function characterCount(text: string): number {
+  let count = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        count--;
+        i++;
+      }
+    }
+  }
+  return count;
+}
+
 /** Characters in / characters out, as the DeepSynth seed computed it; 0 for an empty summary. */
 export function compressionRatio(original: number, summary: number): number {
   return summary > 0 ? Math.round((original / summary) * 100) / 100 : 0;
@@ -39,13 +57,29 @@ export type SummaryDeltas = (delta: string) => void;
  * Summarizes text: extractive in a worker thread, or abstractive through a chat model
  * (map-reduce over the model's context; `onDelta` receives the final step's tokens).
  */
-export async function summarizeText(deps: ChatDependencies, text: string, options: SummarizeOptions, signal?: AbortSignal, extracted: Partial<Pick<DocumentText, 'source'>> & { extractMs?: number } = {}, onDelta?: SummaryDeltas): Promise<SummaryResult> {
+export async function summarizeText(
+  deps: ChatDependencies,
+  text: string,
+  options: SummarizeOptions,
+  signal?: AbortSignal,
+  extracted: Partial<Pick<DocumentText, 'source'>> & { extractMs?: number } = {},
+  onDelta?: SummaryDeltas,
+): Promise<SummaryResult> {
   const started = performance.now();
   let summary = '';
   let model: string | null = null;
   let sentences: SummaryResult['sentences'] = { total: 0, selected: [] };
   if (options.engine === 'abstractive') {
-    for await (const chunk of summarizeAbstractive(deps, text, { ...(options.model ? { model: options.model } : {}), maxLength: options.maxLength, temperature: options.temperature }, signal)) {
+    for await (const chunk of summarizeAbstractive(
+      deps,
+      text,
+      {
+        ...(options.model ? { model: options.model } : {}),
+        maxLength: options.maxLength,
+        temperature: options.temperature,
+      },
+      signal,
+    )) {
       model = chunk.model ?? model;
       if (chunk.type === 'delta') {
         summary += chunk.content;
@@ -60,24 +94,61 @@ export async function summarizeText(deps: ChatDependencies, text: string, option
   }
   const summarizeMs = Math.round(performance.now() - started);
   deps.metrics?.summarizeDuration.observe({ engine: options.engine }, summarizeMs / 1000);
+  const originalLength = characterCount(text);
+  const summaryLength = characterCount(summary);
   return {
     summary,
     engine: options.engine,
     model,
-    original_length: text.length,
-    summary_length: summary.length,
-    compression_ratio: compressionRatio(text.length, summary.length),
+    original_length: originalLength,
+    summary_length: summaryLength,
+    compression_ratio: compressionRatio(originalLength, summaryLength),
     sentences,
     source: extracted.source ?? 'text',
     parameters: { max_length: options.maxLength, temperature: options.temperature },
-    timings: { extract_ms: extracted.extractMs ?? 0, summarize_ms: summarizeMs, total_ms: (extracted.extractMs ?? 0) + summarizeMs },
+    timings: {
+      extract_ms: extracted.extractMs ?? 0,
+      summarize_ms: summarizeMs,
+      total_ms: (extracted.extractMs ?? 0) + summarizeMs,
+    },
   };
 }
 
 /** Summarizes a file: its text first (text layer, OCR or a parser), then the summary. */
-export async function summarizeDocument(deps: ChatDependencies, bytes: Buffer, filename: string | undefined, options: SummarizeOptions, ocr: Omit<OcrOptions, 'pages'>, signal?: AbortSignal, onDelta?: SummaryDeltas): Promise<SummaryResult> {
+export async function summarizeDocument(
+  deps: ChatDependencies,
+  bytes: Buffer,
+  filename: string | undefined,
+  options: SummarizeOptions,
+  ocr: Omit<OcrOptions, 'pages'>,
+  signal?: AbortSignal,
+  onDelta?: SummaryDeltas,
+): Promise<SummaryResult> {
   const started = performance.now();
   const doc = await documentText(deps, bytes, filename, ocr, signal);
-  if (!doc.text.trim()) throw appError('corrupt_document', 'no text was found in the document', { received: doc.source });
-  return summarizeText(deps, doc.text, options, signal, { source: doc.source, extractMs: Math.round(performance.now() - started) }, onDelta);
+  if (!doc.text.trim()) {
+    if (!options.allowEmpty)
+      throw appError('corrupt_document', 'no text was found in the document', { received: doc.source });
+    const extractMs = Math.round(performance.now() - started);
+    return {
+      summary: '',
+      engine: options.engine,
+      model: null,
+      original_length: 0,
+      summary_length: 0,
+      compression_ratio: 0,
+      sentences: { total: 0, selected: [] },
+      source: doc.source,
+      parameters: { max_length: options.maxLength, temperature: options.temperature },
+      timings: { extract_ms: extractMs, summarize_ms: 0, total_ms: extractMs },
+    };
+  }
+  return summarizeText(
+    deps,
+    doc.text,
+    options,
+    signal,
+    { source: doc.source, extractMs: Math.round(performance.now() - started) },
+    onDelta,
+  );
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import sharp, { type Metadata } from 'sharp';
 import { appError, formatBytes, isAppError } from '../errors/app-error.js';
 import { readBmpHeader } from './bmp.js';
-import type { PdfPageOutput, PdfPageRequest, PdfSummary, TextLayerWord } from './pdf-reader.js';
+import type { PdfPageOutput, PdfPageRequest, PdfSummary, PdfTextPage, PdfTextPagesRequest } from './pdf-reader.js';
+import type { TextLayerLine } from './text-layer.js';
 import type { GreyImage } from './raster.js';
 import { describeBytes, mimeTypes, sniffKind, type DocumentKind } from './sniff.js';
 
@@ -27,7 +28,7 @@ export interface PageReadOptions {
 
 /** One page, either already text (a PDF text layer) or pixels to recognise. */
 export type DocumentPage =
-  | { page: number; width: number; height: number; source: 'text-layer'; words: TextLayerWord[]; image?: GreyImage }
+  | { page: number; width: number; height: number; source: 'text-layer'; lines: TextLayerLine[]; image?: GreyImage }
   | { page: number; width: number; height: number; source: 'ocr'; image: GreyImage };
 
 export interface OpenedDocument {
@@ -37,23 +38,42 @@ export interface OpenedDocument {
   pageCount: number;
   /** Image size of the first page (pixels) or PDF page size at the requested dpi. */
   readPage(page: number, options: PageReadOptions, signal?: AbortSignal): Promise<DocumentPage>;
+  /**
+   * PDFs: the text layers of `pages`, read in runs of pages (one worker task per run, not per
+   * page; the runs spread over the threads) and without rendering. Each page's promise settles
+   * when its run is read: with the page, or undefined for a scan (read it with readPage).
+   */
+  readTextLayers?(
+    pages: number[],
+    options: PageReadOptions,
+    signal?: AbortSignal,
+  ): Map<number, Promise<DocumentPage | undefined>>;
   close(): Promise<void>;
 }
 
 function checkPixels(width: number, height: number, limits: DocumentLimits): void {
-  if (!(width > 0 && height > 0)) throw appError('corrupt_document', `the image declares impossible dimensions ${width}x${height}`);
+  if (!(width > 0 && height > 0))
+    throw appError('corrupt_document', `the image declares impossible dimensions ${width}x${height}`);
   if (width * height > limits.maxPixelsPerPage) {
-    throw appError('too_many_pixels', `the image is ${width}x${height} = ${(width * height).toLocaleString('en')} pixels; the limit is ${limits.maxPixelsPerPage.toLocaleString('en')} pixels per page (limits.maxPixelsPerPage)`, {
-      limit: limits.maxPixelsPerPage,
-      width,
-      height,
-    });
+    throw appError(
+      'too_many_pixels',
+      `the image is ${width}x${height} = ${(width * height).toLocaleString('en')} pixels; the limit is ${limits.maxPixelsPerPage.toLocaleString('en')} pixels per page (limits.maxPixelsPerPage)`,
+      {
+        limit: limits.maxPixelsPerPage,
+        width,
+        height,
+      },
+    );
   }
 }
 
 function checkPages(pageCount: number, limits: DocumentLimits): void {
   if (pageCount > limits.maxPages) {
-    throw appError('too_many_pages', `the document has ${pageCount} pages; the limit is ${limits.maxPages} pages per document (limits.maxPages)`, { limit: limits.maxPages, pageCount });
+    throw appError(
+      'too_many_pages',
+      `the document has ${pageCount} pages; the limit is ${limits.maxPages} pages per document (limits.maxPages)`,
+      { limit: limits.maxPages, pageCount },
+    );
   }
 }
 
@@ -61,10 +81,14 @@ function checkPages(pageCount: number, limits: DocumentLimits): void {
 export function documentKind(bytes: Uint8Array): DocumentKind {
   const kind = sniffKind(bytes);
   if (!kind) {
-    throw appError('unsupported_media_type', `received ${describeBytes(bytes)}; supported documents are JPEG, PNG, TIFF, BMP, WebP, GIF and PDF (the type is read from the content, not the file name)`, {
-      received: describeBytes(bytes),
-      allowed: Object.values(mimeTypes),
-    });
+    throw appError(
+      'unsupported_media_type',
+      `received ${describeBytes(bytes)}; supported documents are JPEG, PNG, TIFF, BMP, WebP, GIF and PDF (the type is read from the content, not the file name)`,
+      {
+        received: describeBytes(bytes),
+        allowed: Object.values(mimeTypes),
+      },
+    );
   }
   return kind;
 }
@@ -76,6 +100,7 @@ export function documentKind(bytes: Uint8Array): DocumentKind {
 export type DocumentTask =
   | { type: 'pdf-summary'; docId: string; data: Uint8Array }
   | ({ type: 'pdf-page'; docId: string; data: Uint8Array } & PdfPageRequest)
+  | ({ type: 'pdf-text-pages'; docId: string; data: Uint8Array } & PdfTextPagesRequest)
   | { type: 'pdf-close'; docId: string }
   | { type: 'bmp-decode'; data: Uint8Array };
 
@@ -83,19 +108,32 @@ export type DocumentTask =
 export interface DocumentTaskResults {
   'pdf-summary': PdfSummary;
   'pdf-page': PdfPageOutput;
+  'pdf-text-pages': PdfTextPage[];
   'pdf-close': null;
   'bmp-decode': GreyImage;
 }
 
 export interface DocumentWorkers {
   run<T extends DocumentTask>(task: T, signal?: AbortSignal): Promise<DocumentTaskResults[T['type']]>;
+  /** Most tasks it runs at once (a long PDF's text is shared out among them). */
+  readonly size: number;
 }
 
 /** Sniffs, checks limits, and returns a handle that reads pages lazily (off the main thread). */
-export async function openDocument(bytes: Buffer, limits: DocumentLimits, pool: DocumentWorkers, signal?: AbortSignal): Promise<OpenedDocument> {
-  if (bytes.length === 0) throw appError('corrupt_document', 'the document is empty (0 bytes)', { received: 'an empty file' });
+export async function openDocument(
+  bytes: Buffer,
+  limits: DocumentLimits,
+  pool: DocumentWorkers,
+  signal?: AbortSignal,
+): Promise<OpenedDocument> {
+  if (bytes.length === 0)
+    throw appError('corrupt_document', 'the document is empty (0 bytes)', { received: 'an empty file' });
   if (bytes.length > limits.maxDocumentBytes) {
-    throw appError('payload_too_large', `the document is ${formatBytes(bytes.length)}; the limit is ${formatBytes(limits.maxDocumentBytes)} (limits.maxDocumentBytes)`, { limit: limits.maxDocumentBytes });
+    throw appError(
+      'payload_too_large',
+      `the document is ${formatBytes(bytes.length)}; the limit is ${formatBytes(limits.maxDocumentBytes)} (limits.maxDocumentBytes)`,
+      { limit: limits.maxDocumentBytes },
+    );
   }
   const kind = documentKind(bytes);
   const base = { kind, mimeType: mimeTypes[kind], byteLength: bytes.length };
@@ -112,7 +150,12 @@ async function openRasterImage(bytes: Buffer, base: Base, limits: DocumentLimits
     // Headers only: no pixel is decoded before the limits pass.
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw appError('corrupt_document', `the ${base.kind.toUpperCase()} image cannot be read: ${(error as Error).message}`, { received: base.kind }, { cause: error });
+    throw appError(
+      'corrupt_document',
+      `the ${base.kind.toUpperCase()} image cannot be read: ${(error as Error).message}`,
+      { received: base.kind },
+      { cause: error },
+    );
   }
   checkPixels(meta.width ?? 0, meta.pageHeight ?? meta.height ?? 0, limits);
   // Frames of a GIF or WebP animation are not pages; a TIFF's directories are.
@@ -123,26 +166,50 @@ async function openRasterImage(bytes: Buffer, base: Base, limits: DocumentLimits
     pageCount,
     async readPage(page) {
       try {
-        const { data, info } = await sharp(bytes, { page: page - 1, limitInputPixels: limits.maxPixelsPerPage, failOn: 'truncated' })
+        const { data, info } = await sharp(bytes, {
+          page: page - 1,
+          limitInputPixels: limits.maxPixelsPerPage,
+          failOn: 'truncated',
+        })
           .rotate()
           .flatten({ background: '#ffffff' })
           .greyscale()
           .raw()
           .toBuffer({ resolveWithObject: true });
         checkPixels(info.width, info.height, limits);
-        return { page, width: info.width, height: info.height, source: 'ocr', image: { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) } };
+        return {
+          page,
+          width: info.width,
+          height: info.height,
+          source: 'ocr',
+          image: {
+            width: info.width,
+            height: info.height,
+            data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+          },
+        };
       } catch (error) {
         if (isAppError(error)) throw error;
         const message = (error as Error).message;
         if (/pixel limit/i.test(message)) checkPixels(Number.MAX_SAFE_INTEGER, 1, limits);
-        throw appError('corrupt_document', `page ${page} of the ${base.kind.toUpperCase()} image cannot be decoded: ${message}`, { received: base.kind }, { cause: error });
+        throw appError(
+          'corrupt_document',
+          `page ${page} of the ${base.kind.toUpperCase()} image cannot be decoded: ${message}`,
+          { received: base.kind },
+          { cause: error },
+        );
       }
     },
     async close() {},
   };
 }
 
-async function openBmp(bytes: Buffer, base: Base, limits: DocumentLimits, pool: DocumentWorkers): Promise<OpenedDocument> {
+async function openBmp(
+  bytes: Buffer,
+  base: Base,
+  limits: DocumentLimits,
+  pool: DocumentWorkers,
+): Promise<OpenedDocument> {
   const header = readBmpHeader(bytes);
   checkPixels(header.width, header.height, limits);
   return {
@@ -156,25 +223,92 @@ async function openBmp(bytes: Buffer, base: Base, limits: DocumentLimits, pool: 
   };
 }
 
-async function openPdfDocument(bytes: Buffer, base: Base, limits: DocumentLimits, pool: DocumentWorkers, signal?: AbortSignal): Promise<OpenedDocument> {
+async function openPdfDocument(
+  bytes: Buffer,
+  base: Base,
+  limits: DocumentLimits,
+  pool: DocumentWorkers,
+  signal?: AbortSignal,
+): Promise<OpenedDocument> {
   // Shared memory: every worker thread reads the same bytes without a copy per page.
   const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
   shared.set(bytes);
   const docId = randomUUID();
   const summary = await pool.run({ type: 'pdf-summary', docId, data: shared }, signal);
   if (summary.hasJavaScript) {
-    throw appError('pdf_javascript', 'the PDF contains JavaScript actions, which visiongate does not accept; remove the scripts (for example by printing it to a new PDF) and retry', { received: 'PDF with JavaScript' });
+    throw appError(
+      'pdf_javascript',
+      'the PDF contains JavaScript actions, which visiongate does not accept; remove the scripts (for example by printing it to a new PDF) and retry',
+      { received: 'PDF with JavaScript' },
+    );
   }
   checkPages(summary.pageCount, limits);
+  // Pages readTextLayers found to be scans: rendering them needs no second look at their text.
+  const scans = new Set<number>();
   return {
     ...base,
     pageCount: summary.pageCount,
+    readTextLayers(pages, options, textSignal) {
+      // Runs of at least 8 pages, about four per thread, so both threads work on a long document
+      // and its first pages come back (and are laid out) while the later ones are still read.
+      const per = Math.max(8, Math.ceil(pages.length / (4 * pool.size)));
+      const found = new Map<number, Promise<DocumentPage | undefined>>();
+      for (let i = 0; i < pages.length; i += per) {
+        const run = pages.slice(i, i + per);
+        const read = pool.run(
+          {
+            type: 'pdf-text-pages',
+            docId,
+            data: shared,
+            pages: run,
+            dpi: options.dpi,
+            minTextChars: options.minTextChars,
+            maxRenderSide: limits.maxRenderSide,
+          },
+          textSignal,
+        );
+        read.catch(() => undefined); // surfaced through each page's promise
+        run.forEach((pageNumber, j) => {
+          const page = read.then((out): DocumentPage | undefined => {
+            const one = out[j]!;
+            if ('scan' in one) {
+              scans.add(pageNumber);
+              return undefined;
+            }
+            return { page: pageNumber, width: one.width, height: one.height, source: 'text-layer', lines: one.lines };
+          });
+          page.catch(() => undefined);
+          found.set(pageNumber, page);
+        });
+      }
+      return found;
+    },
     async readPage(page, options, pageSignal) {
+      const forceRender = options.forceOcr || (scans.has(page) && !options.wantImage);
       const out = await pool.run(
-        { type: 'pdf-page', docId, data: shared, pageNumber: page, dpi: options.dpi, minTextChars: options.minTextChars, maxRenderSide: limits.maxRenderSide, renderTimeoutMs: options.renderTimeoutMs, forceRender: options.forceOcr, wantImage: options.wantImage ?? false },
+        {
+          type: 'pdf-page',
+          docId,
+          data: shared,
+          pageNumber: page,
+          dpi: options.dpi,
+          minTextChars: options.minTextChars,
+          maxRenderSide: limits.maxRenderSide,
+          renderTimeoutMs: options.renderTimeoutMs,
+          forceRender,
+          wantImage: options.wantImage ?? false,
+        },
         pageSignal,
       );
-      if (out.textLayer) return { page, width: out.width, height: out.height, source: 'text-layer', words: out.words, ...(out.raster ? { image: out.raster } : {}) };
+      if (out.textLayer)
+        return {
+          page,
+          width: out.width,
+          height: out.height,
+          source: 'text-layer',
+          lines: out.lines,
+          ...(out.raster ? { image: out.raster } : {}),
+        };
       if (!out.raster) throw new Error('the PDF worker returned neither a text layer nor pixels');
       return { page, width: out.raster.width, height: out.raster.height, source: 'ocr', image: out.raster };
     },

@@ -11,6 +11,11 @@ export interface PageAnalysis {
   hasText: boolean;
   /** Median height in pixels of the page's text lines (ink extent), when found. */
   lineHeight?: number;
+  /**
+   * Some text lines are far taller than the median (a title over body text): Tesseract's
+   * one-block segmentation drops such lines, its automatic layout keeps them.
+   */
+  largeText?: boolean;
   /** Skew in degrees (positive: text rises to the right in image coordinates y-down means clockwise). */
   skew: number;
   /** Share of isolated dark pixels: above ~0.3 % the page is speckled. */
@@ -18,9 +23,14 @@ export interface PageAnalysis {
 }
 
 const inkLevel = 140;
+/** A text line this many times the median height is a heading or title, not body text. */
+const largeTextRatio = 2;
 
 /** Box-averages the image down so that its width is at most `maxWidth`. */
-function reduce(image: GreyImage, maxWidth: number): { width: number; height: number; data: Uint8Array; factor: number } {
+function reduce(
+  image: GreyImage,
+  maxWidth: number,
+): { width: number; height: number; data: Uint8Array; factor: number } {
   const factor = Math.max(1, Math.ceil(image.width / maxWidth));
   const width = Math.floor(image.width / factor);
   const height = Math.floor(image.height / factor);
@@ -48,7 +58,13 @@ function speckleShare(image: GreyImage): number {
       seen++;
       const at = y * width + x;
       if (data[at]! >= inkLevel) continue;
-      if (data[at - 1]! >= inkLevel && data[at + 1]! >= inkLevel && data[at - width]! >= inkLevel && data[at + width]! >= inkLevel) isolated++;
+      if (
+        data[at - 1]! >= inkLevel &&
+        data[at + 1]! >= inkLevel &&
+        data[at - width]! >= inkLevel &&
+        data[at + width]! >= inkLevel
+      )
+        isolated++;
     }
   }
   return seen ? isolated / seen : 0;
@@ -114,6 +130,7 @@ export function analyzePage(image: GreyImage): PageAnalysis {
   }
   if (heights.length === 0) return { hasText: false, skew: Math.round(best * 10) / 10, speckle };
   heights.sort((a, b) => a - b);
-  const lineHeight = heights[Math.floor(heights.length / 2)]! * factor;
-  return { hasText: true, lineHeight, skew: Math.round(best * 10) / 10, speckle };
+  const median = heights[Math.floor(heights.length / 2)]!;
+  const largeText = heights.length >= 3 && heights.at(-1)! >= median * largeTextRatio;
+  return { hasText: true, lineHeight: median * factor, largeText, skew: Math.round(best * 10) / 10, speckle };
 }

@@ -30,13 +30,27 @@ export async function preparePage(image: GreyImage, steps: PrepSteps): Promise<P
   let height = image.height;
   if (steps.rotate !== 0) {
     // rotate() does not chain with resize() in one pipeline; materialise the rotation first.
-    const turned = await pipeline.rotate(steps.rotate, { background: { r: 255, g: 255, b: 255 } }).raw().toBuffer({ resolveWithObject: true });
-    pipeline = sharp(turned.data, { raw: { width: turned.info.width, height: turned.info.height, channels: turned.info.channels } });
+    const turned = await pipeline
+      .rotate(steps.rotate, { background: { r: 255, g: 255, b: 255 } })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    pipeline = sharp(turned.data, {
+      raw: { width: turned.info.width, height: turned.info.height, channels: turned.info.channels },
+    });
     [width, height] = [turned.info.width, turned.info.height];
   }
-  if (steps.scale !== 1) pipeline = pipeline.resize(Math.max(1, Math.round(width * steps.scale)), Math.max(1, Math.round(height * steps.scale)), { kernel: 'lanczos3' });
+  if (steps.scale !== 1)
+    pipeline = pipeline.resize(
+      Math.max(1, Math.round(width * steps.scale)),
+      Math.max(1, Math.round(height * steps.scale)),
+      { kernel: 'lanczos3' },
+    );
   const { data, info } = await pipeline.extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-  const out: GreyImage = { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  const out: GreyImage = {
+    width: info.width,
+    height: info.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+  };
   // Undo the resize, then the rotation about the centres of the rotated and the original canvas.
   const turnedWidth = width;
   const turnedHeight = height;

@@ -7,22 +7,18 @@ import { dirname, join } from 'node:path';
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api.js';
 import { rgbaToGrey, type GreyImage } from './raster.js';
+import { textLayerLines, type TextLayerLine, type TextRun } from './text-layer.js';
 
 const pdfjsRoot = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
 // pdf.js reads these from disk in Node when given as folder paths ending in '/'; nothing is fetched.
 const assetFolders = {
-  standardFontDataUrl: join(pdfjsRoot, 'standard_fonts') + '/',
-  cMapUrl: join(pdfjsRoot, 'cmaps') + '/',
-  wasmUrl: join(pdfjsRoot, 'wasm') + '/',
-  iccUrl: join(pdfjsRoot, 'iccs') + '/',
+  standardFontDataUrl: `${join(pdfjsRoot, 'standard_fonts')}/`,
+  cMapUrl: `${join(pdfjsRoot, 'cmaps')}/`,
+  wasmUrl: `${join(pdfjsRoot, 'wasm')}/`,
+  iccUrl: `${join(pdfjsRoot, 'iccs')}/`,
 };
 
-/** A word of a PDF's text layer, in page pixels at the requested dpi. */
-export interface TextLayerWord {
-  text: string;
-  bbox: [number, number, number, number];
-  fontSize: number;
-}
+export type { TextLayerLine, TextLayerWord } from './text-layer.js';
 
 export interface PdfSummary {
   pageCount: number;
@@ -32,7 +28,8 @@ export interface PdfSummary {
 export interface PdfPageOutput {
   width: number;
   height: number;
-  words: TextLayerWord[];
+  /** The text layer's lines in reading order. */
+  lines: TextLayerLine[];
   /** The words come from the page's text layer (no OCR needed). */
   textLayer: boolean;
   /** Present when the page must be OCRed, or a picture of it was asked for. */
@@ -57,7 +54,16 @@ export interface PdfFailure {
   message: string;
 }
 
-export async function openPdf(data: Uint8Array): Promise<PDFDocumentProxy> {
+/**
+ * Opens a PDF. `forText`: only its text will be read, so the standard fonts a PDF names without
+ * embedding them are not loaded and parsed (pdf.js knows their widths without them; a third of
+ * the time of reading a manual page went to parsing them); rendering needs them.
+ */
+export async function openPdf(
+  data: Uint8Array,
+  { forText = false }: { forText?: boolean } = {},
+): Promise<PDFDocumentProxy> {
+  const { standardFontDataUrl, ...otherAssets } = assetFolders;
   const task = pdfjs.getDocument({
     data,
     isEvalSupported: false,
@@ -66,14 +72,19 @@ export async function openPdf(data: Uint8Array): Promise<PDFDocumentProxy> {
     useSystemFonts: false,
     cMapPacked: true,
     verbosity: 0,
-    ...assetFolders,
+    ...otherAssets,
+    ...(forText ? {} : { standardFontDataUrl }),
   });
   try {
     return await task.promise;
   } catch (error) {
     const name = (error as Error).name;
-    if (name === 'PasswordException') throw { failure: 'encrypted', message: 'the PDF is password-protected' } satisfies PdfFailure;
-    throw { failure: 'corrupt', message: `the PDF cannot be parsed (${(error as Error).message})` } satisfies PdfFailure;
+    if (name === 'PasswordException')
+      throw { failure: 'encrypted', message: 'the PDF is password-protected' } satisfies PdfFailure;
+    throw {
+      failure: 'corrupt',
+      message: `the PDF cannot be parsed (${(error as Error).message})`,
+    } satisfies PdfFailure;
   }
 }
 
@@ -89,37 +100,48 @@ export async function summarizePdf(doc: PDFDocumentProxy, data: Uint8Array): Pro
   return { pageCount: doc.numPages, hasJavaScript };
 }
 
-interface TextItemLike {
-  str: string;
-  transform: number[];
-  width: number;
+async function readTextLayer(page: PDFPageProxy, viewport: number[], scale: number): Promise<TextLayerLine[]> {
+  const content = await page.getTextContent();
+  return textLayerLines(content.items as TextRun[], viewport, scale);
 }
 
-function textLayerWords(page: PDFPageProxy, items: TextItemLike[], scale: number): TextLayerWord[] {
-  const viewport = page.getViewport({ scale });
-  const words: TextLayerWord[] = [];
-  for (const item of items) {
-    if (!item.str || !item.str.trim()) continue;
-    const tx = pdfjs.Util.transform(viewport.transform, item.transform) as number[];
-    const fontSize = Math.hypot(tx[2]!, tx[3]!);
-    const x = tx[4]!;
-    const baseline = tx[5]!;
-    const itemWidth = item.width * scale;
-    const perChar = itemWidth / Math.max(1, item.str.length);
-    // Words inside one text run share its font: spread the run's width by character count.
-    for (const match of item.str.matchAll(/\S+/g)) {
-      const x0 = x + match.index * perChar;
-      words.push({
-        text: match[0],
-        bbox: [round(x0), round(baseline - fontSize * 0.8), round(x0 + match[0].length * perChar), round(baseline + fontSize * 0.2)],
-        fontSize: round(fontSize),
-      });
+const textChars = (lines: TextLayerLine[]): number =>
+  lines.reduce((n, line) => n + line.words.reduce((m, w) => m + w.text.length, 0), 0);
+
+export interface PdfTextPagesRequest {
+  pages: number[];
+  dpi: number;
+  minTextChars: number;
+  maxRenderSide: number;
+}
+
+/** A page read from its text layer, or marked as a scan to render and OCR. */
+export type PdfTextPage =
+  | { pageNumber: number; width: number; height: number; lines: TextLayerLine[] }
+  | { pageNumber: number; scan: true };
+
+/**
+ * The text layers of many pages in one worker task (one call per document, or per share of it
+ * when several threads split a long one): no rendering, no per-page round trip.
+ */
+export async function readPdfTextPages(doc: PDFDocumentProxy, request: PdfTextPagesRequest): Promise<PdfTextPage[]> {
+  const out: PdfTextPage[] = [];
+  for (const pageNumber of request.pages) {
+    const page = await doc.getPage(pageNumber);
+    try {
+      const base = page.getViewport({ scale: 1 });
+      const scale = Math.min(request.dpi / 72, request.maxRenderSide / Math.max(base.width, base.height));
+      const viewport = page.getViewport({ scale });
+      const lines = await readTextLayer(page, viewport.transform, scale);
+      if (textChars(lines) >= request.minTextChars)
+        out.push({ pageNumber, width: Math.round(viewport.width), height: Math.round(viewport.height), lines });
+      else out.push({ pageNumber, scan: true });
+    } finally {
+      page.cleanup();
     }
   }
-  return words;
+  return out;
 }
-
-const round = (n: number): number => Math.round(n * 10) / 10;
 
 export async function readPdfPage(doc: PDFDocumentProxy, request: PdfPageRequest): Promise<PdfPageOutput> {
   const page = await doc.getPage(request.pageNumber);
@@ -129,24 +151,30 @@ export async function readPdfPage(doc: PDFDocumentProxy, request: PdfPageRequest
     const longest = Math.max(base.width, base.height) * scale;
     if (longest > request.maxRenderSide) scale = request.maxRenderSide / Math.max(base.width, base.height);
     const viewport = page.getViewport({ scale });
-    const content = await page.getTextContent();
-    const words = textLayerWords(page, content.items as TextItemLike[], scale);
+    // A page OCRed anyway needs no text layer.
+    const lines = request.forceRender ? [] : await readTextLayer(page, viewport.transform, scale);
     const width = Math.round(viewport.width);
     const height = Math.round(viewport.height);
-    const textChars = words.reduce((n, w) => n + w.text.length, 0);
-    const hasTextLayer = textChars >= request.minTextChars && !request.forceRender;
-    if (hasTextLayer && !request.wantImage) return { width, height, words, textLayer: true };
+    const hasTextLayer = !request.forceRender && textChars(lines) >= request.minTextChars;
+    if (hasTextLayer && !request.wantImage) return { width, height, lines, textLayer: true };
     const raster = await renderPage(doc, page, viewport, request.renderTimeoutMs);
-    return { width, height, words: hasTextLayer ? words : [], textLayer: hasTextLayer, raster };
+    return { width, height, lines: hasTextLayer ? lines : [], textLayer: hasTextLayer, raster };
   } finally {
     page.cleanup();
   }
 }
 
-async function renderPage(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: ReturnType<PDFPageProxy['getViewport']>, timeoutMs: number): Promise<GreyImage> {
+async function renderPage(
+  doc: PDFDocumentProxy,
+  page: PDFPageProxy,
+  viewport: ReturnType<PDFPageProxy['getViewport']>,
+  timeoutMs: number,
+): Promise<GreyImage> {
   const width = Math.max(1, Math.round(viewport.width));
   const height = Math.max(1, Math.round(viewport.height));
-  const factory = (doc as unknown as { canvasFactory: { create(w: number, h: number): { canvas: CanvasLike; context: Canvas2D } } }).canvasFactory;
+  const factory = (
+    doc as unknown as { canvasFactory: { create(w: number, h: number): { canvas: CanvasLike; context: Canvas2D } } }
+  ).canvasFactory;
   const { canvas, context } = factory.create(width, height);
   context.fillStyle = '#ffffff';
   context.fillRect(0, 0, width, height);
@@ -155,8 +183,15 @@ async function renderPage(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: R
   try {
     await task.promise;
   } catch (error) {
-    if ((error as Error).name === 'RenderingCancelledException') throw { failure: 'render-timeout', message: `rendering page ${page.pageNumber} took longer than ${timeoutMs} ms` } satisfies PdfFailure;
-    throw { failure: 'corrupt', message: `page ${page.pageNumber} cannot be rendered (${(error as Error).message})` } satisfies PdfFailure;
+    if ((error as Error).name === 'RenderingCancelledException')
+      throw {
+        failure: 'render-timeout',
+        message: `rendering page ${page.pageNumber} took longer than ${timeoutMs} ms`,
+      } satisfies PdfFailure;
+    throw {
+      failure: 'corrupt',
+      message: `page ${page.pageNumber} cannot be rendered (${(error as Error).message})`,
+    } satisfies PdfFailure;
   } finally {
     clearTimeout(timer);
   }

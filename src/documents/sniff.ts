@@ -1,8 +1,6 @@
 /** Document kinds visiongate reads, told apart by their first bytes, never by name or header. */
 export type DocumentKind = 'pdf' | 'png' | 'jpeg' | 'tiff' | 'bmp' | 'webp' | 'gif';
 
-export const imageKinds: readonly DocumentKind[] = ['png', 'jpeg', 'tiff', 'bmp', 'webp', 'gif'];
-
 export const mimeTypes: Record<DocumentKind, string> = {
   pdf: 'application/pdf',
   png: 'image/png',
@@ -20,7 +18,10 @@ const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
 
 /** Common non-document formats, named so an error can say what was received. */
 const knownOthers: Array<[string, (b: Uint8Array) => boolean]> = [
-  ['a ZIP archive (or DOCX/XLSX)', (b) => startsWith(b, [0x50, 0x4b, 0x03, 0x04]) || startsWith(b, [0x50, 0x4b, 0x05, 0x06])],
+  [
+    'a ZIP archive (or DOCX/XLSX)',
+    (b) => startsWith(b, [0x50, 0x4b, 0x03, 0x04]) || startsWith(b, [0x50, 0x4b, 0x05, 0x06]),
+  ],
   ['a gzip archive', (b) => startsWith(b, [0x1f, 0x8b])],
   ['an SVG or XML document', (b) => /^\s*(<\?xml|<svg)/i.test(Buffer.from(b.subarray(0, 64)).toString('latin1'))],
   ['an HTML document', (b) => /^\s*(<!doctype html|<html)/i.test(Buffer.from(b.subarray(0, 64)).toString('latin1'))],
@@ -48,6 +49,8 @@ export function describeBytes(bytes: Uint8Array): string {
   const named = knownOthers.find(([, test]) => test(bytes));
   if (named) return named[0];
   const head = Buffer.from(bytes.subarray(0, 8)).toString('hex').replace(/(..)/g, '$1 ').trim();
-  const printable = Buffer.from(bytes.subarray(0, 512)).every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127) || c >= 128);
+  const printable = Buffer.from(bytes.subarray(0, 512)).every(
+    (c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127) || c >= 128,
+  );
   return printable ? 'text, not an image or PDF' : `unrecognised bytes (starting ${head})`;
 }

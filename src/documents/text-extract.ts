@@ -5,7 +5,9 @@ import mammoth from 'mammoth';
 export type MarkupKind = 'docx' | 'html' | 'markdown';
 
 export async function docxText(bytes: Uint8Array): Promise<string> {
-  const result = await mammoth.extractRawText({ buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+  const result = await mammoth.extractRawText({
+    buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  });
   return result.value;
 }
 
@@ -24,17 +26,34 @@ export function htmlText(html: string): string {
   });
 }
 
-/** Markdown → prose: markup removed, headings and list items kept as their own lines. */
+/** A heading's text without its closing sequence of #s and trailing blanks (no regex: linear on any line). */
+function headingText(text: string): string {
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+  let hashes = end;
+  while (hashes > 0 && text[hashes - 1] === '#') hashes--;
+  // CommonMark: closing #s count only when the whole text is #s or a blank precedes them.
+  if (hashes < end && (hashes === 0 || text[hashes - 1] === ' ' || text[hashes - 1] === '\t')) end = hashes;
+  while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+  return text.slice(0, end);
+}
+
+/**
+ * Markdown → prose: markup removed, headings and list items kept as their own lines.
+ * Every pattern here runs on uploads: blanks are [ \t] (never \s, which spans lines),
+ * no two quantifiers can trade the same characters, and bracket contents stop at the next
+ * bracket, so each is linear in the text (test/documents/regex-safety.test.ts).
+ */
 export function markdownText(markdown: string): string {
   return markdown
     .replace(/```[\s\S]*?```/g, '')
-    .replace(/^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$/gm, '$1\n')
-    .replace(/^\s*([-*+]|\d+[.)])\s+/gm, '')
-    .replace(/^\s*>\s?/gm, '')
-    .replace(/!\[[^\]]*\]\([^)]*\)/g, '')
-    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
+    .replace(/^[ \t]{0,3}#{1,6}[ \t]+(.*)/gm, (_line, text: string) => `${headingText(text)}\n`)
+    .replace(/^[ \t]*(?:[-*+]|\d+[.)])[ \t]+/gm, '')
+    .replace(/^[ \t]*>[ \t]?/gm, '')
+    .replace(/!\[[^\][]*\]\([^()[\]\n]*\)/g, '')
+    .replace(/\[([^\][]+)\]\([^()[\]\n]*\)/g, '$1')
     .replace(/(\*\*|__|\*|_|`)(.+?)\1/g, '$2')
-    .replace(/^\s*\|?\s*:?-{3,}.*$/gm, '')
+    .replace(/^[ \t]*(?:\|[ \t]*)?:?---.*/gm, '')
     .replace(/\|/g, ' ');
 }
 

@@ -1,6 +1,7 @@
 /**
  * The chat engine interface: every chat backend (embedded OCR, OpenAI-compatible servers,
- * Ollama, local GGUF) streams the same chunks; `complete` is derived from them.
+ * Ollama, local GGUF) streams the same chunks; `complete` is derived from them. An engine
+ * honours each OpenAI parameter it can and refuses the rest by name (unsupported-parameters.ts).
  */
 import type { ChatChunk, ChatRequest, ChatResult } from '../shared/chat.js';
 

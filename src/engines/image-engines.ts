@@ -9,13 +9,28 @@ export const progressIntervalMs = 250;
 
 /** The engine of a model's `image:` binding. */
 export function createImageEngine(id: string, image: NonNullable<ModelConfig['image']>): ImageEngine {
-  const upstream = { urls: image.urls, ...(image.apiKey ? { apiKey: image.apiKey } : {}), timeoutMs: image.timeoutMs, connectTimeoutMs: image.connectTimeoutMs, maxRetries: image.maxRetries };
-  const optional = { ...(image.checkpoint ? { checkpoint: image.checkpoint } : {}), ...(image.sampler ? { sampler: image.sampler } : {}) };
+  const upstream = {
+    urls: image.urls,
+    ...(image.apiKey ? { apiKey: image.apiKey } : {}),
+    timeoutMs: image.timeoutMs,
+    connectTimeoutMs: image.connectTimeoutMs,
+    maxRetries: image.maxRetries,
+    retryStatuses: image.retryStatuses,
+  };
+  const optional = {
+    ...(image.checkpoint ? { checkpoint: image.checkpoint } : {}),
+    ...(image.sampler ? { sampler: image.sampler } : {}),
+  };
   switch (image.backend) {
     case 'automatic1111':
       return new Automatic1111Engine({ ...upstream, ...optional, progressIntervalMs });
     case 'comfyui':
-      return new ComfyUiEngine({ ...upstream, ...optional, ...(image.workflow ? { workflow: image.workflow } : {}), progressIntervalMs });
+      return new ComfyUiEngine({
+        ...upstream,
+        ...optional,
+        ...(image.workflow ? { workflow: image.workflow } : {}),
+        progressIntervalMs,
+      });
     case 'openai':
       return new OpenAiImagesEngine({ ...upstream, model: image.model ?? id, extendedParams: image.extendedParams });
   }

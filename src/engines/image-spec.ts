@@ -18,6 +18,8 @@ export interface ImageRequest {
   init?: { image: Buffer; strength: number };
   /** Sent upstream as x-request-id where the backend takes one. */
   requestId?: string;
+  /** OpenAI images API fields (quality, style, output_format, ...) for a backend that speaks it, as the client sent them. */
+  openAiOptions?: Record<string, unknown>;
 }
 
 /** A sampling step reported by the backend while it works. */

@@ -3,20 +3,35 @@ import { errorCatalog, type ErrorCode } from './catalog.js';
 /** Extra, machine-readable facts about an error (the limit that was hit, what was received). */
 export type ErrorFacts = Record<string, string | number | boolean | string[] | undefined>;
 
+/**
+ * One entry of a Pydantic v2 validation error, as FastAPI shows it in `detail[]`: the seed
+ * routes render it; the other surfaces keep the error's own message.
+ */
+export interface FieldValidation {
+  type: string;
+  loc: Array<string | number>;
+  msg: string;
+  /** The value as received, with its JSON type (Pydantic echoes it unchanged). */
+  input: unknown;
+  ctx?: Record<string, unknown>;
+}
+
 /** The one error type the core throws; renderers turn it into each surface's body. */
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly facts: ErrorFacts;
   readonly retryAfterSeconds: number | undefined;
+  readonly validation: FieldValidation | undefined;
 
-  constructor(code: ErrorCode, detail: string, facts: ErrorFacts = {}, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+  constructor(code: ErrorCode, detail: string, facts: ErrorFacts = {}, options: ErrorOptions = {}) {
     super(detail, { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.status = errorCatalog[code].status;
     this.facts = facts;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.validation = options.validation;
   }
 
   get title(): string {
@@ -24,7 +39,13 @@ export class AppError extends Error {
   }
 }
 
-export function appError(code: ErrorCode, detail: string, facts?: ErrorFacts, options?: { cause?: unknown; retryAfterSeconds?: number }): AppError {
+export interface ErrorOptions {
+  cause?: unknown;
+  retryAfterSeconds?: number;
+  validation?: FieldValidation;
+}
+
+export function appError(code: ErrorCode, detail: string, facts?: ErrorFacts, options?: ErrorOptions): AppError {
   return new AppError(code, detail, facts, options);
 }
 
@@ -51,9 +72,19 @@ export function abortError(signal: AbortSignal | undefined): AppError {
  * A signal that also fires after `ms`, with a request_timeout error naming the limit.
  * `clear()` drops the timer once the work is done.
  */
-export function withTimeout(signal: AbortSignal, ms: number, limitName: string): { signal: AbortSignal; clear(): void } {
+export function withTimeout(
+  signal: AbortSignal,
+  ms: number,
+  limitName: string,
+): { signal: AbortSignal; clear(): void } {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(appError('request_timeout', `the request took longer than ${ms / 1000} s (${limitName})`, { limit: ms })), ms);
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        appError('request_timeout', `the request took longer than ${ms / 1000} s (${limitName})`, { limit: ms }),
+      ),
+    ms,
+  );
   timer.unref();
   const forward = (): void => controller.abort(signal.reason);
   if (signal.aborted) forward();

@@ -7,6 +7,7 @@ export const errorCatalog = {
   unauthorized: { status: 401, title: 'API key required' },
   forbidden: { status: 403, title: 'Not allowed for this API key' },
   invalid_parameter: { status: 422, title: 'Invalid parameter' },
+  unsupported_parameter: { status: 400, title: 'Parameter not supported by this model' },
   missing_document: { status: 422, title: 'No document in the request' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },

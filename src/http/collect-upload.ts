@@ -38,7 +38,12 @@ export function collectUpload(stream: Readable, limit: number, limitName = 'limi
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) return fail(appError('payload_too_large', `the upload is larger than ${formatBytes(limit)} (${limitName})`, { limit }));
+      if (size > limit) {
+        fail(
+          appError('payload_too_large', `the upload is larger than ${formatBytes(limit)} (${limitName})`, { limit }),
+        );
+        return;
+      }
       if (!spool && size > inMemory) {
         const path = join(tmpdir(), `visiongate-upload-${randomUUID()}`);
         spool = { path, file: createWriteStream(path, { flags: 'wx', mode: 0o600 }) };
@@ -57,12 +62,15 @@ export function collectUpload(stream: Readable, limit: number, limitName = 'limi
       cleanup();
       if (!spool) {
         settled = true;
-        return resolve(Buffer.concat(chunks));
+        resolve(Buffer.concat(chunks));
+        return;
       }
       const { path, file } = spool;
       file.end(() => {
         settled = true;
-        readFile(path).then(resolve, reject).finally(() => void rm(path, { force: true }));
+        readFile(path)
+          .then(resolve, reject)
+          .finally(() => void rm(path, { force: true }));
       });
     };
     const onError = (error: Error): void => fail(error);

@@ -33,11 +33,16 @@ export function stringFields(source: unknown): Fields {
 function decodeBase64(value: string, field: string): Buffer {
   const payload = value.startsWith('data:') ? value.slice(value.indexOf(',') + 1) : value;
   const compact = payload.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact)) throw appError('invalid_parameter', `${field}: not valid base64 (or a data: URL)`, { field });
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact))
+    throw appError('invalid_parameter', `${field}: not valid base64 (or a data: URL)`, { field });
   return Buffer.from(compact, 'base64');
 }
 
-async function fromMultipart(request: FastifyRequest, fileField: string | undefined, policy: FetchPolicy): Promise<RequestDocument> {
+async function fromMultipart(
+  request: FastifyRequest,
+  fileField: string | undefined,
+  policy: FetchPolicy,
+): Promise<RequestDocument> {
   const fields: Fields = {};
   let file: { bytes: Buffer; filename: string } | undefined;
   // One byte over the limit reaches us, so collectUpload (not busboy's truncation) answers 413.
@@ -45,13 +50,19 @@ async function fromMultipart(request: FastifyRequest, fileField: string | undefi
   for await (const part of request.parts(options)) {
     if (part.type === 'file') {
       // Only the first file (or the named field) is the document; others are drained.
-      if (!file && (!fileField || part.fieldname === fileField)) file = { bytes: await collectUpload(part.file, policy.maxBytes), filename: part.filename };
+      if (!file && (!fileField || part.fieldname === fileField))
+        file = { bytes: await collectUpload(part.file, policy.maxBytes), filename: part.filename };
       else part.file.resume();
     } else if (typeof part.value === 'string' || typeof part.value === 'number' || typeof part.value === 'boolean') {
       fields[part.fieldname] = String(part.value);
     }
   }
-  if (!file) throw appError('missing_document', `no file in the multipart body; send the document as the "${fileField ?? 'file'}" field`, { field: fileField ?? 'file' });
+  if (!file)
+    throw appError(
+      'missing_document',
+      `no file in the multipart body; send the document as the "${fileField ?? 'file'}" field`,
+      { field: fileField ?? 'file' },
+    );
   return { bytes: file.bytes, filename: file.filename, fields };
 }
 
@@ -60,7 +71,12 @@ async function fromMultipart(request: FastifyRequest, fileField: string | undefi
  * `data` (base64 or data: URL) or `url`, or the raw body with any other content type.
  * Query-string fields apply to every form; body fields win over them.
  */
-export async function readDocument(request: FastifyRequest, policy: FetchPolicy, signal: AbortSignal, options: { fileField?: string } = {}): Promise<RequestDocument> {
+export async function readDocument(
+  request: FastifyRequest,
+  policy: FetchPolicy,
+  signal: AbortSignal,
+  options: { fileField?: string } = {},
+): Promise<RequestDocument> {
   const query = stringFields(request.query);
   if (request.isMultipart()) {
     const doc = await fromMultipart(request, options.fileField, policy);
@@ -68,26 +84,46 @@ export async function readDocument(request: FastifyRequest, policy: FetchPolicy,
   }
   const body = request.body;
   if (Buffer.isBuffer(body)) {
-    if (body.length === 0) throw appError('missing_document', 'the request body is empty; send the document as the body, as multipart "file", or as JSON {"data": base64} or {"url": ...}');
+    if (body.length === 0)
+      throw appError(
+        'missing_document',
+        'the request body is empty; send the document as the body, as multipart "file", or as JSON {"data": base64} or {"url": ...}',
+      );
     return { bytes: body, filename: query.filename, fields: query };
   }
-  if (typeof body === 'object' && body !== null) return documentFromJson(body as Record<string, unknown>, query, policy, signal);
-  throw appError('missing_document', 'no document in the request; send it as multipart "file", as the raw body, or as JSON {"data": base64} or {"url": ...}');
+  if (typeof body === 'object' && body !== null)
+    return documentFromJson(body as Record<string, unknown>, query, policy, signal);
+  throw appError(
+    'missing_document',
+    'no document in the request; send it as multipart "file", as the raw body, or as JSON {"data": base64} or {"url": ...}',
+  );
 }
 
 /** A document from JSON: `data` (base64 or a data: URL) or `url`; the other scalar fields come along. */
-export async function documentFromJson(json: Record<string, unknown>, query: Fields, policy: FetchPolicy, signal: AbortSignal): Promise<RequestDocument> {
+export async function documentFromJson(
+  json: Record<string, unknown>,
+  query: Fields,
+  policy: FetchPolicy,
+  signal: AbortSignal,
+): Promise<RequestDocument> {
   const fields = { ...query, ...stringFields(json) };
   delete fields.data;
   delete fields.url;
   if (typeof json.data === 'string' && json.data.length) {
     const bytes = decodeBase64(json.data, 'data');
-    if (bytes.length > policy.maxBytes) throw appError('payload_too_large', `the decoded document is ${formatBytes(bytes.length)}; the limit is ${formatBytes(policy.maxBytes)} (limits.maxDocumentBytes)`, { limit: policy.maxBytes });
+    if (bytes.length > policy.maxBytes)
+      throw appError(
+        'payload_too_large',
+        `the decoded document is ${formatBytes(bytes.length)}; the limit is ${formatBytes(policy.maxBytes)} (limits.maxDocumentBytes)`,
+        { limit: policy.maxBytes },
+      );
     return { bytes, filename: typeof json.filename === 'string' ? json.filename : undefined, fields };
   }
   if (typeof json.url === 'string' && json.url.length) {
     const fetched = await guardedFetch(json.url, policy, signal);
     return { bytes: fetched.bytes, filename: new URL(fetched.finalUrl).pathname.split('/').pop() || undefined, fields };
   }
-  throw appError('missing_document', 'the JSON body has neither "data" (base64 or data: URL) nor "url"', { field: 'data' });
+  throw appError('missing_document', 'the JSON body has neither "data" (base64 or data: URL) nor "url"', {
+    field: 'data',
+  });
 }

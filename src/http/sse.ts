@@ -12,16 +12,42 @@ export interface EventStream {
 }
 
 /** Takes over the reply for server-sent events (with `headers` added to the stream's own). */
-export function openEventStream(request: FastifyRequest, reply: FastifyReply, headers: Record<string, string> = {}): EventStream {
+export function openEventStream(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  headers: Record<string, string> = {},
+): EventStream {
   reply.hijack();
   const raw = reply.raw;
-  raw.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-request-id': request.id });
+  raw.writeHead(200, {
+    ...headers,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-request-id': request.id,
+  });
+  // Events written in one turn of the event loop (a backend's chunk often holds several) leave in one
+  // write: fewer syscalls and packets on the proxy's hot path.
+  let corked = false;
+  const write = (text: string): void => {
+    if (raw.destroyed) return;
+    if (!corked) {
+      corked = true;
+      raw.cork();
+      setImmediate(() => {
+        corked = false;
+        raw.uncork();
+      });
+    }
+    raw.write(text);
+  };
   return {
     event(name, data) {
-      if (!raw.destroyed) raw.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+      write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
     },
     data(data) {
-      if (!raw.destroyed) raw.write(`data: ${JSON.stringify(data)}\n\n`);
+      write(`data: ${JSON.stringify(data)}\n\n`);
     },
     ping() {
       if (!raw.destroyed) raw.write(': ping\n\n');

@@ -1,5 +1,4 @@
-import type { Config } from '../config/schema.js';
-import type { OcrOptions } from '../core/ocr.js';
+import type { OcrDefaults, OcrOptions } from '../core/ocr.js';
 import type { SummarizeOptions, SummaryEngine } from '../core/summarize.js';
 import { appError } from '../errors/app-error.js';
 import { numberField } from './number-field.js';
@@ -14,7 +13,12 @@ const engines: SummaryEngine[] = ['extractive', 'abstractive'];
  */
 export function summarizeOptionsFrom(fields: Record<string, unknown>, chatConfigured: boolean): SummarizeOptions {
   const engine = (fields.engine ?? (fields.model || chatConfigured ? 'abstractive' : 'extractive')) as SummaryEngine;
-  if (!engines.includes(engine)) throw appError('invalid_parameter', `engine must be one of ${engines.join(', ')}, received ${JSON.stringify(fields.engine)}`, { field: 'engine', allowed: engines });
+  if (!engines.includes(engine))
+    throw appError(
+      'invalid_parameter',
+      `engine must be one of ${engines.join(', ')}, received ${JSON.stringify(fields.engine)}`,
+      { field: 'engine', allowed: engines },
+    );
   return {
     engine,
     maxLength: numberField(fields.max_length, 'max_length', { min: 1, max: 4096, integer: true }) ?? 128,
@@ -24,7 +28,14 @@ export function summarizeOptionsFrom(fields: Record<string, unknown>, chatConfig
 }
 
 /** For a document: `engine` names the summarizer; the OCR engine for scanned pages is `ocr_engine`. */
-export function summarizeDocumentOptions(fields: Record<string, string>, config: Readonly<Config>, chatConfigured: boolean): { options: SummarizeOptions; ocr: OcrOptions } {
+export function summarizeDocumentOptions(
+  fields: Record<string, string>,
+  defaults: OcrDefaults,
+  chatConfigured: boolean,
+): { options: SummarizeOptions; ocr: OcrOptions } {
   const { engine: _summaryEngine, ocr_engine: ocrEngine, ...rest } = fields;
-  return { options: summarizeOptionsFrom(fields, chatConfigured), ocr: ocrOptionsFrom({ ...rest, ...(ocrEngine ? { engine: ocrEngine } : {}) }, config) };
+  return {
+    options: summarizeOptionsFrom(fields, chatConfigured),
+    ocr: ocrOptionsFrom({ ...rest, ...(ocrEngine ? { engine: ocrEngine } : {}) }, defaults),
+  };
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import sharp from 'sharp';
 import type { Config } from '../config/schema.js';
 import { createImageEngine } from '../engines/image-engines.js';
-import type { ImageEngine, ImageStep } from '../engines/image-spec.js';
+import type { GeneratedImages, ImageEngine, ImageStep } from '../engines/image-spec.js';
 import { appError, isAppError } from '../errors/app-error.js';
 import { version } from '../shared/version.js';
 import type { ModelRegistry } from '../runtime/model-registry.js';
@@ -19,7 +19,7 @@ export const howToConfigure = [
   'AUTOMATIC1111/Forge/SD.Next (started with --api): models: { sd15: { image: { backend: automatic1111, urls: ["http://127.0.0.1:7860"], checkpoint: "v1-5-pruned-emaonly.safetensors" } } }',
   'ComfyUI: models: { sd15: { image: { backend: comfyui, urls: ["http://127.0.0.1:8188"], checkpoint: "v1-5-pruned-emaonly.safetensors" } } }',
   'OpenAI images API (OpenAI, LocalAI): models: { dall-e-3: { image: { backend: openai, urls: ["https://api.openai.com/v1"], apiKey: "sk-..." } } }',
-  'Then map users to models with images.users (the seed\'s USER_MODELS): images: { users: { default: sd15 } }',
+  "Then map users to models with images.users (the seed's USER_MODELS): images: { users: { default: sd15 } }",
 ].join('\n');
 
 export interface GeneratedImage {
@@ -51,12 +51,22 @@ export interface GenerateRun {
 
 /** A1111's "infotext", which PNG-info readers (A1111, ComfyUI, many viewers) understand. */
 function infotext(p: Generation['parameters'], model: string, seed: number): string {
-  const settings = [`Steps: ${p.num_inference_steps}`, `CFG scale: ${p.guidance_scale}`, `Seed: ${seed}`, `Size: ${p.width}x${p.height}`, `Model: ${model}`, ...(p.style ? [`Style: ${p.style}`] : [])];
+  const settings = [
+    `Steps: ${p.num_inference_steps}`,
+    `CFG scale: ${p.guidance_scale}`,
+    `Seed: ${seed}`,
+    `Size: ${p.width}x${p.height}`,
+    `Model: ${model}`,
+    ...(p.style ? [`Style: ${p.style}`] : []),
+  ];
   return `${p.prompt}\n${p.negative_prompt ? `Negative prompt: ${p.negative_prompt}\n` : ''}${settings.join(', ')}`;
 }
 
 /** Width and height from a PNG's header. */
-const pngSize = (png: Buffer): { width: number; height: number } => ({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) });
+const pngSize = (png: Buffer): { width: number; height: number } => ({
+  width: png.readUInt32BE(16),
+  height: png.readUInt32BE(20),
+});
 
 /**
  * Text-to-image over the configured backends: which model serves a request (its name, the
@@ -90,7 +100,12 @@ export class ImageGenerator {
     const { users, defaultModel } = this.config.images;
     const name = model ?? users[user] ?? users.default ?? defaultModel ?? this.ids()[0]!;
     const { id, config } = this.models.require(name);
-    if (!config.image) throw appError('invalid_parameter', `model '${id}' makes no images; models with an image backend: ${this.ids().join(', ')}`, { field: 'model', allowed: this.ids() });
+    if (!config.image)
+      throw appError(
+        'invalid_parameter',
+        `model '${id}' makes no images; models with an image backend: ${this.ids().join(', ')}`,
+        { field: 'model', allowed: this.ids() },
+      );
     return id;
   }
 
@@ -98,7 +113,10 @@ export class ImageGenerator {
     let entry = this.engines.get(id);
     if (!entry) {
       const image = this.config.models[id]!.image!;
-      entry = { engine: createImageEngine(id, image), gate: new Semaphore(image.concurrency, image.maxQueue, `image model '${id}'`) };
+      entry = {
+        engine: createImageEngine(id, image),
+        gate: new Semaphore(image.concurrency, image.maxQueue, `image model '${id}'`),
+      };
       this.engines.set(id, entry);
     }
     return entry;
@@ -109,7 +127,9 @@ export class ImageGenerator {
     const preset = params.style ? this.config.images.presets[params.style] : undefined;
     if (!preset) return { prompt: params.prompt, negative: params.negative_prompt };
     const template = preset.prompt ?? '{prompt}';
-    const prompt = template.includes('{prompt}') ? template.replaceAll('{prompt}', params.prompt) : `${params.prompt}, ${template}`;
+    const prompt = template.includes('{prompt}')
+      ? template.replaceAll('{prompt}', params.prompt)
+      : `${params.prompt}, ${template}`;
     const negative = [params.negative_prompt, preset.negativePrompt].filter(Boolean).join(', ');
     return { prompt, negative };
   }
@@ -121,11 +141,23 @@ export class ImageGenerator {
     const { prompt, negative } = this.styled(params);
     const started = performance.now();
     const release = await gate.acquire(run.signal);
-    let output;
+    let output: GeneratedImages;
     try {
       this.models.markUsed(model);
       output = await engine.generate(
-        { prompt, negativePrompt: negative, steps: params.num_inference_steps, guidance: params.guidance_scale, width: params.width, height: params.height, seed, n: params.n, ...(init ? { init: { image: init, strength: params.strength } } : {}), ...(run.requestId ? { requestId: run.requestId } : {}) },
+        {
+          prompt,
+          negativePrompt: negative,
+          steps: params.num_inference_steps,
+          guidance: params.guidance_scale,
+          width: params.width,
+          height: params.height,
+          seed,
+          n: params.n,
+          ...(init ? { init: { image: init, strength: params.strength } } : {}),
+          ...(run.requestId ? { requestId: run.requestId } : {}),
+          ...(params.openai ? { openAiOptions: params.openai } : {}),
+        },
         { ...(run.signal ? { signal: run.signal } : {}), ...(run.onStep ? { onStep: run.onStep } : {}) },
       );
     } finally {
@@ -135,7 +167,10 @@ export class ImageGenerator {
     const images: GeneratedImage[] = [];
     for (const [index, encoded] of output.images.entries()) {
       const imageSeed = output.seeds[index] ?? seed;
-      const png = await labelled(encoded, { parameters: infotext(parameters, model, imageSeed), Software: `visiongate ${version}` });
+      const png = await labelled(encoded, {
+        parameters: infotext(parameters, model, imageSeed),
+        Software: `visiongate ${version}`,
+      });
       const saved = await this.store.save(png);
       images.push({ ...saved, seed: imageSeed, ...pngSize(png), bytes: png.length });
     }
@@ -149,7 +184,9 @@ export class ImageGenerator {
   async reset(): Promise<Array<{ model: string; backend: string; dropped: string[] }>> {
     const entries = [...this.engines.entries()];
     this.engines.clear();
-    return Promise.all(entries.map(async ([model, { engine }]) => ({ model, backend: engine.backend, dropped: await engine.reset() })));
+    return Promise.all(
+      entries.map(async ([model, { engine }]) => ({ model, backend: engine.backend, dropped: await engine.reset() })),
+    );
   }
 
   /** Models whose engine is built (the seed's cached pipelines). */
@@ -166,6 +203,11 @@ async function labelled(bytes: Buffer, texts: Record<string, string>): Promise<B
   try {
     return withText(isPng(bytes) ? bytes : await sharp(bytes).png().toBuffer(), texts);
   } catch (error) {
-    throw isAppError(error) ? error : appError('upstream_error', `the image server sent ${bytes.length} bytes that are not a usable image (${(error as Error).message})`);
+    throw isAppError(error)
+      ? error
+      : appError(
+          'upstream_error',
+          `the image server sent ${bytes.length} bytes that are not a usable image (${(error as Error).message})`,
+        );
   }
 }

@@ -21,7 +21,8 @@ export function pngChunks(png: Buffer): PngChunk[] {
     const end = at + 12 + length;
     if (end > png.length) throw new Error(`truncated PNG chunk ${type}`);
     const data = png.subarray(at + 8, at + 8 + length);
-    if (crc32(png.subarray(at + 4, at + 8 + length)) !== png.readUInt32BE(at + 8 + length)) throw new Error(`bad CRC in PNG chunk ${type}`);
+    if (crc32(png.subarray(at + 4, at + 8 + length)) !== png.readUInt32BE(at + 8 + length))
+      throw new Error(`bad CRC in PNG chunk ${type}`);
     chunks.push({ type, data });
     at = end;
     if (type === 'IEND') break;
@@ -68,7 +69,10 @@ export function pngText(png: Buffer): Record<string, string> {
  * the header; text chunks of the same keywords the backend wrote are replaced.
  */
 export function withText(png: Buffer, texts: Record<string, string>): Buffer {
-  const keep = pngChunks(png).filter(({ type, data }) => !(textTypes.has(type) && data.indexOf(0) > 0 && data.toString('latin1', 0, data.indexOf(0)) in texts));
+  const keep = pngChunks(png).filter(
+    ({ type, data }) =>
+      !(textTypes.has(type) && data.indexOf(0) > 0 && data.toString('latin1', 0, data.indexOf(0)) in texts),
+  );
   const parts: Buffer[] = [signature];
   for (const { type, data } of keep) {
     parts.push(chunk(type, data));

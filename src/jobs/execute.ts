@@ -1,11 +1,26 @@
 import { appError, isAppError } from '../errors/app-error.js';
-import { jobError, type JobContext, type JobError, type JobHandler, type JobProgress, type JobState, type JobStatus } from './job.js';
+import {
+  jobError,
+  type JobContext,
+  type JobError,
+  type JobHandler,
+  type JobProgress,
+  type JobState,
+  type JobStatus,
+} from './job.js';
 
 /** How a run ended, as the store records it (compare-and-set on the run's attempt). */
-export type RunOutcome = { status: 'succeeded'; result: unknown } | { status: 'failed'; error: JobError } | { status: 'cancelled' } | { status: 'requeued' };
+export type RunOutcome =
+  | { status: 'succeeded'; result: unknown }
+  | { status: 'failed'; error: JobError }
+  | { status: 'cancelled' }
+  | { status: 'requeued' };
 
 /** What a store writes for a run's outcome: the status left, the JSON of its result or error, the attempts after it. */
-export function outcomeRecord(job: JobState, outcome: RunOutcome): { status: JobStatus; result: string | null; error: string | null; attempts: number } {
+export function outcomeRecord(
+  job: JobState,
+  outcome: RunOutcome,
+): { status: JobStatus; result: string | null; error: string | null; attempts: number } {
   // A run stopped by shutdown goes back to the queue without using up an attempt.
   if (outcome.status === 'requeued') return { status: 'queued', result: null, error: null, attempts: job.attempts - 1 };
   return {
@@ -52,7 +67,14 @@ export class LocalRuns {
    * Runs one claimed job to its outcome: the handler's result, its error (a catalog error
    * keeps its code; anything else is `internal`), `cancelled`, or back to the queue at shutdown.
    */
-  async run(job: JobState, input: Buffer | undefined, earlier: Map<number, unknown>, handler: JobHandler, hooks: RunHooks, listeners: RunListeners): Promise<RunOutcome> {
+  async run(
+    job: JobState,
+    input: Buffer | undefined,
+    earlier: Map<number, unknown>,
+    handler: JobHandler,
+    hooks: RunHooks,
+    listeners: RunListeners,
+  ): Promise<RunOutcome> {
     const controller = new AbortController();
     this.controllers.set(job.id, controller);
     if (job.cancelRequested) controller.abort(new Cancelled('cancelled'));
@@ -73,7 +95,12 @@ export class LocalRuns {
       if (controller.signal.aborted) outcome = stopped(controller.signal);
       else {
         if (!isAppError(error) || error.status >= 500) listeners.onError(error);
-        outcome = { status: 'failed', error: jobError(isAppError(error) ? error : appError('internal', 'the job failed; the server log has the details')) };
+        outcome = {
+          status: 'failed',
+          error: jobError(
+            isAppError(error) ? error : appError('internal', 'the job failed; the server log has the details'),
+          ),
+        };
       }
     } finally {
       this.controllers.delete(job.id);

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { abortError } from '../errors/app-error.js';
 import type { Metrics } from '../runtime/metrics.js';
-import { usageContext, type UsageMeter } from '../runtime/usage-meter.js';
+import { callerContext, type UsageMeter } from '../runtime/usage-meter.js';
 import { isTerminal, type JobHandler, type JobState, type SubmitRequest } from './job.js';
 import { RedisJobStore } from './redis-store.js';
 import { SqliteJobStore } from './sqlite-store.js';
@@ -10,9 +10,20 @@ import type { JobProcessor, JobStore, StoreSettings, SubmitResult } from './stor
 import { WebhookDispatcher } from './webhooks.js';
 
 /** The one place the store is chosen (jobs.store). */
-export function createJobStore(config: Readonly<Config>, onError: (error: unknown) => void): JobStore {
-  const settings: StoreSettings = { maxQueuedPerType: config.jobs.maxQueuedPerType, maxAttempts: config.jobs.maxAttempts, resultTtlMs: config.jobs.resultTtlSeconds * 1000, webhookMaxAttempts: config.jobs.webhookMaxAttempts };
-  if (config.jobs.store === 'redis') return new RedisJobStore(config.jobs.redisUrl!, config.jobs.redisPrefix, { ...settings, lockDurationMs: config.jobs.lockDurationMs }, onError);
+function createJobStore(config: Readonly<Config>, onError: (error: unknown) => void): JobStore {
+  const settings: StoreSettings = {
+    maxQueuedPerType: config.jobs.maxQueuedPerType,
+    maxAttempts: config.jobs.maxAttempts,
+    resultTtlMs: config.jobs.resultTtlSeconds * 1000,
+    webhookMaxAttempts: config.jobs.webhookMaxAttempts,
+  };
+  if (config.jobs.store === 'redis')
+    return new RedisJobStore(
+      config.jobs.redisUrl!,
+      config.jobs.redisPrefix,
+      { ...settings, lockDurationMs: config.jobs.lockDurationMs },
+      onError,
+    );
   return new SqliteJobStore(config.jobs.sqlitePath, settings, onError);
 }
 
@@ -34,7 +45,10 @@ export class JobSystem {
   private sweeper: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly deps: JobSystemDependencies, store?: JobStore) {
+  constructor(
+    private readonly deps: JobSystemDependencies,
+    store?: JobStore,
+  ) {
     this.store = store ?? createJobStore(deps.config, (error) => deps.log.error({ err: error }, 'job store error'));
     deps.metrics.jobQueues = () => this.store.queued();
   }
@@ -60,39 +74,68 @@ export class JobSystem {
         else reject(error);
       };
       const check = (): void => {
-        this.store.get(id).then((job) => {
-          if (!job) done(abortError(undefined));
-          else if (isTerminal(job.status)) done(undefined, job);
-        }, (error: unknown) => done(error));
+        this.store.get(id).then(
+          (job) => {
+            if (!job) done(abortError(undefined));
+            else if (isTerminal(job.status)) done(undefined, job);
+          },
+          (error: unknown) => done(error),
+        );
       };
       const onAbort = (): void => done(abortError(signal));
       signal.addEventListener('abort', onAbort, { once: true });
       // Events make it prompt; the poll is a safety net for a lost message.
       const poll = setInterval(check, 1000);
-      this.store.subscribe(id, (event) => {
-        if (event.type === 'status' && isTerminal(event.status)) check();
-      }).then((off) => {
-        unsubscribe = off;
-        if (finished) off();
-        check();
-      }, (error: unknown) => done(error));
+      this.store
+        .subscribe(id, (event) => {
+          if (event.type === 'status' && isTerminal(event.status)) check();
+        })
+        .then(
+          (off) => {
+            unsubscribe = off;
+            if (finished) off();
+            check();
+          },
+          (error: unknown) => done(error),
+        );
     });
   }
 
   /** Runs queued jobs in this process, delivers webhooks and sweeps expired results. */
   startWorker(handler: JobHandler): void {
     const { config, log, metrics, usage } = this.deps;
-    const counted: JobHandler = (context) => (context.job.owner ? usageContext.run({ key: context.job.owner, meter: usage }, () => handler(context)) : handler(context));
+    const counted: JobHandler = (context) =>
+      context.job.owner
+        ? callerContext.run({ key: context.job.owner, meter: usage }, () => handler(context))
+        : handler(context);
     this.processor = this.store.process(counted, config.jobs.concurrency, (job, outcome) => {
       const status = outcome.status;
       metrics.jobsFinished.inc({ type: job.type, status });
       log.info({ job: job.id, type: job.type, attempt: job.attempts, status }, 'job ended');
     });
     const fetch = config.fetch;
-    this.webhooks = new WebhookDispatcher(this.store, { secret: config.jobs.webhookSecret, maxAttempts: config.jobs.webhookMaxAttempts, retryBaseMs: config.jobs.webhookRetryBaseMs, timeoutMs: config.jobs.webhookTimeoutMs, policy: { allowPrivateAddresses: fetch.allowPrivateAddresses, allowHosts: fetch.allowHosts, timeoutMs: config.jobs.webhookTimeoutMs } }, (error) => log.warn({ err: error }, 'webhook delivery failed'));
+    this.webhooks = new WebhookDispatcher(
+      this.store,
+      {
+        secret: config.jobs.webhookSecret,
+        maxAttempts: config.jobs.webhookMaxAttempts,
+        retryBaseMs: config.jobs.webhookRetryBaseMs,
+        timeoutMs: config.jobs.webhookTimeoutMs,
+        policy: {
+          allowPrivateAddresses: fetch.allowPrivateAddresses,
+          allowHosts: fetch.allowHosts,
+          timeoutMs: config.jobs.webhookTimeoutMs,
+        },
+      },
+      (error) => log.warn({ err: error }, 'webhook delivery failed'),
+    );
     this.webhooks.start();
     const sweepMs = Math.min(60_000, Math.max(250, (config.jobs.resultTtlSeconds * 1000) / 2));
-    this.sweeper = setInterval(() => void this.store.expire(Date.now()).catch((error: unknown) => log.warn({ err: error }, 'expiring jobs failed')), sweepMs);
+    this.sweeper = setInterval(
+      () =>
+        void this.store.expire(Date.now()).catch((error: unknown) => log.warn({ err: error }, 'expiring jobs failed')),
+      sweepMs,
+    );
     this.sweeper.unref();
   }
 

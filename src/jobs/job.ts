@@ -1,6 +1,6 @@
 import type { AppError } from '../errors/app-error.js';
 
-/** What a job does; each type has one handler (handlers.ts). */
+/** What a job does; each type has one handler (jobs/handlers/). */
 export type JobType = 'ocr' | 'summarize' | 'chat' | 'image' | 'batch';
 export const jobTypes: readonly JobType[] = ['ocr', 'summarize', 'chat', 'image', 'batch'];
 
@@ -9,7 +9,14 @@ export const jobTypes: readonly JobType[] = ['ocr', 'summarize', 'chat', 'image'
  * dying (crashes, dead workers) past jobs.maxAttempts.
  */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
-export const jobStatuses: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'];
+export const jobStatuses: readonly JobStatus[] = [
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'interrupted',
+];
 export const isTerminal = (status: JobStatus): boolean => status !== 'queued' && status !== 'running';
 
 /** How far a running job is: pages of an OCR job, items of a batch, tokens of a summary. */
@@ -28,9 +35,19 @@ export interface JobError {
 }
 
 /** Why a job whose runs kept dying was given up. */
-export const interruptedError = (why: string): JobError => ({ code: 'interrupted', status: 500, title: 'Job interrupted', detail: `${why}; it was not finished` });
+export const interruptedError = (why: string): JobError => ({
+  code: 'interrupted',
+  status: 500,
+  title: 'Job interrupted',
+  detail: `${why}; it was not finished`,
+});
 
-export const jobError = (error: AppError): JobError => ({ code: error.code, status: error.status, title: error.title, detail: error.message });
+export const jobError = (error: AppError): JobError => ({
+  code: error.code,
+  status: error.status,
+  title: error.title,
+  detail: error.message,
+});
 
 /** One webhook delivery attempt, kept on the job. */
 export interface WebhookDelivery {
@@ -127,7 +144,9 @@ export function jobView(job: JobState, options: { result?: boolean } = {}): Reco
     finished_at: isoTime(job.finishedAt),
     expires_at: isoTime(job.expiresAt),
     idempotency_key: job.idempotencyKey,
-    callback: job.callback ? { url: job.callback.url, delivered: job.callback.delivered, deliveries: job.callback.deliveries } : null,
+    callback: job.callback
+      ? { url: job.callback.url, delivered: job.callback.delivered, deliveries: job.callback.deliveries }
+      : null,
     error: job.error,
     ...(options.result === false ? {} : { result: job.result ?? null }),
   };

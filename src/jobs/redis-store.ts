@@ -4,14 +4,32 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { appError } from '../errors/app-error.js';
 import { LocalRuns, outcomeRecord, type RunHooks, type RunListeners, type RunOutcome } from './execute.js';
-import { interruptedError, type JobCallback, type JobEvent, type JobHandler, type JobState, type JobStatus, type JobType, type SubmitRequest, type WebhookDelivery } from './job.js';
-import { cancelScript, claimDeliveriesScript, expireScript, finishScript, startScript, submitScript } from './redis-scripts.js';
+import {
+  interruptedError,
+  type JobCallback,
+  type JobEvent,
+  type JobHandler,
+  type JobState,
+  type JobStatus,
+  type JobType,
+  type SubmitRequest,
+  type WebhookDelivery,
+} from './job.js';
+import {
+  cancelScript,
+  claimDeliveriesScript,
+  expireScript,
+  finishScript,
+  startScript,
+  submitScript,
+} from './redis-scripts.js';
 import type { JobProcessor, JobStore, ListQuery, StoreSettings, SubmitResult } from './store.js';
 
 /** A message on the events channel: a job's event, or a cancel for whichever worker runs it. */
 type Message = { id: string; event: JobEvent } | { id: string; cancel: true };
 
-const parse = <T>(text: string | undefined): T | null => (text === undefined || text === '' ? null : (JSON.parse(text) as T));
+const parse = <T>(text: string | undefined): T | null =>
+  text === undefined || text === '' ? null : (JSON.parse(text) as T);
 const num = (text: string | undefined): number | null => (text === undefined || text === '' ? null : Number(text));
 
 /**
@@ -32,7 +50,12 @@ export class RedisJobStore implements JobStore {
   private readonly workers = new Set<Worker>();
   private readonly connections: Redis[] = [];
 
-  constructor(private readonly url: string, private readonly prefix: string, private readonly settings: StoreSettings & { lockDurationMs: number }, private readonly onError: (error: unknown) => void = () => {}) {
+  constructor(
+    private readonly url: string,
+    private readonly prefix: string,
+    private readonly settings: StoreSettings & { lockDurationMs: number },
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {
     this.redis = this.connect(3);
     this.subscriber = this.connect(null);
     this.queue = new Queue('jobs', { connection: this.connect(null), prefix });
@@ -72,9 +95,10 @@ export class RedisJobStore implements JobStore {
   }
 
   private async stateOf(id: string): Promise<JobState | undefined> {
-    const [hash, rank] = (await this.redis.multi().hgetall(this.key(id)).zrank(`${this.prefix}:queued`, id).exec()) ?? [];
+    const [hash, rank] =
+      (await this.redis.multi().hgetall(this.key(id)).zrank(`${this.prefix}:queued`, id).exec()) ?? [];
     const h = hash?.[1] as Record<string, string> | undefined;
-    if (!h || !h.id) return undefined;
+    if (!h?.id) return undefined;
     return this.fromHash(h, (rank?.[1] as number | null) ?? null);
   }
 
@@ -102,13 +126,45 @@ export class RedisJobStore implements JobStore {
 
   async submit(request: SubmitRequest): Promise<SubmitResult> {
     const id = `job_${randomUUID().replaceAll('-', '')}`;
-    const callback: JobCallback | null = request.callbackUrl ? { url: request.callbackUrl, ...(request.callbackSecret ? { secret: request.callbackSecret } : {}), deliveries: [], delivered: false } : null;
-    const [outcome, value, rank] = (await this.eval(submitScript, [id, request.type, request.owner, JSON.stringify(request.params), request.idempotencyKey ?? '', request.requestHash, callback ? JSON.stringify(callback) : '', Date.now(), this.settings.maxQueuedPerType])) as [string, string, number];
-    if (outcome === 'full') throw appError('queue_full', `${value} ${request.type} jobs are queued, the most allowed (jobs.maxQueuedPerType); retry later`, { limit: this.settings.maxQueuedPerType }, { retryAfterSeconds: 5 });
-    if (outcome === 'conflict') throw appError('idempotency_conflict', `Idempotency-Key "${request.idempotencyKey}" was used for a different request (job ${value}); use a new key for a new request`, { field: 'Idempotency-Key' });
+    const callback: JobCallback | null = request.callbackUrl
+      ? {
+          url: request.callbackUrl,
+          ...(request.callbackSecret ? { secret: request.callbackSecret } : {}),
+          deliveries: [],
+          delivered: false,
+        }
+      : null;
+    const [outcome, value, rank] = (await this.eval(submitScript, [
+      id,
+      request.type,
+      request.owner,
+      JSON.stringify(request.params),
+      request.idempotencyKey ?? '',
+      request.requestHash,
+      callback ? JSON.stringify(callback) : '',
+      Date.now(),
+      this.settings.maxQueuedPerType,
+    ])) as [string, string, number];
+    if (outcome === 'full')
+      throw appError(
+        'queue_full',
+        `${value} ${request.type} jobs are queued, the most allowed (jobs.maxQueuedPerType); retry later`,
+        { limit: this.settings.maxQueuedPerType },
+        { retryAfterSeconds: 5 },
+      );
+    if (outcome === 'conflict')
+      throw appError(
+        'idempotency_conflict',
+        `Idempotency-Key "${request.idempotencyKey}" was used for a different request (job ${value}); use a new key for a new request`,
+        { field: 'Idempotency-Key' },
+      );
     if (outcome === 'created') {
       if (request.input) await this.redis.set(`${this.key(id)}:input`, request.input);
-      await this.queue.add(request.type, { id }, { jobId: id, priority: rank, removeOnComplete: true, removeOnFail: true });
+      await this.queue.add(
+        request.type,
+        { id },
+        { jobId: id, priority: rank, removeOnComplete: true, removeOnFail: true },
+      );
     } else {
       // The first submission may still be storing its input: wait until BullMQ has it.
       await this.waitEnqueued(value);
@@ -147,7 +203,8 @@ export class RedisJobStore implements JobStore {
         if (!h.id) continue;
         const job = this.fromHash(h, null);
         const expired = job.expiresAt !== null && job.expiresAt <= Date.now();
-        if (expired || (query.status && job.status !== query.status) || (query.type && job.type !== query.type)) continue;
+        if (expired || (query.status && job.status !== query.status) || (query.type && job.type !== query.type))
+          continue;
         found.push({ job, seq: entries[i * 2 + 1]! });
       }
       scanned += entries.length / 2;
@@ -159,7 +216,11 @@ export class RedisJobStore implements JobStore {
 
   async partials(id: string): Promise<Map<number, unknown>> {
     const all = await this.redis.hgetall(`${this.key(id)}:partials`);
-    return new Map(Object.entries(all).map(([index, value]) => [Number(index), JSON.parse(value) as unknown] as const).sort((a, b) => a[0] - b[0]));
+    return new Map(
+      Object.entries(all)
+        .map(([index, value]) => [Number(index), JSON.parse(value) as unknown] as const)
+        .sort((a, b) => a[0] - b[0]),
+    );
   }
 
   async cancel(id: string): Promise<JobState | undefined> {
@@ -193,22 +254,48 @@ export class RedisJobStore implements JobStore {
 
   private async finish(job: JobState, outcome: RunOutcome): Promise<boolean> {
     const record = outcomeRecord(job, outcome);
-    const owned = (await this.eval(finishScript, [job.id, job.attempts, record.status, record.result ?? '', record.error ?? '', Date.now(), this.settings.resultTtlMs])) as number;
+    const owned = (await this.eval(finishScript, [
+      job.id,
+      job.attempts,
+      record.status,
+      record.result ?? '',
+      record.error ?? '',
+      Date.now(),
+      this.settings.resultTtlMs,
+    ])) as number;
     if (!owned) return false;
     // Back to the queue at shutdown: a new BullMQ entry, since this one completes as we return.
-    if (record.status === 'queued') await this.queue.add(job.type, { id: job.id }, { jobId: `${job.id}-r${job.attempts}`, priority: owned, removeOnComplete: true, removeOnFail: true });
+    if (record.status === 'queued')
+      await this.queue.add(
+        job.type,
+        { id: job.id },
+        { jobId: `${job.id}-r${job.attempts}`, priority: owned, removeOnComplete: true, removeOnFail: true },
+      );
     await this.publish({ id: job.id, event: { type: 'status', status: record.status, attempts: record.attempts } });
     return true;
   }
 
   /** One BullMQ delivery: claim the job (compare-and-set), run it, record how it ended. */
   private async deliver(handler: JobHandler, id: string, listeners: RunListeners): Promise<void> {
-    const interrupted = JSON.stringify(interruptedError(`the job's runs stopped ${this.settings.maxAttempts} times (dead workers or restarts)`));
-    const [outcome, attempts] = (await this.eval(startScript, [id, Date.now(), this.settings.maxAttempts, this.settings.resultTtlMs, interrupted])) as [string, number];
-    if (outcome === 'interrupted') await this.publish({ id, event: { type: 'status', status: 'interrupted', attempts } });
+    const interrupted = JSON.stringify(
+      interruptedError(`the job's runs stopped ${this.settings.maxAttempts} times (dead workers or restarts)`),
+    );
+    const [outcome, attempts] = (await this.eval(startScript, [
+      id,
+      Date.now(),
+      this.settings.maxAttempts,
+      this.settings.resultTtlMs,
+      interrupted,
+    ])) as [string, number];
+    if (outcome === 'interrupted')
+      await this.publish({ id, event: { type: 'status', status: 'interrupted', attempts } });
     if (outcome !== 'run') return;
     await this.listen(); // cancels for this job must reach us while it runs
-    const [job, input, earlier] = await Promise.all([this.stateOf(id), this.redis.getBuffer(`${this.key(id)}:input`), this.partials(id)]);
+    const [job, input, earlier] = await Promise.all([
+      this.stateOf(id),
+      this.redis.getBuffer(`${this.key(id)}:input`),
+      this.partials(id),
+    ]);
     if (!job) return;
     await this.publish({ id, event: { type: 'status', status: 'running', attempts } });
     await this.runs.run(job, input ?? undefined, earlier, handler, this.hooks, listeners);
@@ -216,15 +303,19 @@ export class RedisJobStore implements JobStore {
 
   process(handler: JobHandler, concurrency: number, onEnd?: RunListeners['onEnd']): JobProcessor {
     const listeners: RunListeners = { onError: this.onError, ...(onEnd ? { onEnd } : {}) };
-    const worker = new Worker('jobs', async (bullJob: Job<{ id: string }>) => this.deliver(handler, bullJob.data.id, listeners), {
-      connection: this.connect(null),
-      prefix: this.prefix,
-      concurrency,
-      lockDuration: this.settings.lockDurationMs,
-      stalledInterval: Math.max(250, Math.floor(this.settings.lockDurationMs / 2)),
-      // Our own attempt count decides when a job is interrupted; BullMQ just redelivers.
-      maxStalledCount: this.settings.maxAttempts + 1,
-    });
+    const worker = new Worker(
+      'jobs',
+      async (bullJob: Job<{ id: string }>) => this.deliver(handler, bullJob.data.id, listeners),
+      {
+        connection: this.connect(null),
+        prefix: this.prefix,
+        concurrency,
+        lockDuration: this.settings.lockDurationMs,
+        stalledInterval: Math.max(250, Math.floor(this.settings.lockDurationMs / 2)),
+        // Our own attempt count decides when a job is interrupted; BullMQ just redelivers.
+        maxStalledCount: this.settings.maxAttempts + 1,
+      },
+    );
     worker.on('error', this.onError);
     // BullMQ gave up on a job that kept stalling: make sure it does not stay `running`.
     worker.on('failed', (bullJob) => {
@@ -249,7 +340,10 @@ export class RedisJobStore implements JobStore {
     const job = await this.stateOf(id);
     if (job?.status !== 'running') return;
     const error = JSON.stringify(interruptedError('the job kept stalling (its workers died)'));
-    if (await this.eval(finishScript, [id, job.attempts, 'interrupted', '', error, Date.now(), this.settings.resultTtlMs])) await this.publish({ id, event: { type: 'status', status: 'interrupted', attempts: job.attempts } });
+    if (
+      await this.eval(finishScript, [id, job.attempts, 'interrupted', '', error, Date.now(), this.settings.resultTtlMs])
+    )
+      await this.publish({ id, event: { type: 'status', status: 'interrupted', attempts: job.attempts } });
   }
 
   async claimDeliveries(now: number, limit: number, leaseMs: number): Promise<JobState[]> {
@@ -258,7 +352,12 @@ export class RedisJobStore implements JobStore {
     return jobs.filter((j): j is JobState => j !== undefined);
   }
 
-  async recordDelivery(id: string, delivery: WebhookDelivery, delivered: boolean, retryAt: number | undefined): Promise<void> {
+  async recordDelivery(
+    id: string,
+    delivery: WebhookDelivery,
+    delivered: boolean,
+    retryAt: number | undefined,
+  ): Promise<void> {
     const callback = parse<JobCallback>((await this.redis.hget(this.key(id), 'callback')) ?? undefined);
     if (!callback) return;
     callback.deliveries.push(delivery);

@@ -33,7 +33,11 @@ export class WebhookDispatcher {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly controller = new AbortController();
 
-  constructor(private readonly store: JobStore, private readonly settings: WebhookSettings, private readonly onError: (error: unknown) => void) {}
+  constructor(
+    private readonly store: JobStore,
+    private readonly settings: WebhookSettings,
+    private readonly onError: (error: unknown) => void,
+  ) {}
 
   start(intervalMs = 250): void {
     this.timer = setInterval(() => void this.tick().catch(this.onError), intervalMs);
@@ -42,16 +46,28 @@ export class WebhookDispatcher {
 
   private async tick(): Promise<void> {
     if (this.inFlight.size >= 16) return;
-    const due = await this.store.claimDeliveries(Date.now(), 16 - this.inFlight.size, this.settings.timeoutMs * 2 + 1000);
+    const due = await this.store.claimDeliveries(
+      Date.now(),
+      16 - this.inFlight.size,
+      this.settings.timeoutMs * 2 + 1000,
+    );
     for (const job of due) {
-      const delivery = this.deliver(job).catch(this.onError).finally(() => this.inFlight.delete(delivery));
+      const delivery = this.deliver(job)
+        .catch(this.onError)
+        .finally(() => this.inFlight.delete(delivery));
       this.inFlight.add(delivery);
     }
   }
 
   private async deliver(job: JobState): Promise<void> {
     const callback = job.callback;
-    if (!callback || callback.delivered) return this.store.recordDelivery(job.id, { attempt: 0, at: new Date().toISOString(), status_code: null, error: 'nothing to deliver' }, callback?.delivered ?? false, undefined);
+    if (!callback || callback.delivered)
+      return this.store.recordDelivery(
+        job.id,
+        { attempt: 0, at: new Date().toISOString(), status_code: null, error: 'nothing to deliver' },
+        callback?.delivered ?? false,
+        undefined,
+      );
     const attempt = callback.deliveries.length + 1;
     const body = JSON.stringify({ type: `job.${job.status}`, job: jobView(job) });
     const timestamp = Math.floor(Date.now() / 1000);
@@ -59,14 +75,32 @@ export class WebhookDispatcher {
     let statusCode: number | null = null;
     let error: string | null = null;
     try {
-      statusCode = await guardedPost(callback.url, body, { 'visiongate-signature': signWebhook(secret, timestamp, body), 'visiongate-event': `job.${job.status}`, 'visiongate-delivery': `${job.id}.${attempt}` }, this.settings.policy, this.controller.signal);
+      statusCode = await guardedPost(
+        callback.url,
+        body,
+        {
+          'visiongate-signature': signWebhook(secret, timestamp, body),
+          'visiongate-event': `job.${job.status}`,
+          'visiongate-delivery': `${job.id}.${attempt}`,
+        },
+        this.settings.policy,
+        this.controller.signal,
+      );
       if (statusCode < 200 || statusCode >= 300) error = `the receiver answered HTTP ${statusCode}`;
     } catch (e) {
       error = isAppError(e) ? e.message : String(e);
     }
     const delivered = error === null;
-    const retryAt = !delivered && attempt < this.settings.maxAttempts ? Date.now() + this.settings.retryBaseMs * 2 ** (attempt - 1) : undefined;
-    await this.store.recordDelivery(job.id, { attempt, at: new Date().toISOString(), status_code: statusCode, error }, delivered, retryAt);
+    const retryAt =
+      !delivered && attempt < this.settings.maxAttempts
+        ? Date.now() + this.settings.retryBaseMs * 2 ** (attempt - 1)
+        : undefined;
+    await this.store.recordDelivery(
+      job.id,
+      { attempt, at: new Date().toISOString(), status_code: statusCode, error },
+      delivered,
+      retryAt,
+    );
   }
 
   async close(): Promise<void> {

@@ -27,7 +27,10 @@ export class ForbiddenAddressError extends Error {
 }
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-export type Resolver = (hostname: string, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+export type Resolver = (
+  hostname: string,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 const systemResolver: Resolver = (hostname, callback) => dnsLookup(hostname, { all: true }, callback);
 
@@ -40,7 +43,11 @@ export function guardedLookup(allowPrivate: boolean, resolve: Resolver = systemR
     resolve(hostname, (error, addresses) => {
       if (error) return callback(error, '');
       const forbidden = addresses.find((a) => isForbiddenAddress(a.address));
-      if (!allowPrivate && forbidden) return callback(new ForbiddenAddressError(`${hostname} resolves to ${forbidden.address}, a private or reserved address`), '');
+      if (!allowPrivate && forbidden)
+        return callback(
+          new ForbiddenAddressError(`${hostname} resolves to ${forbidden.address}, a private or reserved address`),
+          '',
+        );
       const first = addresses[0];
       if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '');
       if (typeof options === 'object' && options.all) return callback(null, addresses);

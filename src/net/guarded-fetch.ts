@@ -1,6 +1,12 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { appError, formatBytes, isAppError } from '../errors/app-error.js';
-import { ForbiddenAddressError, guardedLookup, isLoopbackName, literalHostForbidden, type Resolver } from './address-guard.js';
+import {
+  ForbiddenAddressError,
+  guardedLookup,
+  isLoopbackName,
+  literalHostForbidden,
+  type Resolver,
+} from './address-guard.js';
 
 export interface FetchPolicy {
   allowPrivateAddresses: boolean;
@@ -31,7 +37,8 @@ function agentFor(allowPrivate: boolean, resolve: Resolver | undefined): Agent {
   return agent;
 }
 
-const allowedHost = (url: URL, policy: FetchPolicy): boolean => policy.allowHosts.includes(url.hostname.replace(/^\[|\]$/g, ''));
+const allowedHost = (url: URL, policy: FetchPolicy): boolean =>
+  policy.allowHosts.includes(url.hostname.replace(/^\[|\]$/g, ''));
 
 function checkUrl(raw: string, policy: FetchPolicy): URL {
   let url: URL;
@@ -40,11 +47,21 @@ function checkUrl(raw: string, policy: FetchPolicy): URL {
   } catch {
     throw appError('url_forbidden', `"${raw.slice(0, 200)}" is not a valid URL`, { field: 'url' });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw appError('url_forbidden', `only http and https URLs can be fetched, not ${url.protocol}`, { field: 'url' });
-  if (url.username || url.password) throw appError('url_forbidden', 'URLs with credentials are not fetched', { field: 'url' });
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw appError('url_forbidden', `only http and https URLs can be fetched, not ${url.protocol}`, { field: 'url' });
+  if (url.username || url.password)
+    throw appError('url_forbidden', 'URLs with credentials are not fetched', { field: 'url' });
   // WHATWG parsing has already turned decimal/octal/hex IPv4 forms into dotted quads.
-  if (!policy.allowPrivateAddresses && !allowedHost(url, policy) && (literalHostForbidden(url.hostname) || isLoopbackName(url.hostname))) {
-    throw appError('url_forbidden', `${url.hostname} is a private, loopback or reserved address; set fetch.allowPrivateAddresses to allow it`, { field: 'url' });
+  if (
+    !policy.allowPrivateAddresses &&
+    !allowedHost(url, policy) &&
+    (literalHostForbidden(url.hostname) || isLoopbackName(url.hostname))
+  ) {
+    throw appError(
+      'url_forbidden',
+      `${url.hostname} is a private, loopback or reserved address; set fetch.allowPrivateAddresses to allow it`,
+      { field: 'url' },
+    );
   }
   return url;
 }
@@ -56,7 +73,11 @@ async function readLimited(body: Dispatcher.ResponseData['body'], maxBytes: numb
     total += (chunk as Buffer).length;
     if (total > maxBytes) {
       body.destroy();
-      throw appError('payload_too_large', `the document at the URL is larger than ${formatBytes(maxBytes)} (limits.maxDocumentBytes)`, { limit: maxBytes });
+      throw appError(
+        'payload_too_large',
+        `the document at the URL is larger than ${formatBytes(maxBytes)} (limits.maxDocumentBytes)`,
+        { limit: maxBytes },
+      );
     }
     chunks.push(chunk as Buffer);
   }
@@ -65,7 +86,7 @@ async function readLimited(body: Dispatcher.ResponseData['body'], maxBytes: numb
 
 /** GET a document by URL under the SSRF policy: every hop checked, size and time bounded. */
 export async function guardedFetch(raw: string, policy: FetchPolicy, signal?: AbortSignal): Promise<Fetched> {
-  let url = checkUrl(raw, policy);
+  const url = checkUrl(raw, policy);
   // One deadline for all hops, cleared when done so nothing fires after the answer.
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), policy.timeoutMs);
@@ -85,24 +106,41 @@ async function fetchHops(first: URL, policy: FetchPolicy, combined: AbortSignal)
     let response: Dispatcher.ResponseData;
     try {
       const dispatcher = agentFor(policy.allowPrivateAddresses || allowedHost(url, policy), policy.resolve);
-      response = await request(url, { method: 'GET', dispatcher, signal: combined, headers: { 'user-agent': 'visiongate' } });
+      response = await request(url, {
+        method: 'GET',
+        dispatcher,
+        signal: combined,
+        headers: { 'user-agent': 'visiongate' },
+      });
     } catch (error) {
       throw translate(error, url, policy);
     }
     if (response.statusCode >= 300 && response.statusCode < 400 && response.headers.location) {
       await response.body.dump().catch(() => undefined);
-      if (hop >= policy.maxRedirects) throw appError('url_fetch_failed', `too many redirects (more than ${policy.maxRedirects}, fetch.maxRedirects)`, { field: 'url' });
+      if (hop >= policy.maxRedirects)
+        throw appError(
+          'url_fetch_failed',
+          `too many redirects (more than ${policy.maxRedirects}, fetch.maxRedirects)`,
+          { field: 'url' },
+        );
       url = checkUrl(new URL(String(response.headers.location), url).href, policy);
       continue;
     }
     if (response.statusCode >= 400) {
       await response.body.dump().catch(() => undefined);
-      throw appError('url_fetch_failed', `the URL answered HTTP ${response.statusCode}`, { field: 'url', upstream_status: response.statusCode });
+      throw appError('url_fetch_failed', `the URL answered HTTP ${response.statusCode}`, {
+        field: 'url',
+        upstream_status: response.statusCode,
+      });
     }
     const declared = Number(response.headers['content-length']);
     if (declared > policy.maxBytes) {
       await response.body.dump({ limit: 0 }).catch(() => undefined);
-      throw appError('payload_too_large', `the document at the URL is ${formatBytes(declared)}; the limit is ${formatBytes(policy.maxBytes)} (limits.maxDocumentBytes)`, { limit: policy.maxBytes });
+      throw appError(
+        'payload_too_large',
+        `the document at the URL is ${formatBytes(declared)}; the limit is ${formatBytes(policy.maxBytes)} (limits.maxDocumentBytes)`,
+        { limit: policy.maxBytes },
+      );
     }
     try {
       const bytes = await readLimited(response.body, policy.maxBytes);
@@ -117,24 +155,51 @@ async function fetchHops(first: URL, policy: FetchPolicy, combined: AbortSignal)
 function translate(error: unknown, url: URL, policy: FetchPolicy): unknown {
   if (isAppError(error)) return error;
   const e = error as { name?: string; code?: string; message?: string; cause?: unknown };
-  if (e instanceof ForbiddenAddressError || e.cause instanceof ForbiddenAddressError || e.code === 'EFORBIDDENADDRESS') {
-    return appError('url_forbidden', `${url.hostname} resolves to a private, loopback or reserved address; set fetch.allowPrivateAddresses to allow it`, { field: 'url' });
+  if (
+    e instanceof ForbiddenAddressError ||
+    e.cause instanceof ForbiddenAddressError ||
+    e.code === 'EFORBIDDENADDRESS'
+  ) {
+    return appError(
+      'url_forbidden',
+      `${url.hostname} resolves to a private, loopback or reserved address; set fetch.allowPrivateAddresses to allow it`,
+      { field: 'url' },
+    );
   }
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return appError('url_fetch_failed', `fetching ${url.host} took longer than ${policy.timeoutMs} ms (fetch.timeoutMs) or was cancelled`, { field: 'url' });
-  return appError('url_fetch_failed', `could not fetch ${url.host}: ${e.code ?? e.message ?? 'connection failed'}`, { field: 'url' });
+  if (e.name === 'TimeoutError' || e.name === 'AbortError')
+    return appError(
+      'url_fetch_failed',
+      `fetching ${url.host} took longer than ${policy.timeoutMs} ms (fetch.timeoutMs) or was cancelled`,
+      { field: 'url' },
+    );
+  return appError('url_fetch_failed', `could not fetch ${url.host}: ${e.code ?? e.message ?? 'connection failed'}`, {
+    field: 'url',
+  });
 }
 
 /**
  * POST a small body (a webhook) under the same SSRF policy. Redirects are not followed:
  * a receiver answering 3xx has not taken the delivery. Resolves with the status code.
  */
-export async function guardedPost(raw: string, body: string, headers: Record<string, string>, policy: Omit<FetchPolicy, 'maxBytes' | 'maxRedirects'>, signal?: AbortSignal): Promise<number> {
+export async function guardedPost(
+  raw: string,
+  body: string,
+  headers: Record<string, string>,
+  policy: Omit<FetchPolicy, 'maxBytes' | 'maxRedirects'>,
+  signal?: AbortSignal,
+): Promise<number> {
   const checkPolicy = { ...policy, maxBytes: 0, maxRedirects: 0 };
   const url = checkUrl(raw, checkPolicy);
   const timeout = AbortSignal.timeout(policy.timeoutMs);
   try {
     const dispatcher = agentFor(policy.allowPrivateAddresses || allowedHost(url, checkPolicy), policy.resolve);
-    const response = await request(url, { method: 'POST', dispatcher, body, signal: signal ? AbortSignal.any([signal, timeout]) : timeout, headers: { 'user-agent': 'visiongate', 'content-type': 'application/json', ...headers } });
+    const response = await request(url, {
+      method: 'POST',
+      dispatcher,
+      body,
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      headers: { 'user-agent': 'visiongate', 'content-type': 'application/json', ...headers },
+    });
     await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
     return response.statusCode;
   } catch (error) {

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { ModelConfig } from '../config/schema.js';
+import { checkModelAccess } from './model-access.js';
 import type { Metrics } from './metrics.js';
 import type { ChatEngine } from '../engines/chat-spec.js';
 import { parseLanguages } from '../shared/languages.js';
@@ -40,9 +41,16 @@ export interface ChatModel {
 }
 
 export interface RegistryDefaults {
-  languages: string;
+  /** The configured default languages, parsed. */
+  languages: string[];
   dpi: number;
 }
+
+/** A chat server that takes every model name the config does not bind (the OCRFlux seed's vLLM). */
+export type ProxyConfig = NonNullable<ModelConfig['chat']> & { urls: string[]; defaultModel: string; device?: string };
+
+/** Names seen by the proxy at once; past it the oldest idle one's connections are closed. */
+const maxProxiedNames = 32;
 
 /**
  * Every model name the server answers to (with aliases), what serves it, and its state.
@@ -60,6 +68,7 @@ export class ModelRegistry {
   private readonly loaded = new Set<string>();
   private readonly chats = new Map<string, ChatModel>();
   private readonly lastUsed = new Map<string, number>();
+  private readonly languages = new Map<string, string[]>();
 
   constructor(
     private readonly models: Readonly<Record<string, ModelConfig>>,
@@ -68,6 +77,8 @@ export class ModelRegistry {
     private readonly defaults: RegistryDefaults,
     /** Bytes of local weights allowed in memory at once (0: no budget). */
     private readonly memoryBudget = 0,
+    /** Where unbound model names go for chat; without it they are a 404. */
+    private readonly proxy?: ProxyConfig,
   ) {
     for (const [id, model] of Object.entries(models)) {
       this.byName.set(id, id);
@@ -79,34 +90,96 @@ export class ModelRegistry {
     return Object.keys(this.models);
   }
 
-  /** The model behind a name or alias, or a 404 listing what is available. */
+  /** The model behind a name or alias, or a 404 listing what is available; 403 when the caller's key may not use it. */
   require(name: string): ResolvedModel {
     const id = this.byName.get(name);
-    if (!id) throw appError('model_not_found', `Model '${name}' not found. Available models: ${this.ids.join(', ')}`, { model: name, allowed: this.ids });
+    if (!id)
+      throw appError('model_not_found', `Model '${name}' not found. Available models: ${this.ids.join(', ')}`, {
+        model: name,
+        allowed: this.ids,
+      });
+    checkModelAccess(id);
     return { id, config: this.models[id]! };
   }
 
   /** The OCR engine choice of a model; a model without OCR says so. */
-  ocrEngineOf(name: string): { id: string; engine: EngineChoice; languages?: string } {
+  ocrEngineOf(name: string): { id: string; engine: EngineChoice; languages: string[] } {
     const { id, config } = this.require(name);
-    if (!config.ocr) throw appError('capability_unavailable', `model '${id}' is not bound to an OCR engine; set models.${id}.ocr in the config`, { model: id });
-    return { id, engine: config.ocr.engine, ...(config.ocr.languages ? { languages: config.ocr.languages } : {}) };
+    if (!config.ocr)
+      throw appError(
+        'capability_unavailable',
+        `model '${id}' is not bound to an OCR engine; set models.${id}.ocr in the config`,
+        { model: id },
+      );
+    return { id, engine: config.ocr.engine, languages: this.languagesOf(id) };
+  }
+
+  /** A model's OCR languages (models.<id>.ocr.languages, else the default), parsed once. */
+  private languagesOf(id: string): string[] {
+    let languages = this.languages.get(id);
+    if (!languages) {
+      languages = parseLanguages(this.models[id]?.ocr?.languages, this.defaults.languages);
+      this.languages.set(id, languages);
+    }
+    return languages;
+  }
+
+  /** The model a chat request that names none is for: the proxy's default (OCRFLUX_MODEL), if one is set. */
+  get defaultChatModel(): string | undefined {
+    return this.proxy?.defaultModel;
+  }
+
+  /**
+   * The model behind a name for chat: a configured one, or (with a proxy) the name itself,
+   * served by the proxy with that name sent upstream.
+   */
+  requireForChat(name: string): ResolvedModel {
+    if (this.byName.has(name) || !this.proxy) return this.require(name);
+    checkModelAccess(name);
+    return { id: name, config: { chat: this.proxyChat(name) } };
+  }
+
+  private proxyChat(model: string): NonNullable<ModelConfig['chat']> {
+    const { defaultModel: _default, device: _device, ...chat } = this.proxy!;
+    return { ...chat, model };
+  }
+
+  /** The chat backend of a model: its own, else the proxy's for a name that defers to it. */
+  private chatConfigOf(id: string, config: ModelConfig): ModelConfig['chat'] {
+    return config.chat ?? (config.viaProxy && this.proxy ? this.proxyChat(id) : undefined);
   }
 
   /**
    * The chat engine of a model: its remote backend when one is bound, else the embedded
-   * OCR answering image messages with Markdown. Built once, on first use.
+   * OCR answering image messages with Markdown; names the config does not bind go to the
+   * proxy when there is one. Built once, on first use.
    */
   chat(name: string): ChatModel {
-    const { id, config } = this.require(name);
+    const { id, config } = this.requireForChat(name);
     let model = this.chats.get(id);
     if (!model) {
-      if (config.chat) {
-        const c = config.chat;
-        const remote = { urls: c.urls ?? [], model: c.model ?? id, ...(c.apiKey ? { apiKey: c.apiKey } : {}), vision: c.vision, timeoutMs: c.timeoutMs, connectTimeoutMs: c.connectTimeoutMs, maxRetries: c.maxRetries };
+      if (!this.byName.has(name)) this.forgetIdleProxied();
+      const c = this.chatConfigOf(id, config);
+      if (c) {
+        const remote = {
+          urls: c.urls ?? [],
+          model: c.model ?? id,
+          ...(c.apiKey ? { apiKey: c.apiKey } : {}),
+          vision: c.vision,
+          timeoutMs: c.timeoutMs,
+          connectTimeoutMs: c.connectTimeoutMs,
+          maxRetries: c.maxRetries,
+          retryStatuses: c.retryStatuses,
+        };
         const engine =
           c.backend === 'llama-cpp'
-            ? new LlamaCppEngine({ path: c.path!, contextSize: c.contextTokens, threads: c.threads, keepAliveMs: c.keepAliveMs, ...(c.gpu ? { gpu: c.gpu } : {}) })
+            ? new LlamaCppEngine({
+                path: c.path!,
+                contextSize: c.contextTokens,
+                threads: c.threads,
+                keepAliveMs: c.keepAliveMs,
+                ...(c.gpu ? { gpu: c.gpu } : {}),
+              })
             : c.backend === 'ollama'
               ? new OllamaEngine(remote)
               : new OpenAiCompatibleEngine(remote);
@@ -118,19 +191,62 @@ export class ModelRegistry {
           contextTokens: c.contextTokens,
         };
       } else if (config.ocr) {
-        const languages = parseLanguages(config.ocr.languages, this.defaults.languages);
-        model = { id, engine: new OcrChatEngine(this.deps.readDocument, id, { engine: config.ocr.engine, languages, dpi: this.defaults.dpi }), gate: new Semaphore(64, 256, `model '${id}'`), conversational: false, contextTokens: 0 };
+        const languages = this.languagesOf(id);
+        model = {
+          id,
+          engine: new OcrChatEngine(this.deps.readDocument, id, {
+            engine: config.ocr.engine,
+            languages,
+            dpi: this.defaults.dpi,
+          }),
+          gate: new Semaphore(64, 256, `model '${id}'`),
+          conversational: false,
+          contextTokens: 0,
+        };
       } else {
-        throw appError('capability_unavailable', `model '${id}' has no chat backend; bind one under models.${id}.chat in the config`, { model: id });
+        throw appError(
+          'capability_unavailable',
+          `model '${id}' has no chat backend; bind one under models.${id}.chat in the config`,
+          { model: id },
+        );
       }
       this.chats.set(id, model);
     }
     return model;
   }
 
-  /** The first model with a conversational (remote) chat backend, for defaults. */
+  /**
+   * Keeps the engines built for proxied names bounded (any client may send any name): past
+   * the bound, idle ones are dropped (their kept-alive connections close with them).
+   */
+  private forgetIdleProxied(): void {
+    const proxied = [...this.chats.keys()].filter((id) => !this.byName.has(id));
+    for (const id of proxied.slice(0, Math.max(0, proxied.length - maxProxiedNames + 1))) {
+      const model = this.chats.get(id)!;
+      if (model.gate.inUse || model.gate.queued) continue;
+      this.chats.delete(id);
+      void model.engine.unload?.();
+    }
+  }
+
+  /** The first model with a conversational chat backend of its own (not the proxy's), for defaults. */
   firstConversational(): string | undefined {
     return Object.entries(this.models).find(([, c]) => c.chat)?.[0];
+  }
+
+  /** The configured device of the backend behind a name (its own, or the proxy's), if known. */
+  deviceOf(name: string): string | undefined {
+    const id = this.byName.get(name);
+    const config = id ? this.models[id]! : undefined;
+    if (config?.device) return config.device;
+    const proxied = config ? !config.chat && config.viaProxy : true;
+    return proxied ? this.proxy?.device : undefined;
+  }
+
+  /** Whether a name answers chat with a real conversational backend (its own or the proxy's). */
+  converses(name: string): boolean {
+    const id = this.byName.get(name);
+    return id ? this.chatConfigOf(id, this.models[id]!) !== undefined : this.proxy !== undefined;
   }
 
   /** Running and waiting requests of each chat model built so far (for metrics). */
@@ -139,6 +255,8 @@ export class ModelRegistry {
   }
 
   markUsed(id: string): void {
+    // Proxied names are whatever clients send: they stay out of the loaded list and the metric labels.
+    if (!this.byName.has(id)) return;
     if (!this.loaded.has(id)) this.deps.metrics?.modelEvents.inc({ model: id, event: 'load' });
     this.loaded.add(id);
     this.lastUsed.set(id, performance.now());
@@ -162,13 +280,20 @@ export class ModelRegistry {
   async makeRoom(id: string): Promise<void> {
     const need = this.weightBytes(id);
     if (!this.memoryBudget || !need || this.chats.get(id)?.engine.isLoaded?.()) return;
-    const resident = (): string[] => [...this.chats.values()].filter((c) => c.id !== id && c.engine.isLoaded?.()).map((c) => c.id);
+    const resident = (): string[] =>
+      [...this.chats.values()].filter((c) => c.id !== id && c.engine.isLoaded?.()).map((c) => c.id);
     const used = (): number => resident().reduce((sum, other) => sum + this.weightBytes(other), 0);
     while (used() + need > this.memoryBudget) {
       const victim = resident()
         .filter((other) => this.chats.get(other)!.gate.inUse === 0)
         .sort((a, b) => (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0))[0];
-      if (!victim) throw appError('overloaded', `model '${id}' does not fit the memory budget (runtime.memoryBudgetMb) while the other loaded models are busy; retry shortly`, { model: id }, { retryAfterSeconds: 5 });
+      if (!victim)
+        throw appError(
+          'overloaded',
+          `model '${id}' does not fit the memory budget (runtime.memoryBudgetMb) while the other loaded models are busy; retry shortly`,
+          { model: id },
+          { retryAfterSeconds: 5 },
+        );
       await this.chats.get(victim)!.engine.unload?.();
       if (this.loaded.delete(victim)) this.deps.metrics?.modelEvents.inc({ model: victim, event: 'unload' });
     }
@@ -182,8 +307,8 @@ export class ModelRegistry {
     const caps = new Set<Capability>();
     // An OCR-bound name also answers /v1 chat requests that carry images (with their
     // Markdown), but it does not converse: 'chat' is kept for real chat backends.
-    if (config.ocr) ['ocr', 'vision'].forEach((c) => caps.add(c as Capability));
-    if (config.chat) {
+    if (config.ocr) for (const c of ['ocr', 'vision'] as const) caps.add(c);
+    if (config.chat || (config.viaProxy && this.proxy)) {
       caps.add('chat');
       caps.add('summarize');
       caps.add('vision'); // images reach it directly, or as OCR text
@@ -194,10 +319,15 @@ export class ModelRegistry {
 
   backendOf(config: ModelConfig): string {
     const parts = [];
+    if (!config.chat && config.viaProxy && this.proxy)
+      parts.push(`vLLM proxy (compat.vllmProxy): ${this.proxy.urls.join(', ')}`);
     if (config.chat?.backend === 'openai') parts.push(`openai-compatible: ${config.chat.urls?.join(', ')}`);
     if (config.chat?.backend === 'ollama') parts.push(`ollama: ${config.chat.urls?.join(', ')}`);
     if (config.chat?.backend === 'llama-cpp') parts.push(`llama-cpp: ${config.chat.path}`);
-    if (config.image) parts.push(`${config.image.backend === 'openai' ? 'openai-images' : config.image.backend}: ${config.image.urls.join(', ')}`);
+    if (config.image)
+      parts.push(
+        `${config.image.backend === 'openai' ? 'openai-images' : config.image.backend}: ${config.image.urls.join(', ')}`,
+      );
     if (config.ocr) parts.push(`embedded OCR (${config.ocr.engine})`);
     return parts.join('; ') || 'none';
   }

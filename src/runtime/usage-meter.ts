@@ -37,11 +37,21 @@ export class UsageMeter {
   }
 }
 
-/** The request's key and meter, carried to the core through async context (no HTTP types below). */
-export const usageContext = new AsyncLocalStorage<{ key: string; meter: UsageMeter }>();
+/**
+ * Who the current work is for, carried to the core through async context (no HTTP types
+ * below the surfaces): the API key's name, the meter its costs go to, and the models it may use.
+ */
+export interface Caller {
+  key: string;
+  meter: UsageMeter;
+  /** Model ids (or '*') the key may use; absent: any. */
+  models?: readonly string[];
+}
+
+export const callerContext = new AsyncLocalStorage<Caller>();
 
 /** Counts a cost against the current request's API key (a no-op without auth). */
 export function recordCost(cost: Cost, amount: number): void {
-  const context = usageContext.getStore();
+  const context = callerContext.getStore();
   if (context && amount > 0) context.meter.add(context.key, cost, amount);
 }

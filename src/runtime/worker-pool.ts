@@ -27,8 +27,11 @@ function translate(error: unknown): unknown {
 /** Worker threads for CPU-bound work (PDF parsing and rendering, decoding, text extraction, summarizing), so the event loop never does it. */
 export class WorkerPool {
   private readonly piscina: Piscina;
+  /** Most threads it runs at once. */
+  readonly size: number;
 
   constructor(threads = Math.max(1, availableParallelism())) {
+    this.size = threads;
     this.piscina = new Piscina({
       filename: new URL('./worker-tasks.js', import.meta.url).href,
       minThreads: 0,

@@ -8,7 +8,15 @@ import { decodeBmp } from '../documents/bmp.js';
 import { detectCheckboxes, type Checkbox } from '../documents/checkboxes.js';
 import { extractText, type MarkupKind } from '../documents/text-extract.js';
 import { summarizeExtractive, type ExtractiveSummary } from '../engines/extractive/summarizer.js';
-import { openPdf, readPdfPage, summarizePdf, type PdfPageOutput, type PdfSummary } from '../documents/pdf-reader.js';
+import {
+  openPdf,
+  readPdfPage,
+  readPdfTextPages,
+  summarizePdf,
+  type PdfPageOutput,
+  type PdfSummary,
+  type PdfTextPage,
+} from '../documents/pdf-reader.js';
 import type { GreyImage } from '../documents/raster.js';
 import type { DocumentTask, DocumentTaskResults } from '../documents/document.js';
 import { analyzePage, type PageAnalysis } from '../documents/page-analysis.js';
@@ -22,7 +30,8 @@ export type WorkerTask =
 
 const openDocs = new Map<string, { doc: Promise<PDFDocumentProxy>; lastUse: number }>();
 const keepMs = 30_000;
-const maxOpen = 4;
+// Up to four documents, each possibly open twice (text only, and for rendering).
+const maxOpen = 8;
 
 function evict(now: number): void {
   for (const [id, entry] of openDocs) {
@@ -33,14 +42,16 @@ function evict(now: number): void {
   }
 }
 
-function document(docId: string, data: Uint8Array): Promise<PDFDocumentProxy> {
+/** `forText`: a copy opened only to read text (no standard fonts loaded), kept apart from the one pages are rendered from. */
+function document(docId: string, data: Uint8Array, forText = false): Promise<PDFDocumentProxy> {
   const now = Date.now();
-  let entry = openDocs.get(docId);
+  const key = forText ? `${docId}#text` : docId;
+  let entry = openDocs.get(key);
   if (!entry) {
     // pdf.js may take ownership of the buffer: hand it a private copy of the shared bytes.
-    entry = { doc: openPdf(new Uint8Array(data)), lastUse: now };
-    entry.doc.catch(() => openDocs.delete(docId));
-    openDocs.set(docId, entry);
+    entry = { doc: openPdf(new Uint8Array(data), { forText }), lastUse: now };
+    entry.doc.catch(() => openDocs.delete(key));
+    openDocs.set(key, entry);
     evict(now);
   }
   entry.lastUse = now;
@@ -55,7 +66,11 @@ export interface WorkerTaskResults extends DocumentTaskResults {
   'analyze-page': PageAnalysis;
 }
 
-export default async function run(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | Checkbox[] | PageAnalysis | null> {
+export default async function run(
+  task: WorkerTask,
+): Promise<
+  PdfSummary | PdfPageOutput | PdfTextPage[] | GreyImage | string | ExtractiveSummary | Checkbox[] | PageAnalysis | null
+> {
   try {
     return await perform(task);
   } catch (error) {
@@ -65,16 +80,24 @@ export default async function run(task: WorkerTask): Promise<PdfSummary | PdfPag
   }
 }
 
-async function perform(task: WorkerTask): Promise<PdfSummary | PdfPageOutput | GreyImage | string | ExtractiveSummary | Checkbox[] | PageAnalysis | null> {
+async function perform(
+  task: WorkerTask,
+): Promise<
+  PdfSummary | PdfPageOutput | PdfTextPage[] | GreyImage | string | ExtractiveSummary | Checkbox[] | PageAnalysis | null
+> {
   switch (task.type) {
     case 'pdf-summary':
-      return summarizePdf(await document(task.docId, task.data), task.data);
+      return summarizePdf(await document(task.docId, task.data, true), task.data);
     case 'pdf-page':
       return readPdfPage(await document(task.docId, task.data), task);
+    case 'pdf-text-pages':
+      return readPdfTextPages(await document(task.docId, task.data, true), task);
     case 'pdf-close': {
-      const entry = openDocs.get(task.docId);
-      openDocs.delete(task.docId);
-      if (entry) await entry.doc.then((d) => d.destroy()).catch(() => undefined);
+      for (const key of [task.docId, `${task.docId}#text`]) {
+        const entry = openDocs.get(key);
+        openDocs.delete(key);
+        if (entry) await entry.doc.then((d) => d.destroy()).catch(() => undefined);
+      }
       return null;
     }
     case 'bmp-decode':

@@ -24,23 +24,34 @@ export interface OcrLine {
 /** What an engine read on one page: lines of words, in reading order. */
 export interface OcrPageText {
   lines: OcrLine[];
+  /**
+   * Slope of the text lines (dy per dx, y down) when the engine measured it (from its
+   * baselines or rotated boxes); layout then de-skews with it instead of guessing from words.
+   */
+  skew?: number;
 }
 
 /** Smallest box holding all the given boxes. */
 export function unionBbox(boxes: Bbox[]): Bbox {
   if (boxes.length === 0) return [0, 0, 0, 0];
-  return boxes.reduce<Bbox>(
-    (a, b) => [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])],
-    [...boxes[0]!],
-  );
+  // A loop, not a reduce making an array per box: this runs for every line and row of every page.
+  const out: Bbox = [...boxes[0]!];
+  for (const b of boxes) {
+    if (b[0] < out[0]) out[0] = b[0];
+    if (b[1] < out[1]) out[1] = b[1];
+    if (b[2] > out[2]) out[2] = b[2];
+    if (b[3] > out[3]) out[3] = b[3];
+  }
+  return out;
 }
 
 const cjk = /[\u3000-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]/;
 
 /** Joins words with spaces, except between CJK characters, which are written without them. */
-export function joinWords(words: string[]): string {
+function joinWords(words: string[]): string {
   return words.reduce(
-    (text, word) => (text === '' ? word : cjk.test(text.at(-1)!) && cjk.test(word[0]!) ? text + word : `${text} ${word}`),
+    (text, word) =>
+      text === '' ? word : cjk.test(text.at(-1)!) && cjk.test(word[0]!) ? text + word : `${text} ${word}`,
     '',
   );
 }

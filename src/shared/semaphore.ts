@@ -7,7 +7,12 @@ import { abortError, appError } from '../errors/app-error.js';
  */
 export class Semaphore {
   private active = 0;
-  private readonly waiting: Array<{ resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal; onAbort?: () => void }> = [];
+  private readonly waiting: Array<{
+    resolve: () => void;
+    reject: (e: unknown) => void;
+    signal?: AbortSignal;
+    onAbort?: () => void;
+  }> = [];
 
   constructor(
     private readonly limit: number,
@@ -30,7 +35,12 @@ export class Semaphore {
       return this.releaser();
     }
     if (this.waiting.length >= this.maxQueue) {
-      throw appError('overloaded', `${this.name} is busy: ${this.active} requests running and ${this.waiting.length} waiting (the queue limit); retry shortly`, { limit: this.maxQueue }, { retryAfterSeconds: 1 });
+      throw appError(
+        'overloaded',
+        `${this.name} is busy: ${this.active} requests running and ${this.waiting.length} waiting (the queue limit); retry shortly`,
+        { limit: this.maxQueue },
+        { retryAfterSeconds: 1 },
+      );
     }
     await new Promise<void>((resolve, reject) => {
       const entry: (typeof this.waiting)[number] = { resolve, reject, signal };

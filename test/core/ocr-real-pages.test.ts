@@ -25,11 +25,20 @@ before(async () => {
 });
 after(() => t.close());
 
-async function ocr(file: string, fields: Record<string, string>, url = '/api/v1/ocr?output=json'): Promise<{ status: number; text: string; engine?: string; body: Record<string, unknown> }> {
+async function ocr(
+  file: string,
+  fields: Record<string, string>,
+  url = '/api/v1/ocr?output=json',
+): Promise<{ status: number; text: string; engine?: string; body: Record<string, unknown> }> {
   const form = multipart({ name: file, bytes: readFileSync(page(file)) }, fields);
   const res = await t.app.inject({ method: 'POST', url, ...form });
   const body = res.json() as Record<string, unknown> & { text?: string; pages?: Array<{ engine: string }> };
-  return { status: res.statusCode, text: body.text ?? '', body, ...(body.pages?.[0] ? { engine: body.pages[0].engine } : {}) };
+  return {
+    status: res.statusCode,
+    text: body.text ?? '',
+    body,
+    ...(body.pages?.[0] ? { engine: body.pages[0].engine } : {}),
+  };
 }
 
 describe('mixed scripts', () => {
@@ -41,15 +50,20 @@ describe('mixed scripts', () => {
     assert.deepEqual(withLatin(['chi_sim']), ['chi_sim']);
   });
 
-  test("ChatVLMLLM /ocr with language=Russian reads the Russian and the Latin words of ls(1)", needs('tesseract-rus'), async () => {
-    const { status, body } = await ocr('ru-mixed-scripts.png', { model: 'qwen3_vl_2b', language: 'Russian' }, '/ocr');
-    assert.equal(status, 200, JSON.stringify(body));
-    const text = fold(String(body.text));
-    assert.match(text, /выводит список содержимого каталога/);
-    // Read by the Cyrillic model alone these come out as "езсаре", "а110$1-аП", "ЫосК-$17е".
-    for (const word of ['escape', 'almost-all', 'block-size']) assert.ok(text.includes(word), `"${word}" missing from: ${text.slice(0, 400)}`);
-    assert.equal(body.language, 'Russian');
-  });
+  test(
+    'ChatVLMLLM /ocr with language=Russian reads the Russian and the Latin words of ls(1)',
+    needs('tesseract-rus'),
+    async () => {
+      const { status, body } = await ocr('ru-mixed-scripts.png', { model: 'qwen3_vl_2b', language: 'Russian' }, '/ocr');
+      assert.equal(status, 200, JSON.stringify(body));
+      const text = fold(String(body.text));
+      assert.match(text, /выводит список содержимого каталога/);
+      // Read by the Cyrillic model alone these come out as "езсаре", "а110$1-аП", "ЫосК-$17е".
+      for (const word of ['escape', 'almost-all', 'block-size'])
+        assert.ok(text.includes(word), `"${word}" missing from: ${text.slice(0, 400)}`);
+      assert.equal(body.language, 'Russian');
+    },
+  );
 
   test('exact_languages=true reads with the one language asked for', needs('tesseract-rus'), async () => {
     const { status, body } = await ocr('ru-mixed-scripts.png', { languages: 'rus', exact_languages: 'true' });
@@ -72,23 +86,41 @@ describe('large headings', () => {
 
 describe('a grainy scan turned by 2 degrees', () => {
   test('the page analysis sees its text and its skew', async () => {
-    const { data, info } = await sharp(page('noisy-rotated-fr.jpg')).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(page('noisy-rotated-fr.jpg'))
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const analysis = analyzePage({ width: info.width, height: info.height, data: new Uint8Array(data) });
     assert.equal(analysis.hasText, true);
     assert.ok(Math.abs(analysis.skew - 2) <= 0.5, `skew ${analysis.skew}`);
   });
 
-  test('the native CLI by itself reads nothing on it (what the engines must do better)', needs('tesseract'), async () => {
-    const { stdout } = await promisify(execFile)('tesseract', [page('noisy-rotated-fr.jpg'), 'stdout', '-l', 'fra'], { timeout: 120_000 });
-    assert.equal(stdout.trim(), '');
-  });
+  test(
+    'the native CLI by itself reads nothing on it (what the engines must do better)',
+    needs('tesseract'),
+    async () => {
+      const { stdout } = await promisify(execFile)('tesseract', [page('noisy-rotated-fr.jpg'), 'stdout', '-l', 'fra'], {
+        timeout: 120_000,
+      });
+      assert.equal(stdout.trim(), '');
+    },
+  );
 
-  for (const [engine, languages] of [['auto', 'fra'], ['tesseract-js', 'fra'], ['tesseract-cli', 'fra'], ['paddle', 'eng']] as const) {
-    test(`${engine} reads its text (never an empty answer)`, engine === 'tesseract-cli' ? needs('tesseract') : {}, async () => {
-      const { status, text, body } = await ocr('noisy-rotated-fr.jpg', { languages, engine });
-      assert.equal(status, 200, JSON.stringify(body));
-      assert.match(text, /Afficher le contenu de r.pertoires/);
-      assert.match(text, /SYNOPSIS/);
-    });
+  for (const [engine, languages] of [
+    ['auto', 'fra'],
+    ['tesseract-js', 'fra'],
+    ['tesseract-cli', 'fra'],
+    ['paddle', 'eng'],
+  ] as const) {
+    test(
+      `${engine} reads its text (never an empty answer)`,
+      engine === 'tesseract-cli' ? needs('tesseract') : {},
+      async () => {
+        const { status, text, body } = await ocr('noisy-rotated-fr.jpg', { languages, engine });
+        assert.equal(status, 200, JSON.stringify(body));
+        assert.match(text, /Afficher le contenu de r.pertoires/);
+        assert.match(text, /SYNOPSIS/);
+      },
+    );
   }
 });

@@ -12,7 +12,11 @@ test('specification lines are classified, most specific first', () => {
   assert.equal(classifySpecification('Length +0.10/-0.05')?.type, 'tolerance');
   assert.equal(classifySpecification('Thread M8 x 1.25')?.type, 'dimension');
   assert.equal(classifySpecification('Max pressure 16 bar')?.type, 'dimension');
-  assert.deepEqual(classifySpecification('Surface finish: Ra 1.6'), { type: 'key_value', key: 'Surface finish', value: 'Ra 1.6' });
+  assert.deepEqual(classifySpecification('Surface finish: Ra 1.6'), {
+    type: 'key_value',
+    key: 'Surface finish',
+    value: 'Ra 1.6',
+  });
   assert.deepEqual(classifySpecification('材料：不锈钢'), { type: 'key_value', key: '材料', value: '不锈钢' });
   assert.equal(classifySpecification('The pump was inspected on time.'), undefined);
 });
@@ -31,8 +35,25 @@ test('layout: headings by size, nested lists by indentation, tables by aligned s
     lineOf([word('Valve', 100, 400), word('2', 400, 400)]),
   ];
   const blocks = layoutBlocks(lines);
-  assert.deepEqual(blocks.map((b) => b.type), ['heading', 'paragraph', 'list-item', 'list-item', 'table']);
-  assert.equal(blocksToMarkdown(blocks), ['# Inspection Report', '', 'All pumps passed.', '', '- Filters', '  - Inlet', '', '| Part | Qty |', '| --- | --- |', '| Valve | 2 |'].join('\n'));
+  assert.deepEqual(
+    blocks.map((b) => b.type),
+    ['heading', 'paragraph', 'list-item', 'list-item', 'table'],
+  );
+  assert.equal(
+    blocksToMarkdown(blocks),
+    [
+      '# Inspection Report',
+      '',
+      'All pumps passed.',
+      '',
+      '- Filters',
+      '  - Inlet',
+      '',
+      '| Part | Qty |',
+      '| --- | --- |',
+      '| Valve | 2 |',
+    ].join('\n'),
+  );
 });
 
 test('CJK words are joined without spaces', () => {

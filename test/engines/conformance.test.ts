@@ -15,14 +15,22 @@ import { characterErrorRate } from '../helpers/cer.js';
 import { renderPage } from '../fixtures/pages.js';
 import { needs } from '../helpers/system-parts.js';
 
-const english = ['The quick brown fox jumps over the lazy dog.', 'Invoice 2024-117 totals 1,234.56 EUR before tax.', 'Please reply by Friday, 14 March.'];
+const english = [
+  'The quick brown fox jumps over the lazy dog.',
+  'Invoice 2024-117 totals 1,234.56 EUR before tax.',
+  'Please reply by Friday, 14 March.',
+];
 
 async function grey(png: Buffer): Promise<GreyImage> {
   const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data: new Uint8Array(data) };
 }
 
-const engines: OcrEngine[] = [new TesseractJsEngine({ workers: 1 }), new TesseractCliEngine({ binary: 'tesseract', workers: 1 }), new PaddleEngine({ workers: 1 })];
+const engines: OcrEngine[] = [
+  new TesseractJsEngine({ workers: 1 }),
+  new TesseractCliEngine({ binary: 'tesseract', workers: 1 }),
+  new PaddleEngine({ workers: 1 }),
+];
 after(() => Promise.all(engines.map((e) => e.unload())));
 
 for (const engine of engines) {
@@ -43,7 +51,10 @@ for (const engine of engines) {
     if (!status.available) {
       test('an unavailable engine refuses with engine_unavailable', async () => {
         const page = await grey(await renderPage({ lines: ['x'] }));
-        await assert.rejects(engine.recognize(page, { languages: ['eng'] }), (e: { code?: string }) => e.code === 'engine_unavailable');
+        await assert.rejects(
+          engine.recognize(page, { languages: ['eng'] }),
+          (e: { code?: string }) => e.code === 'engine_unavailable',
+        );
       });
       return;
     }
@@ -59,7 +70,10 @@ for (const engine of engines) {
       assert.ok(words.length >= 20);
       for (const w of words) {
         const [x0, y0, x1, y1] = w.bbox;
-        assert.ok(x0 >= 0 && y0 >= 0 && x1 <= page.width && y1 <= page.height && x1 > x0 && y1 > y0, `bbox of "${w.text}" inside the page`);
+        assert.ok(
+          x0 >= 0 && y0 >= 0 && x1 <= page.width && y1 <= page.height && x1 > x0 && y1 > y0,
+          `bbox of "${w.text}" inside the page`,
+        );
         assert.ok(w.confidence >= 0 && w.confidence <= 1);
       }
       // Boxes follow the text: "quick" is right of "The", line 2 is below line 1.
@@ -70,14 +84,21 @@ for (const engine of engines) {
     });
 
     test('an empty page gives no lines', async () => {
-      const blank = await grey(await sharp({ create: { width: 800, height: 600, channels: 3, background: '#fff' } }).png().toBuffer());
+      const blank = await grey(
+        await sharp({ create: { width: 800, height: 600, channels: 3, background: '#fff' } })
+          .png()
+          .toBuffer(),
+      );
       const read = await engine.recognize(blank, { languages: ['eng'] });
       assert.equal(read.lines.filter((l) => l.text.trim()).length, 0);
     });
 
     test('a language it lacks is refused with unsupported_language', async () => {
       const page = await grey(await renderPage({ lines: ['x'] }));
-      await assert.rejects(engine.recognize(page, { languages: ['xyz'] }), (e: { code?: string }) => e.code === 'unsupported_language');
+      await assert.rejects(
+        engine.recognize(page, { languages: ['xyz'] }),
+        (e: { code?: string }) => e.code === 'unsupported_language',
+      );
     });
 
     test('an aborted request does not run', async () => {

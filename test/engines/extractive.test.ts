@@ -13,7 +13,10 @@ test('ROUGE-1 and ROUGE-L clearly above LEAD-3 on the test articles', () => {
   for (const article of articles) {
     const budget = Math.round(words(article.reference).length * 1.2);
     const summary = summarizeExtractive(article.text, { maxWords: budget }).summary;
-    const lead3 = sentences(article.text).slice(0, 3).map((s) => s.text).join(' ');
+    const lead3 = sentences(article.text)
+      .slice(0, 3)
+      .map((s) => s.text)
+      .join(' ');
     ours1 += rouge1(summary, article.reference);
     oursL += rougeL(summary, article.reference);
     lead1 += rouge1(lead3, article.reference);
@@ -28,14 +31,22 @@ test('max_length (words) is respected, sentences keep their order, output is det
   for (const maxWords of [10, 30, 60, 100]) {
     const first = summarizeExtractive(articles[0]!.text, { maxWords });
     assert.ok(words(first.summary).length <= maxWords, `${words(first.summary).length} words for max ${maxWords}`);
-    assert.deepEqual(first.selected, [...first.selected].sort((a, b) => a - b));
+    assert.deepEqual(
+      first.selected,
+      [...first.selected].sort((a, b) => a - b),
+    );
     assert.deepEqual(summarizeExtractive(articles[0]!.text, { maxWords }), first);
   }
 });
 
 test('the key sentence of each article is kept', () => {
-  const keys = ['The city council voted on Monday to build a new bridge', 'has started using robots to sort and shelve returned books', "drought has cut the country's wheat harvest by an estimated thirty percent"];
-  articles.forEach((article, i) => assert.ok(summarizeExtractive(article.text, { maxWords: 70 }).summary.includes(keys[i]!), article.title));
+  const keys = [
+    'The city council voted on Monday to build a new bridge',
+    'has started using robots to sort and shelve returned books',
+    "drought has cut the country's wheat harvest by an estimated thirty percent",
+  ];
+  for (const [i, article] of articles.entries())
+    assert.ok(summarizeExtractive(article.text, { maxWords: 70 }).summary.includes(keys[i]!), article.title);
 });
 
 test('repeated sentences are not both chosen', () => {
@@ -46,10 +57,12 @@ test('repeated sentences are not both chosen', () => {
 });
 
 test('other languages: French and Chinese sentences and words', () => {
-  const french = 'Le conseil a voté lundi la construction d’un pont. Le pont coûtera 420 millions. Les travaux commenceront au printemps prochain. Les pêcheurs sont inquiets pour les oiseaux.';
+  const french =
+    'Le conseil a voté lundi la construction d’un pont. Le pont coûtera 420 millions. Les travaux commenceront au printemps prochain. Les pêcheurs sont inquiets pour les oiseaux.';
   assert.equal(sentences(french).length, 4);
   assert.ok(summarizeExtractive(french, { maxWords: 12 }).summary.length > 0);
-  const chinese = '市议会周一投票决定建造一座新桥。这座桥将耗资四亿二千万美元。工程将于明年春天开始。渡轮将继续运营直到新桥开通。';
+  const chinese =
+    '市议会周一投票决定建造一座新桥。这座桥将耗资四亿二千万美元。工程将于明年春天开始。渡轮将继续运营直到新桥开通。';
   assert.equal(sentences(chinese).length, 4);
   assert.ok(words('市议会周一投票决定建造一座新桥').length >= 5, 'ICU splits Chinese into words');
   assert.ok(summarizeExtractive(chinese, { maxWords: 20 }).summary.length > 0);
@@ -63,6 +76,9 @@ test('a long document is reduced block by block and still summarized', () => {
 });
 
 test('a sentence longer than max_length is cut at a word boundary', () => {
-  const result = summarizeExtractive('This single sentence has quite a lot of words in it, more than the limit allows for sure.', { maxWords: 5 });
+  const result = summarizeExtractive(
+    'This single sentence has quite a lot of words in it, more than the limit allows for sure.',
+    { maxWords: 5 },
+  );
   assert.equal(result.summary, 'This single sentence has quite…');
 });

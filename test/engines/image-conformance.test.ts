@@ -18,7 +18,17 @@ import { startFakeOpenAiImages, type FakeOpenAiImages } from '../helpers/fake-di
 import { renderImage, sleep, type FakeBackendState } from '../helpers/fake-diffusion/render.js';
 
 const upstream = { timeoutMs: 20_000, connectTimeoutMs: 2000, maxRetries: 0 };
-const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ prompt: 'photo of sks person as astronaut', negativePrompt: 'blurry', steps: 6, guidance: 7.5, width: 256, height: 320, seed: 1234, n: 1, ...over });
+const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({
+  prompt: 'photo of sks person as astronaut',
+  negativePrompt: 'blurry',
+  steps: 6,
+  guidance: 7.5,
+  width: 256,
+  height: 320,
+  seed: 1234,
+  n: 1,
+  ...over,
+});
 const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 interface Backend<F extends FakeBackendState> {
@@ -44,13 +54,50 @@ const initDigest = (init: Buffer, strength: number): string => `${digest(init)}@
 const automatic1111: Backend<FakeAutomatic1111> = {
   name: 'automatic1111',
   start: startFakeAutomatic1111,
-  engine: (fake) => new Automatic1111Engine({ ...upstream, urls: [fake.root], checkpoint: 'dreambooth-photoai.safetensors', sampler: 'Euler a', progressIntervalMs: 40 }),
-  expected: (r, i, init) => renderImage({ prompt: r.prompt, negative: r.negativePrompt, seed: r.seed + i, steps: r.steps, guidance: r.guidance, width: r.width, height: r.height, ...(init ? { init: initDigest(init, r.init!.strength) } : {}) }),
+  engine: (fake) =>
+    new Automatic1111Engine({
+      ...upstream,
+      urls: [fake.root],
+      checkpoint: 'dreambooth-photoai.safetensors',
+      sampler: 'Euler a',
+      progressIntervalMs: 40,
+    }),
+  expected: (r, i, init) =>
+    renderImage({
+      prompt: r.prompt,
+      negative: r.negativePrompt,
+      seed: r.seed + i,
+      steps: r.steps,
+      guidance: r.guidance,
+      width: r.width,
+      height: r.height,
+      ...(init ? { init: initDigest(init, r.init!.strength) } : {}),
+    }),
   checkSent(fake, r) {
     const body = fake.received.at(-1)!;
     assert.deepEqual(
-      { prompt: body.prompt, negative_prompt: body.negative_prompt, seed: body.seed, steps: body.steps, cfg_scale: body.cfg_scale, width: body.width, height: body.height, batch_size: body.batch_size, sampler_name: body.sampler_name },
-      { prompt: r.prompt, negative_prompt: r.negativePrompt, seed: r.seed, steps: r.steps, cfg_scale: r.guidance, width: r.width, height: r.height, batch_size: r.n, sampler_name: 'Euler a' },
+      {
+        prompt: body.prompt,
+        negative_prompt: body.negative_prompt,
+        seed: body.seed,
+        steps: body.steps,
+        cfg_scale: body.cfg_scale,
+        width: body.width,
+        height: body.height,
+        batch_size: body.batch_size,
+        sampler_name: body.sampler_name,
+      },
+      {
+        prompt: r.prompt,
+        negative_prompt: r.negativePrompt,
+        seed: r.seed,
+        steps: r.steps,
+        cfg_scale: r.guidance,
+        width: r.width,
+        height: r.height,
+        batch_size: r.n,
+        sampler_name: 'Euler a',
+      },
     );
     assert.equal(fake.checkpoints.at(-1), 'dreambooth-photoai.safetensors', 'checkpoint through override_settings');
   },
@@ -68,16 +115,42 @@ const automatic1111: Backend<FakeAutomatic1111> = {
 const comfyui: Backend<FakeComfyUi> = {
   name: 'comfyui',
   start: startFakeComfyUi,
-  engine: (fake) => new ComfyUiEngine({ ...upstream, urls: [fake.root], checkpoint: 'v1-5-pruned-emaonly.safetensors', progressIntervalMs: 40 }),
-  expected: (r, i, init) => renderImage({ prompt: r.prompt, negative: r.negativePrompt, seed: r.seed, steps: r.steps, guidance: r.guidance, width: r.width, height: r.height, index: i, ...(init ? { init: initDigest(init, r.init!.strength) } : {}) }),
+  engine: (fake) =>
+    new ComfyUiEngine({
+      ...upstream,
+      urls: [fake.root],
+      checkpoint: 'v1-5-pruned-emaonly.safetensors',
+      progressIntervalMs: 40,
+    }),
+  expected: (r, i, init) =>
+    renderImage({
+      prompt: r.prompt,
+      negative: r.negativePrompt,
+      seed: r.seed,
+      steps: r.steps,
+      guidance: r.guidance,
+      width: r.width,
+      height: r.height,
+      index: i,
+      ...(init ? { init: initDigest(init, r.init!.strength) } : {}),
+    }),
   checkSent(fake, r) {
-    const graph = (fake.received.at(-1)! as { prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }> }).prompt;
+    const graph = (
+      fake.received.at(-1)! as { prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }> }
+    ).prompt;
     const node = (type: string) => Object.values(graph).filter((n) => n.class_type === type);
     const sampler = node('KSampler')[0]!.inputs;
-    assert.deepEqual({ seed: sampler.seed, steps: sampler.steps, cfg: sampler.cfg }, { seed: r.seed, steps: r.steps, cfg: r.guidance });
-    assert.deepEqual(node('CLIPTextEncode').map((n) => n.inputs.text), [r.prompt, r.negativePrompt]);
+    assert.deepEqual(
+      { seed: sampler.seed, steps: sampler.steps, cfg: sampler.cfg },
+      { seed: r.seed, steps: r.steps, cfg: r.guidance },
+    );
+    assert.deepEqual(
+      node('CLIPTextEncode').map((n) => n.inputs.text),
+      [r.prompt, r.negativePrompt],
+    );
     assert.equal(node('CheckpointLoaderSimple')[0]!.inputs.ckpt_name, 'v1-5-pruned-emaonly.safetensors');
-    if (!r.init) assert.deepEqual(node('EmptyLatentImage')[0]!.inputs, { width: r.width, height: r.height, batch_size: r.n });
+    if (!r.init)
+      assert.deepEqual(node('EmptyLatentImage')[0]!.inputs, { width: r.width, height: r.height, batch_size: r.n });
   },
   stopped: (fake) => fake.interrupts > 0,
   progress: true,
@@ -85,7 +158,9 @@ const comfyui: Backend<FakeComfyUi> = {
   failNext: (fake, message) => void (fake.fail = { status: 400, message }),
   checkInit(fake, init, strength) {
     assert.equal(digest([...fake.uploads.values()].at(-1)!), digest(init));
-    const graph = (fake.received.at(-1)! as { prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }> }).prompt;
+    const graph = (
+      fake.received.at(-1)! as { prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }> }
+    ).prompt;
     const load = Object.values(graph).find((n) => n.class_type === 'LoadImage')!;
     assert.ok(fake.uploads.has(String(load.inputs.image)), 'LoadImage names the uploaded file');
     assert.equal(Object.values(graph).find((n) => n.class_type === 'KSampler')!.inputs.denoise, strength);
@@ -95,11 +170,36 @@ const comfyui: Backend<FakeComfyUi> = {
 const openai: Backend<FakeOpenAiImages> = {
   name: 'openai',
   start: startFakeOpenAiImages,
-  engine: (fake) => new OpenAiImagesEngine({ ...upstream, urls: [fake.url], model: 'dall-e-2', apiKey: 'sk-test', extendedParams: false }),
-  expected: (r, i, init) => renderImage({ prompt: r.prompt, negative: '', seed: 0, steps: 50, guidance: 0, width: r.width, height: r.height, index: i, ...(init ? { init: digest(init) } : {}) }),
+  engine: (fake) =>
+    new OpenAiImagesEngine({
+      ...upstream,
+      urls: [fake.url],
+      model: 'dall-e-2',
+      apiKey: 'sk-test',
+      extendedParams: false,
+    }),
+  expected: (r, i, init) =>
+    renderImage({
+      prompt: r.prompt,
+      negative: '',
+      seed: 0,
+      steps: 50,
+      guidance: 0,
+      width: r.width,
+      height: r.height,
+      index: i,
+      ...(init ? { init: digest(init) } : {}),
+    }),
   checkSent(fake, r) {
     const body = fake.received.at(-1)!;
-    if (!r.init) assert.deepEqual(body, { model: 'dall-e-2', prompt: r.prompt, n: r.n, size: `${r.width}x${r.height}`, response_format: 'b64_json' });
+    if (!r.init)
+      assert.deepEqual(body, {
+        model: 'dall-e-2',
+        prompt: r.prompt,
+        n: r.n,
+        size: `${r.width}x${r.height}`,
+        response_format: 'b64_json',
+      });
     assert.equal(fake.authorizations.at(-1), 'Bearer sk-test');
   },
   stopped: (fake) => fake.aborted > 0,
@@ -169,19 +269,27 @@ function suite<F extends FakeBackendState>(backend: Backend<F>): void {
       assert.equal(digest(out.images[0]!), digest(await backend.expected(r, 0, init)));
     });
 
-    test(backend.progress ? 'progress: the backend steps reach the caller, in order' : 'progress: none is invented for a backend that reports none', async () => {
-      fake.stepDelayMs = 40;
-      const steps: ImageStep[] = [];
-      try {
-        await engine.generate(request({ steps: 10 }), { onStep: (s) => steps.push(s) });
-      } finally {
-        fake.stepDelayMs = 0;
-      }
-      if (!backend.progress) return assert.deepEqual(steps, []);
-      assert.ok(steps.length >= 2, `steps seen: ${JSON.stringify(steps)}`);
-      assert.ok(steps.every((s) => s.steps === 10 && s.step >= 1 && s.step <= 10));
-      assert.deepEqual(steps.map((s) => s.step), [...steps.map((s) => s.step)].sort((a, b) => a - b));
-    });
+    test(
+      backend.progress
+        ? 'progress: the backend steps reach the caller, in order'
+        : 'progress: none is invented for a backend that reports none',
+      async () => {
+        fake.stepDelayMs = 40;
+        const steps: ImageStep[] = [];
+        try {
+          await engine.generate(request({ steps: 10 }), { onStep: (s) => steps.push(s) });
+        } finally {
+          fake.stepDelayMs = 0;
+        }
+        if (!backend.progress) return assert.deepEqual(steps, []);
+        assert.ok(steps.length >= 2, `steps seen: ${JSON.stringify(steps)}`);
+        assert.ok(steps.every((s) => s.steps === 10 && s.step >= 1 && s.step <= 10));
+        assert.deepEqual(
+          steps.map((s) => s.step),
+          [...steps.map((s) => s.step)].sort((a, b) => a - b),
+        );
+      },
+    );
 
     test('cancelling the request interrupts the backend', async () => {
       fake.stepDelayMs = 50;
@@ -210,7 +318,8 @@ function suite<F extends FakeBackendState>(backend: Backend<F>): void {
     test('reset drops the sessions and says what it dropped', async () => {
       const dropped = await engine.reset();
       assert.ok(dropped.includes('kept-alive connections'));
-      if (backend.name !== 'openai') assert.ok(fake.frees > 0 && dropped.some((d) => /unloaded/.test(d)), JSON.stringify(dropped));
+      if (backend.name !== 'openai')
+        assert.ok(fake.frees > 0 && dropped.some((d) => /unloaded/.test(d)), JSON.stringify(dropped));
       const out = await engine.generate(request());
       assert.equal(out.images.length, 1, 'works again after a reset');
     });
@@ -228,7 +337,10 @@ describe('backend specifics', () => {
       fake.gridFirst = true;
       const r = request({ n: 2 });
       const out = await automatic1111.engine(fake).generate(r);
-      assert.deepEqual(await Promise.all(out.images.map(digest)), [digest(await automatic1111.expected(r, 0)), digest(await automatic1111.expected(r, 1))]);
+      assert.deepEqual(await Promise.all(out.images.map(digest)), [
+        digest(await automatic1111.expected(r, 0)),
+        digest(await automatic1111.expected(r, 1)),
+      ]);
       assert.deepEqual(out.seeds, [r.seed, r.seed + 1], 'all_seeds from info');
     } finally {
       await fake.close();
@@ -252,11 +364,33 @@ describe('backend specifics', () => {
     const fake = await startFakeOpenAiImages();
     try {
       fake.localai = true;
-      const engine = new OpenAiImagesEngine({ ...upstream, urls: [fake.url], model: 'stablediffusion', extendedParams: true });
+      const engine = new OpenAiImagesEngine({
+        ...upstream,
+        urls: [fake.url],
+        model: 'stablediffusion',
+        extendedParams: true,
+      });
       const r = request();
       const out = await engine.generate(r);
-      assert.deepEqual(fake.received.at(-1), { model: 'stablediffusion', prompt: `${r.prompt}|${r.negativePrompt}`, n: 1, size: '256x320', response_format: 'b64_json', seed: r.seed, step: r.steps });
-      const expected = await renderImage({ prompt: r.prompt, negative: r.negativePrompt, seed: r.seed, steps: r.steps, guidance: 0, width: 256, height: 320, index: 0 });
+      assert.deepEqual(fake.received.at(-1), {
+        model: 'stablediffusion',
+        prompt: `${r.prompt}|${r.negativePrompt}`,
+        n: 1,
+        size: '256x320',
+        response_format: 'b64_json',
+        seed: r.seed,
+        step: r.steps,
+      });
+      const expected = await renderImage({
+        prompt: r.prompt,
+        negative: r.negativePrompt,
+        seed: r.seed,
+        steps: r.steps,
+        guidance: 0,
+        width: 256,
+        height: 320,
+        index: 0,
+      });
       assert.equal(digest(out.images[0]!), digest(expected));
     } finally {
       await fake.close();
@@ -266,7 +400,12 @@ describe('backend specifics', () => {
   test('openai: a server answering with URLs is read from them', async () => {
     const fake = await startFakeOpenAiImages();
     try {
-      const engine = new OpenAiImagesEngine({ ...upstream, urls: [fake.url], model: 'gpt-image-1', extendedParams: false });
+      const engine = new OpenAiImagesEngine({
+        ...upstream,
+        urls: [fake.url],
+        model: 'gpt-image-1',
+        extendedParams: false,
+      });
       const r = request();
       const out = await engine.generate(r);
       assert.equal(fake.received.at(-1)!.response_format, undefined, 'gpt-image models take no response_format');

@@ -7,7 +7,11 @@ export function characterErrorRate(reference: string, hypothesis: string): numbe
   for (let i = 1; i <= ref.length; i++) {
     const current = [i];
     for (let j = 1; j <= hyp.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (ref[i - 1] === hyp[j - 1] ? 0 : 1));
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (ref[i - 1] === hyp[j - 1] ? 0 : 1),
+      );
     }
     previous = current;
   }

@@ -19,11 +19,18 @@ export interface ImageBackends {
 
 /** The three fake diffusion servers and a config that uses them the way the seed maps users to models. */
 export async function startImageBackends(): Promise<ImageBackends> {
-  const [a1111, comfy, openai] = await Promise.all([startFakeAutomatic1111(), startFakeComfyUi(), startFakeOpenAiImages()]);
+  const [a1111, comfy, openai] = await Promise.all([
+    startFakeAutomatic1111(),
+    startFakeComfyUi(),
+    startFakeOpenAiImages(),
+  ]);
   const outputDir = mkdtempSync(join(tmpdir(), 'visiongate-images-'));
   const config = {
     models: {
-      'Zhurah/sd15-dreambooth-photoai': { name: 'SD 1.5 DreamBooth (photoai)', image: { backend: 'automatic1111', urls: [a1111.root], checkpoint: 'sd15-dreambooth-photoai.safetensors' } },
+      'Zhurah/sd15-dreambooth-photoai': {
+        name: 'SD 1.5 DreamBooth (photoai)',
+        image: { backend: 'automatic1111', urls: [a1111.root], checkpoint: 'sd15-dreambooth-photoai.safetensors' },
+      },
       'alice-model': { image: { backend: 'comfyui', urls: [comfy.root], checkpoint: 'alice.safetensors' } },
       'dall-e-2': { image: { backend: 'openai', urls: [openai.url], apiKey: 'sk-upstream' } },
     },
@@ -47,7 +54,12 @@ export async function startImageBackends(): Promise<ImageBackends> {
 }
 
 /** The fakes and a visiongate using them, listening on 127.0.0.1 (for clients that need a socket: curl, the SDK, aborts). */
-export async function startImageApp(): Promise<{ backends: ImageBackends; t: TestApp; base: string; close(): Promise<void> }> {
+export async function startImageApp(): Promise<{
+  backends: ImageBackends;
+  t: TestApp;
+  base: string;
+  close(): Promise<void>;
+}> {
   const backends = await startImageBackends();
   const t = await buildTestApp(backends.config);
   await t.app.listen({ host: '127.0.0.1', port: 0 });

@@ -18,7 +18,11 @@ async function freePort(): Promise<number> {
 /** A real Redis (Debian's redis-server) on a free loopback port, nothing saved to disk. */
 export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
@@ -29,7 +33,9 @@ export async function startRedis(): Promise<RedisServer> {
         resolve();
       }
     });
-    child.once('error', (error) => reject(new Error(`redis-server could not run (apt install redis-server): ${error.message}`)));
+    child.once('error', (error) =>
+      reject(new Error(`redis-server could not run (apt install redis-server): ${error.message}`)),
+    );
   });
   return {
     url: `redis://127.0.0.1:${port}`,

@@ -1,6 +1,7 @@
 /** ROUGE-1 and ROUGE-L F1 over lower-cased word tokens (ICU word boundaries). */
 const segmenter = new Intl.Segmenter('en', { granularity: 'word' });
-const tokens = (text: string): string[] => [...segmenter.segment(text.toLowerCase())].filter((s) => s.isWordLike).map((s) => s.segment);
+const tokens = (text: string): string[] =>
+  [...segmenter.segment(text.toLowerCase())].filter((s) => s.isWordLike).map((s) => s.segment);
 
 const f1 = (overlap: number, candidate: number, reference: number): number => {
   if (!overlap) return 0;
@@ -31,7 +32,8 @@ export function rougeL(candidate: string, reference: string): number {
   let previous = new Array<number>(r.length + 1).fill(0);
   for (const ct of c) {
     const current = [0];
-    for (let j = 1; j <= r.length; j++) current[j] = ct === r[j - 1] ? previous[j - 1]! + 1 : Math.max(previous[j]!, current[j - 1]!);
+    for (let j = 1; j <= r.length; j++)
+      current[j] = ct === r[j - 1] ? previous[j - 1]! + 1 : Math.max(previous[j]!, current[j - 1]!);
     previous = current;
   }
   return f1(previous[r.length]!, c.length, r.length);

@@ -21,7 +21,16 @@ export async function startWorker(env: Record<string, string> = {}): Promise<Ser
 
 async function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<ServerProcess> {
   // Each server keeps its jobs in memory unless the test gives it a file (never the repo's data/).
-  const child = spawn(process.execPath, args, { env: { ...process.env, VISIONGATE_PORT: '0', VISIONGATE_HOST: '127.0.0.1', VISIONGATE_JOBS__SQLITE_PATH: ':memory:', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    env: {
+      ...process.env,
+      VISIONGATE_PORT: '0',
+      VISIONGATE_HOST: '127.0.0.1',
+      VISIONGATE_JOBS__SQLITE_PATH: ':memory:',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     // Generous: a loaded 2-core machine can take a while to start Node, sharp and the worker threads.

@@ -7,7 +7,16 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-export type SystemPart = 'tesseract' | 'tesseract-rus' | 'redis' | 'chromium' | 'poppler' | 'curl' | 'fonts' | 'cjk-fonts' | 'imagemagick';
+export type SystemPart =
+  | 'tesseract'
+  | 'tesseract-rus'
+  | 'redis'
+  | 'chromium'
+  | 'poppler'
+  | 'curl'
+  | 'fonts'
+  | 'cjk-fonts'
+  | 'imagemagick';
 
 /** The Debian packages that bring each part. */
 const packages: Record<SystemPart, string> = {

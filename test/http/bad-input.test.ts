@@ -18,7 +18,8 @@ function pngClaiming(width: number, height: number): Buffer {
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     return c >>> 0;
   });
-  const crc = (b: Buffer): number => (b.reduce((c, x) => crcTable[(c ^ x) & 0xff]! ^ (c >>> 8), 0xffffffff) ^ 0xffffffff) >>> 0;
+  const crc = (b: Buffer): number =>
+    (b.reduce((c, x) => crcTable[(c ^ x) & 0xff]! ^ (c >>> 8), 0xffffffff) ^ 0xffffffff) >>> 0;
   const chunk = (type: string, data: Buffer): Buffer => {
     const len = Buffer.alloc(4);
     len.writeUInt32BE(data.length);
@@ -31,10 +32,21 @@ function pngClaiming(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 0, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
-async function expectRejected(bytes: Buffer, status: number, code: string, detail: RegExp, name = 'upload.png'): Promise<void> {
+async function expectRejected(
+  bytes: Buffer,
+  status: number,
+  code: string,
+  detail: RegExp,
+  name = 'upload.png',
+): Promise<void> {
   const res = await t.app.inject({ method: 'POST', url: '/api/v1/ocr', ...multipart({ name, bytes }) });
   assert.equal(res.statusCode, status, res.body);
   assert.match(String(res.headers['content-type']), /application\/problem\+json/);
@@ -49,11 +61,21 @@ async function expectRejected(bytes: Buffer, status: number, code: string, detai
 describe('bad input gets a clear 4xx and the server stays healthy', () => {
   test('truncated PNG → 422 corrupt_document', async () => {
     const png = await renderPage({ lines: ['Truncated'] });
-    await expectRejected(png.subarray(0, Math.floor(png.length / 2)), 422, 'corrupt_document', /cannot be decoded|cannot be read/);
+    await expectRejected(
+      png.subarray(0, Math.floor(png.length / 2)),
+      422,
+      'corrupt_document',
+      /cannot be decoded|cannot be read/,
+    );
   });
 
   test('PNG claiming 100000×100000 pixels → 422 too_many_pixels, before any decoding', async () => {
-    await expectRejected(pngClaiming(100_000, 100_000), 422, 'too_many_pixels', /100000x100000.*limit is 40,000,000 pixels/);
+    await expectRejected(
+      pngClaiming(100_000, 100_000),
+      422,
+      'too_many_pixels',
+      /100000x100000.*limit is 40,000,000 pixels/,
+    );
   });
 
   test('empty file → 422 naming it empty', async () => {
@@ -62,7 +84,12 @@ describe('bad input gets a clear 4xx and the server stays healthy', () => {
 
   test('a ZIP named .png → 415 saying what it is', async () => {
     const zip = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(100, 1)]);
-    await expectRejected(zip, 415, 'unsupported_media_type', /received a ZIP archive.*supported documents are JPEG, PNG/);
+    await expectRejected(
+      zip,
+      415,
+      'unsupported_media_type',
+      /received a ZIP archive.*supported documents are JPEG, PNG/,
+    );
   });
 
   test('PDF with 5000 pages → 422 too_many_pages naming the limit', async () => {
@@ -70,17 +97,34 @@ describe('bad input gets a clear 4xx and the server stays healthy', () => {
   });
 
   test('PDF with JavaScript → 422 pdf_javascript', async () => {
-    await expectRejected(await makePdf([{ text: ['Hello'] }], { javascript: 'app.alert("hi")' }), 422, 'pdf_javascript', /JavaScript/, 'js.pdf');
+    await expectRejected(
+      await makePdf([{ text: ['Hello'] }], { javascript: 'app.alert("hi")' }),
+      422,
+      'pdf_javascript',
+      /JavaScript/,
+      'js.pdf',
+    );
   });
 
   test('a corrupt PDF → 422', async () => {
-    await expectRejected(Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage'), 422, 'corrupt_document', /PDF cannot be parsed/, 'bad.pdf');
+    await expectRejected(
+      Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage'),
+      422,
+      'corrupt_document',
+      /PDF cannot be parsed/,
+      'bad.pdf',
+    );
   });
 
   test('over the byte limit → 413 naming the limit, for multipart, raw and base64', async () => {
     const big = Buffer.alloc(3 * 1024 * 1024, 7);
     await expectRejected(big, 413, 'payload_too_large', /2 MB/);
-    const raw = await t.app.inject({ method: 'POST', url: '/api/v1/ocr', payload: big, headers: { 'content-type': 'application/octet-stream' } });
+    const raw = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/ocr',
+      payload: big,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     assert.equal(raw.statusCode, 413);
     assert.match(raw.json<{ detail: string }>().detail, /2 MB/);
     const json = await t.app.inject({ method: 'POST', url: '/api/v1/ocr', payload: { data: big.toString('base64') } });
@@ -88,32 +132,59 @@ describe('bad input gets a clear 4xx and the server stays healthy', () => {
   });
 
   test('broken JSON, missing document, bad parameters → 400/422 naming the field', async () => {
-    const broken = await t.app.inject({ method: 'POST', url: '/api/v1/ocr', payload: '{"data": ', headers: { 'content-type': 'application/json' } });
+    const broken = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/ocr',
+      payload: '{"data": ',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(broken.statusCode, 400);
     const none = await t.app.inject({ method: 'POST', url: '/api/v1/ocr', payload: { engine: 'auto' } });
     assert.equal(none.statusCode, 422);
     assert.equal(none.json<{ code: string }>().code, 'missing_document');
     const png = await renderPage({ lines: ['x'], width: 200, height: 100 });
-    for (const [fields, field] of [[{ engine: 'magic' }, 'engine'], [{ dpi: '9000' }, 'dpi'], [{ output: 'pdf' }, 'output'], [{ languages: 'klingon!' }, 'languages'], [{ languages: 'tlh' }, undefined]] as const) {
-      const res = await t.app.inject({ method: 'POST', url: '/api/v1/ocr', ...multipart({ name: 'a.png', bytes: png }, fields) });
+    for (const [fields, field] of [
+      [{ engine: 'magic' }, 'engine'],
+      [{ dpi: '9000' }, 'dpi'],
+      [{ output: 'pdf' }, 'output'],
+      [{ languages: 'klingon!' }, 'languages'],
+      [{ languages: 'tlh' }, undefined],
+    ] as const) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/ocr',
+        ...multipart({ name: 'a.png', bytes: png }, fields),
+      });
       assert.equal(res.statusCode, 422, JSON.stringify(fields));
       if (field) assert.equal(res.json<{ field: string }>().field, field);
     }
   });
 
   test('a private URL is refused (SSRF guard on by default)', async () => {
-    for (const url of ['http://127.0.0.1:1/x.png', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/', 'http://2130706433/', 'file:///etc/passwd', 'http://localhost:9/']) {
+    for (const url of [
+      'http://127.0.0.1:1/x.png',
+      'http://169.254.169.254/latest/meta-data',
+      'http://[::1]/',
+      'http://2130706433/',
+      'file:///etc/passwd',
+      'http://localhost:9/',
+    ]) {
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/ocr', payload: { url } });
       assert.equal(res.statusCode, 422, url);
       assert.equal(res.json<{ code: string }>().code, 'url_forbidden', url);
     }
   });
 
-  test('unknown routes → 404 problem+json; nothing left in the temp folder', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/nope' });
+  test("unknown routes → 404 (problem+json under /api, both seeds' body at the root); nothing left in the temp folder", async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/nope' });
     assert.equal(res.statusCode, 404);
     assert.equal(res.json<{ code: string }>().code, 'not_found');
-    assert.ok(readdirSync(tmpdir()).every((f) => !f.startsWith('visiongate-upload')), 'uploads are never written to disk');
+    const root = await t.app.inject({ method: 'GET', url: '/nope' });
+    assert.deepEqual(root.json(), { detail: 'Not Found', error: 'Endpoint not found' });
+    assert.ok(
+      readdirSync(tmpdir()).every((f) => !f.startsWith('visiongate-upload')),
+      'uploads are never written to disk',
+    );
     assert.ok(existsSync(tmpdir()));
   });
 });

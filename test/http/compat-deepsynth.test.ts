@@ -26,22 +26,36 @@ const isoNoZone = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$/;
 const words = (s: string): number => s.split(/\s+/).filter(Boolean).length;
 
 async function post(path: string, body: FormData | object): Promise<{ status: number; json: Record<string, unknown> }> {
-  const init: RequestInit = body instanceof FormData ? { method: 'POST', body } : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
+  const init: RequestInit =
+    body instanceof FormData
+      ? { method: 'POST', body }
+      : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
   const res = await fetch(`${server.url}${path}`, init);
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
-async function rawMultipart(path: string, body: { payload: Buffer; headers: Record<string, string> }): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${server.url}${path}`, { method: 'POST', body: new Uint8Array(body.payload), headers: body.headers });
+async function rawMultipart(
+  path: string,
+  body: { payload: Buffer; headers: Record<string, string> },
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    body: new Uint8Array(body.payload),
+    headers: body.headers,
+  });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
 /** The seed's Python client class, method for method. */
 const client = {
-  summarizeText: (text: string, max_length = 128, temperature = 0.7) => post('/summarize/text', { text, max_length, temperature }),
-  summarizeFile: (name: string, bytes: Buffer, max_length = 128, temperature = 0.7) => post('/summarize/file', form([{ field: 'file', name, bytes }], { max_length, temperature })),
-  summarizeImage: (name: string, bytes: Buffer, max_length = 128, temperature = 0.7) => post('/summarize/image', form([{ field: 'image', name, bytes }], { max_length, temperature })),
-  batchSummarize: (texts: unknown, max_length = 128, temperature = 0.7) => post('/batch/summarize', { texts, max_length, temperature }),
+  summarizeText: (text: string, max_length = 128, temperature = 0.7) =>
+    post('/summarize/text', { text, max_length, temperature }),
+  summarizeFile: (name: string, bytes: Buffer, max_length = 128, temperature = 0.7) =>
+    post('/summarize/file', form([{ field: 'file', name, bytes }], { max_length, temperature })),
+  summarizeImage: (name: string, bytes: Buffer, max_length = 128, temperature = 0.7) =>
+    post('/summarize/image', form([{ field: 'image', name, bytes }], { max_length, temperature })),
+  batchSummarize: (texts: unknown, max_length = 128, temperature = 0.7) =>
+    post('/batch/summarize', { texts, max_length, temperature }),
 };
 
 describe('DeepSynth summarizer routes', () => {
@@ -96,14 +110,23 @@ describe('DeepSynth summarizer routes', () => {
   });
 
   test('summarize_file of a scanned PDF: the summary comes from its OCR text', async () => {
-    const page = await renderPage({ lines: ['The harbour bridge will open in 2029.', 'It replaces the ferry service.'], width: 2000, height: 600 });
+    const page = await renderPage({
+      lines: ['The harbour bridge will open in 2029.', 'It replaces the ferry service.'],
+      width: 2000,
+      height: 600,
+    });
     const { status, json } = await client.summarizeFile('scan.pdf', await makePdf([{ image: page }]));
     assert.equal(status, 200, JSON.stringify(json));
     assert.match(String(json.summary), /harbour bridge will open in 2029/);
   });
 
   test('summarize_image (curl -F image=@document.png): the summary comes from OCR of the page', async () => {
-    const png = await renderPage({ lines: ['The library robots shelve nine hundred books an hour.', 'Librarians keep their jobs and run reading clubs.'] });
+    const png = await renderPage({
+      lines: [
+        'The library robots shelve nine hundred books an hour.',
+        'Librarians keep their jobs and run reading clubs.',
+      ],
+    });
     const { status, json } = await client.summarizeImage('document.png', png);
     assert.equal(status, 200, JSON.stringify(json));
     assert.match(String(json.summary), /library robots shelve nine hundred books an hour/);
@@ -116,7 +139,13 @@ describe('DeepSynth summarizer routes', () => {
     const texts = articles.map((a) => a.text);
     const { status, json } = await client.batchSummarize(texts, 40);
     assert.equal(status, 200);
-    const results = json.results as Array<{ index: number; summary: string; original_length: number; summary_length: number; compression_ratio: number }>;
+    const results = json.results as Array<{
+      index: number;
+      summary: string;
+      original_length: number;
+      summary_length: number;
+      compression_ratio: number;
+    }>;
     assert.equal(json.batch_size, 3);
     results.forEach((r, i) => {
       assert.equal(r.index, i);
@@ -124,26 +153,69 @@ describe('DeepSynth summarizer routes', () => {
       assert.equal(r.summary_length, r.summary.length);
       assert.equal(r.compression_ratio, Math.round((r.original_length / r.summary_length) * 100) / 100);
     });
-    const total = results.reduce((s, r) => s + r.original_length, 0) / results.reduce((s, r) => s + r.summary_length, 0);
+    const total =
+      results.reduce((s, r) => s + r.original_length, 0) / results.reduce((s, r) => s + r.summary_length, 0);
     assert.equal(json.total_compression_ratio, Math.round(total * 100) / 100);
     assert.match(String(json.timestamp), isoNoZone);
-    const curl = await post('/batch/summarize', { texts: ['Text 1...', 'Text 2...', 'Text 3...'], max_length: 128, temperature: 0.7 });
+    const curl = await post('/batch/summarize', {
+      texts: ['Text 1...', 'Text 2...', 'Text 3...'],
+      max_length: 128,
+      temperature: 0.7,
+    });
     assert.equal(curl.status, 200);
     assert.equal(curl.json.batch_size, 3);
   });
 });
 
 describe('DeepSynth error bodies, exactly', () => {
-  const cases: Array<[string, string, () => Promise<{ status: number; json: Record<string, unknown> }>, number, string]> = [
+  const cases: Array<
+    [string, string, () => Promise<{ status: number; json: Record<string, unknown> }>, number, string]
+  > = [
     ['missing text', '/summarize/text', () => post('/summarize/text', { max_length: 10 }), 400, 'Missing text field'],
     ['empty text', '/summarize/text', () => post('/summarize/text', { text: '   ' }), 400, 'Empty text provided'],
-    ['no file', '/summarize/file', () => post('/summarize/file', form([], { max_length: 10 })), 400, 'No file provided'],
+    [
+      'no file',
+      '/summarize/file',
+      () => post('/summarize/file', form([], { max_length: 10 })),
+      400,
+      'No file provided',
+    ],
     // A browser form submitted with no file chosen sends an empty filename (FormData would say "blob").
-    ['file not selected', '/summarize/file', () => rawMultipart('/summarize/file', multipart({ name: '', bytes: Buffer.alloc(0) })), 400, 'No file selected'],
-    ['image not selected', '/summarize/image', () => rawMultipart('/summarize/image', multipart({ field: 'image', name: '', bytes: Buffer.alloc(0) })), 400, 'No image selected'],
-    ['no image', '/summarize/image', () => post('/summarize/image', form([{ field: 'file', name: 'a.png', bytes: Buffer.from('x') }])), 400, 'No image provided'],
-    ['texts not a list', '/batch/summarize', () => post('/batch/summarize', { texts: 'one text' }), 400, 'texts must be a list'],
-    ['11 texts', '/batch/summarize', () => post('/batch/summarize', { texts: Array.from({ length: 11 }, () => 'A text.') }), 400, 'Maximum 10 texts per batch'],
+    [
+      'file not selected',
+      '/summarize/file',
+      () => rawMultipart('/summarize/file', multipart({ name: '', bytes: Buffer.alloc(0) })),
+      400,
+      'No file selected',
+    ],
+    [
+      'image not selected',
+      '/summarize/image',
+      () => rawMultipart('/summarize/image', multipart({ field: 'image', name: '', bytes: Buffer.alloc(0) })),
+      400,
+      'No image selected',
+    ],
+    [
+      'no image',
+      '/summarize/image',
+      () => post('/summarize/image', form([{ field: 'file', name: 'a.png', bytes: Buffer.from('x') }])),
+      400,
+      'No image provided',
+    ],
+    [
+      'texts not a list',
+      '/batch/summarize',
+      () => post('/batch/summarize', { texts: 'one text' }),
+      400,
+      'texts must be a list',
+    ],
+    [
+      '11 texts',
+      '/batch/summarize',
+      () => post('/batch/summarize', { texts: Array.from({ length: 11 }, () => 'A text.') }),
+      400,
+      'Maximum 10 texts per batch',
+    ],
     ['missing texts', '/batch/summarize', () => post('/batch/summarize', {}), 400, 'Missing texts field'],
   ];
   for (const [name, , call, status, error] of cases) {
@@ -154,10 +226,10 @@ describe('DeepSynth error bodies, exactly', () => {
     });
   }
 
-  test('unknown DeepSynth path → 404 {"error": "Endpoint not found"}', async () => {
+  test('unknown DeepSynth path → 404 {"error": "Endpoint not found"} (with FastAPI\'s detail beside it)', async () => {
     const res = await fetch(`${server.url}/summarize/pdf`, { method: 'POST' });
     assert.equal(res.status, 404);
-    assert.deepEqual(await res.json(), { error: 'Endpoint not found' });
+    assert.deepEqual(await res.json(), { detail: 'Not Found', error: 'Endpoint not found' });
   });
 
   test('a 17 MB upload → 413 {"error": "File too large (max 16MB)"}, nothing left on disk', async () => {
@@ -165,11 +237,18 @@ describe('DeepSynth error bodies, exactly', () => {
     const big = await postReadingEarlyAnswer(`${server.url}/summarize/file`, upload.payload, upload.headers);
     assert.equal(big.status, 413);
     assert.deepEqual(JSON.parse(big.body), { error: 'File too large (max 16MB)' });
-    const json = await postReadingEarlyAnswer(`${server.url}/summarize/text`, Buffer.from(JSON.stringify({ text: 'a'.repeat(17 * 1024 * 1024) })), { 'content-type': 'application/json' });
+    const json = await postReadingEarlyAnswer(
+      `${server.url}/summarize/text`,
+      Buffer.from(JSON.stringify({ text: 'a'.repeat(17 * 1024 * 1024) })),
+      { 'content-type': 'application/json' },
+    );
     assert.equal(json.status, 413);
     assert.deepEqual(JSON.parse(json.body), { error: 'File too large (max 16MB)' });
     // Only the language-data links tesseract.js reads from (made at start) may be there.
-    assert.deepEqual(readdirSync(serverTmp).filter((f) => !f.startsWith('visiongate-tessdata-')), []);
+    assert.deepEqual(
+      readdirSync(serverTmp).filter((f) => !f.startsWith('visiongate-tessdata-')),
+      [],
+    );
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
   });
 });

@@ -30,8 +30,20 @@ type Processed = {
   status: string;
   raw_text: string;
   confidence: number;
-  metadata: { model: string; device: string; prompt: string; processing_time: number; image_patches: number; total_processing_time: number };
-  structured_content: { tables: Array<{ type: string; content: string; rows: string[][] }>; diagrams: unknown[]; annotations: Array<{ text: string }>; specifications: Array<{ type: string; text: string; key?: string; value?: string }> };
+  metadata: {
+    model: string;
+    device: string;
+    prompt: string;
+    processing_time: number;
+    image_patches: number;
+    total_processing_time: number;
+  };
+  structured_content: {
+    tables: Array<{ type: string; content: string; rows: string[][] }>;
+    diagrams: unknown[];
+    annotations: Array<{ text: string }>;
+    specifications: Array<{ type: string; text: string; key?: string; value?: string }>;
+  };
   file_info: { filename: string; size: number; format: string; image_size: string };
 };
 
@@ -59,7 +71,12 @@ describe('InternVL OCR service routes', () => {
   });
 
   test('curl -F file=@image.jpg -F prompt=… → real text and real structured content', async () => {
-    const { status, json } = await postForm(`${server.url}/ocr/process`, form([{ field: 'file', name: 'technical_manual.jpg', bytes: technical, type: 'image/jpeg' }], { prompt: '请描述图片内容' }));
+    const { status, json } = await postForm(
+      `${server.url}/ocr/process`,
+      form([{ field: 'file', name: 'technical_manual.jpg', bytes: technical, type: 'image/jpeg' }], {
+        prompt: '请描述图片内容',
+      }),
+    );
     assert.equal(status, 200, JSON.stringify(json));
     const body = json as unknown as Processed;
     assert.equal(body.status, 'success');
@@ -68,28 +85,48 @@ describe('InternVL OCR service routes', () => {
     assert.equal(body.metadata.model, 'internvl3-8b');
     assert.equal(body.metadata.device, 'cpu');
     assert.equal(body.metadata.prompt, '请描述图片内容');
-    assert.ok(body.metadata.processing_time > 0 && body.metadata.total_processing_time >= body.metadata.processing_time);
+    assert.ok(
+      body.metadata.processing_time > 0 && body.metadata.total_processing_time >= body.metadata.processing_time,
+    );
     assert.equal(body.metadata.image_patches, 1);
-    assert.deepEqual(body.file_info, { filename: 'technical_manual.jpg', size: technical.length, format: '.jpg', image_size: body.file_info.image_size });
+    assert.deepEqual(body.file_info, {
+      filename: 'technical_manual.jpg',
+      size: technical.length,
+      format: '.jpg',
+      image_size: body.file_info.image_size,
+    });
     assert.match(body.file_info.image_size, /^2000x\d+$/);
 
     const sc = body.structured_content;
     assert.deepEqual(sc.diagrams, []);
     assert.equal(sc.tables.length, 1, JSON.stringify(sc.tables));
     assert.equal(sc.tables[0]!.type, 'detected_table');
-    assert.deepEqual(sc.tables[0]!.rows, [['Item', 'Qty', 'Finish'], ['Bolt', '4', 'Zinc'], ['Washer', '8', 'Plain']]);
+    assert.deepEqual(sc.tables[0]!.rows, [
+      ['Item', 'Qty', 'Finish'],
+      ['Bolt', '4', 'Zinc'],
+      ['Washer', '8', 'Plain'],
+    ]);
     assert.match(sc.tables[0]!.content, /^\| Item \| Qty \| Finish \|/);
     assert.ok(sc.annotations.some((a) => /Break all sharp edges/.test(a.text)));
     const byType = (t: string) => sc.specifications.filter((s) => s.type === t);
-    assert.ok(byType('part_number').some((s) => s.value === 'AB-1234-X'), JSON.stringify(sc.specifications));
-    assert.ok(byType('tolerance').some((s) => /[±+]0\.05/.test(s.text)), JSON.stringify(sc.specifications));
+    assert.ok(
+      byType('part_number').some((s) => s.value === 'AB-1234-X'),
+      JSON.stringify(sc.specifications),
+    );
+    assert.ok(
+      byType('tolerance').some((s) => /[±+]0\.05/.test(s.text)),
+      JSON.stringify(sc.specifications),
+    );
     assert.ok(byType('dimension').some((s) => /120 x 80 mm/.test(s.text)));
     assert.ok(byType('key_value').some((s) => s.key === 'Material' && /316L/.test(s.value ?? '')));
   });
 
   test('InterVLAPIClient.process_document(file) with no prompt; a digital PDF works too', async () => {
     const pdf = await makePdf([{ text: ['Drawing list', 'Part No: ZX-778'] }]);
-    const { status, json } = await postForm(`${server.url}/ocr/process`, form([{ field: 'file', name: 'drawings.pdf', bytes: pdf }]));
+    const { status, json } = await postForm(
+      `${server.url}/ocr/process`,
+      form([{ field: 'file', name: 'drawings.pdf', bytes: pdf }]),
+    );
     assert.equal(status, 200);
     const body = json as unknown as Processed;
     assert.match(body.raw_text, /Drawing list\s+Part No: ZX-778/);
@@ -99,10 +136,16 @@ describe('InternVL OCR service routes', () => {
   });
 
   test('POST /ocr/batch with files and a prompt; one bad file fails alone', async () => {
-    const { status, json } = await postForm(`${server.url}/ocr/batch`, form([
-      { field: 'files', name: 'a.png', bytes: await renderPage({ lines: ['Sheet A'] }) },
-      { field: 'files', name: 'b.gif', bytes: await renderPage({ lines: ['Sheet B'] }, 'gif') },
-    ], { prompt: 'batch' }));
+    const { status, json } = await postForm(
+      `${server.url}/ocr/batch`,
+      form(
+        [
+          { field: 'files', name: 'a.png', bytes: await renderPage({ lines: ['Sheet A'] }) },
+          { field: 'files', name: 'b.gif', bytes: await renderPage({ lines: ['Sheet B'] }, 'gif') },
+        ],
+        { prompt: 'batch' },
+      ),
+    );
     assert.equal(status, 200);
     assert.equal(json.total, 2);
     assert.equal(json.successful, 1);
@@ -124,10 +167,19 @@ describe('InternVL OCR service routes', () => {
   });
 
   test('errors: unsupported format 400, over 50 MB 413, missing file 422', async () => {
-    const gif = await postForm(`${server.url}/ocr/process`, form([{ field: 'file', name: 'x.gif', bytes: await renderPage({ lines: ['x'] }, 'gif') }]));
+    const gif = await postForm(
+      `${server.url}/ocr/process`,
+      form([{ field: 'file', name: 'x.gif', bytes: await renderPage({ lines: ['x'] }, 'gif') }]),
+    );
     assert.equal(gif.status, 400);
-    assert.equal(gif.json.detail, 'Unsupported file format: .gif. Supported formats: .jpg, .jpeg, .png, .pdf, .bmp, .tiff');
-    const big = await postForm(`${server.url}/ocr/process`, form([{ field: 'file', name: 'big.pdf', bytes: Buffer.alloc(51 * 1024 * 1024, 32) }]));
+    assert.equal(
+      gif.json.detail,
+      'Unsupported file format: .gif. Supported formats: .jpg, .jpeg, .png, .pdf, .bmp, .tiff',
+    );
+    const big = await postForm(
+      `${server.url}/ocr/process`,
+      form([{ field: 'file', name: 'big.pdf', bytes: Buffer.alloc(51 * 1024 * 1024, 32) }]),
+    );
     assert.equal(big.status, 413);
     assert.equal(big.json.detail, 'File too large. Maximum size: 50MB');
     const missing = await postForm(`${server.url}/ocr/process`, form([], { prompt: 'x' }));

@@ -7,13 +7,28 @@ import { buildTestApp, multipart, type TestApp } from '../helpers/app.js';
 import { committedPage, makePdf, multiPageTiff, renderPage, renderScan, type ImageFormat } from '../fixtures/pages.js';
 import { needs } from '../helpers/system-parts.js';
 
-const lines = ['Annual maintenance report for pump station 4.', 'All valves were inspected and two were replaced.', 'The next inspection is due in September.'];
+const lines = [
+  'Annual maintenance report for pump station 4.',
+  'All valves were inspected and two were replaced.',
+  'The next inspection is due in September.',
+];
 const reference = lines.join('\n');
 
 interface OcrBody {
   text: string;
   markdown: string;
-  pages: Array<{ page: number; width: number; height: number; source: string; engine: string; text: string; confidence: number; words: Array<{ text: string; bbox: number[]; confidence: number }>; lines: unknown[]; blocks: Array<{ type: string }> }>;
+  pages: Array<{
+    page: number;
+    width: number;
+    height: number;
+    source: string;
+    engine: string;
+    text: string;
+    confidence: number;
+    words: Array<{ text: string; bbox: number[]; confidence: number }>;
+    lines: unknown[];
+    blocks: Array<{ type: string }>;
+  }>;
   document: { type: string; page_count: number; pages_processed: number };
   timings: { total_ms: number };
 }
@@ -24,10 +39,19 @@ before(async () => {
 });
 after(() => t.close());
 
-async function ocr(bytes: Buffer, fields: Record<string, string> = {}, name = 'page.bin'): Promise<{ status: number; body: OcrBody; raw: string; type: string }> {
+async function ocr(
+  bytes: Buffer,
+  fields: Record<string, string> = {},
+  name = 'page.bin',
+): Promise<{ status: number; body: OcrBody; raw: string; type: string }> {
   const form = multipart({ name, bytes }, fields);
   const res = await t.app.inject({ method: 'POST', url: '/api/v1/ocr', ...form });
-  return { status: res.statusCode, body: String(res.headers['content-type']).includes('json') ? (res.json() as OcrBody) : ({} as OcrBody), raw: res.body, type: String(res.headers['content-type']) };
+  return {
+    status: res.statusCode,
+    body: String(res.headers['content-type']).includes('json') ? (res.json() as OcrBody) : ({} as OcrBody),
+    raw: res.body,
+    type: String(res.headers['content-type']),
+  };
 }
 
 describe('POST /api/v1/ocr on rendered images', () => {
@@ -50,7 +74,10 @@ describe('POST /api/v1/ocr on rendered images', () => {
   }
 
   test('multi-page TIFF: each directory is a page', async () => {
-    const tiff = await multiPageTiff([await renderPage({ lines: ['First page of the fax.'] }), await renderPage({ lines: ['Second page of the fax.'] })]);
+    const tiff = await multiPageTiff([
+      await renderPage({ lines: ['First page of the fax.'] }),
+      await renderPage({ lines: ['Second page of the fax.'] }),
+    ]);
     const { status, body } = await ocr(tiff);
     assert.equal(status, 200);
     assert.equal(body.document.page_count, 2);
@@ -60,11 +87,25 @@ describe('POST /api/v1/ocr on rendered images', () => {
 
   test('raw body, base64 JSON and a data: URL give the same text', async () => {
     const png = await renderPage({ lines });
-    const raw = await t.app.inject({ method: 'POST', url: '/api/v1/ocr?output=text', payload: png, headers: { 'content-type': 'image/png' } });
+    const raw = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/ocr?output=text',
+      payload: png,
+      headers: { 'content-type': 'image/png' },
+    });
     assert.equal(raw.statusCode, 200);
     assert.match(String(raw.headers['content-type']), /text\/plain/);
-    const json = await t.app.inject({ method: 'POST', url: '/api/v1/ocr', payload: { data: png.toString('base64'), output: 'text' } });
-    const dataUrl = await t.app.inject({ method: 'POST', url: '/api/v1/ocr', payload: { data: `data:image/png;base64,${png.toString('base64')}` }, headers: { accept: 'text/plain' } });
+    const json = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/ocr',
+      payload: { data: png.toString('base64'), output: 'text' },
+    });
+    const dataUrl = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/ocr',
+      payload: { data: `data:image/png;base64,${png.toString('base64')}` },
+      headers: { accept: 'text/plain' },
+    });
     assert.ok(characterErrorRate(reference, raw.body) <= 0.02);
     assert.equal(json.body, raw.body);
     assert.equal(dataUrl.body, raw.body);
@@ -107,7 +148,7 @@ describe('POST /api/v1/ocr on rendered images', () => {
     assert.ok(cer <= 0.03, `CER ${cer} for ${JSON.stringify(body.text)}`);
   });
 
-  test('Chinese page read by auto\'s first choice for Chinese (CER ≤ 5%)', async () => {
+  test("Chinese page read by auto's first choice for Chinese (CER ≤ 5%)", async () => {
     const chinese = committedPage('chinese'); // no npm package ships a CJK font: a committed page
     const { status, body } = await ocr(chinese.png, { languages: 'chi_sim' });
     assert.equal(status, 200);
@@ -117,12 +158,23 @@ describe('POST /api/v1/ocr on rendered images', () => {
   });
 
   test('Markdown keeps the heading, list items and a table', async () => {
-    const png = await renderPage({ lines: ['Service Summary', 'Two pumps were serviced this week.', '• Replace the inlet filter', '• Check the outlet pressure'], headingSize: 84 });
+    const png = await renderPage({
+      lines: [
+        'Service Summary',
+        'Two pumps were serviced this week.',
+        '• Replace the inlet filter',
+        '• Check the outlet pressure',
+      ],
+      headingSize: 84,
+    });
     const { body } = await ocr(png, { output: 'json' });
     assert.match(body.markdown, /^#{1,3} Service Summary$/m);
     assert.match(body.markdown, /^- Replace the inlet filter$/m);
     assert.match(body.markdown, /^- Check the outlet pressure$/m);
-    const table = await renderPage({ lines: ['Part        Qty        Price', 'Valve        2          40.00', 'Gasket       10         2.50'], font: 'DejaVu Sans Mono' });
+    const table = await renderPage({
+      lines: ['Part        Qty        Price', 'Valve        2          40.00', 'Gasket       10         2.50'],
+      font: 'DejaVu Sans Mono',
+    });
     const tableBody = (await ocr(table)).body;
     assert.match(tableBody.markdown, /^\| Part \| Qty \| Price \|$/m, tableBody.markdown);
     assert.match(tableBody.markdown, /^\| Valve \| 2 \| 40\.00 \|$/m);
@@ -143,26 +195,47 @@ describe('POST /api/v1/ocr on PDFs', () => {
     const { status, body } = await ocr(await makePdf([{ text: digital }, { text: ['Second page: signatures.'] }]));
     assert.equal(status, 200);
     assert.equal(body.pages.length, 2);
-    assert.deepEqual(body.pages.map((p) => [p.source, p.engine]), [['text-layer', 'pdf-text-layer'], ['text-layer', 'pdf-text-layer']]);
+    assert.deepEqual(
+      body.pages.map((p) => [p.source, p.engine]),
+      [
+        ['text-layer', 'pdf-text-layer'],
+        ['text-layer', 'pdf-text-layer'],
+      ],
+    );
     assert.equal(body.pages[0]!.text.replace(/\n+/g, '\n'), digital.join('\n'));
     assert.equal(body.pages[1]!.text, 'Second page: signatures.');
     const word = body.pages[0]!.words.find((w) => w.text === 'Digital')!;
-    assert.ok(word.bbox[0]! > 250 && word.bbox[0]! < 350, `x of "Digital" at 72 pt ≈ 300 px at 300 dpi, got ${word.bbox[0]}`);
+    assert.ok(
+      word.bbox[0]! > 250 && word.bbox[0]! < 350,
+      `x of "Digital" at 72 pt ≈ 300 px at 300 dpi, got ${word.bbox[0]}`,
+    );
   });
 
   test('scanned PDF: pages rendered and OCRed', async () => {
-    const { status, body } = await ocr(await makePdf([{ image: await renderPage({ lines, width: 2480, height: 900 }) }]));
+    const { status, body } = await ocr(
+      await makePdf([{ image: await renderPage({ lines, width: 2480, height: 900 }) }]),
+    );
     assert.equal(status, 200);
     assert.equal(body.pages[0]!.source, 'ocr');
     assert.ok(characterErrorRate(reference, body.text) <= 0.03, body.text);
   });
 
   test('mixed PDF: each page says which path it took; pages selects a range', async () => {
-    const pdf = await makePdf([{ text: digital }, { image: await renderPage({ lines, width: 2480, height: 900 }) }, { text: ['Third page.'] }]);
+    const pdf = await makePdf([
+      { text: digital },
+      { image: await renderPage({ lines, width: 2480, height: 900 }) },
+      { text: ['Third page.'] },
+    ]);
     const { body } = await ocr(pdf);
-    assert.deepEqual(body.pages.map((p) => p.source), ['text-layer', 'ocr', 'text-layer']);
+    assert.deepEqual(
+      body.pages.map((p) => p.source),
+      ['text-layer', 'ocr', 'text-layer'],
+    );
     const selected = await ocr(pdf, { pages: '2-3' });
-    assert.deepEqual(selected.body.pages.map((p) => p.page), [2, 3]);
+    assert.deepEqual(
+      selected.body.pages.map((p) => p.page),
+      [2, 3],
+    );
     assert.equal(selected.body.document.pages_processed, 2);
     const bad = await ocr(pdf, { pages: '4' });
     assert.equal(bad.status, 422);

@@ -23,7 +23,11 @@ describe('the real server process', () => {
     const png = await renderPage({ lines, width: 2480, height: 3300 });
     let finished = 0;
     const jobs = Array.from({ length: 4 }, () =>
-      fetch(`${server.url}/api/v1/ocr?output=text`, { method: 'POST', body: png, headers: { 'content-type': 'image/png' } }).then(async (r) => {
+      fetch(`${server.url}/api/v1/ocr?output=text`, {
+        method: 'POST',
+        body: png,
+        headers: { 'content-type': 'image/png' },
+      }).then(async (r) => {
         finished++;
         return { status: r.status, text: await r.text() };
       }),
@@ -56,12 +60,21 @@ describe('the real server process', () => {
     const page = await renderPage({ lines, width: 2480, height: 1200 });
     const pdf = await makePdf(Array.from({ length: 6 }, () => ({ image: page })));
     const controller = new AbortController();
-    const request = fetch(`${server.url}/api/v1/ocr`, { method: 'POST', body: pdf, headers: { 'content-type': 'application/pdf' }, signal: controller.signal });
+    const request = fetch(`${server.url}/api/v1/ocr`, {
+      method: 'POST',
+      body: pdf,
+      headers: { 'content-type': 'application/pdf' },
+      signal: controller.signal,
+    });
     setTimeout(() => controller.abort(), 500);
     await assert.rejects(request);
     const health = await fetch(`${server.url}/health`);
     assert.equal(health.status, 200);
-    const again = await fetch(`${server.url}/api/v1/ocr?output=text`, { method: 'POST', body: page, headers: { 'content-type': 'image/png' } });
+    const again = await fetch(`${server.url}/api/v1/ocr?output=text`, {
+      method: 'POST',
+      body: page,
+      headers: { 'content-type': 'image/png' },
+    });
     assert.equal(again.status, 200);
   });
 });
@@ -77,7 +90,15 @@ test('CLI: visiongate ocr FILE prints the text; --format json gives the result s
   const run = promisify(execFile);
   const text = await run(process.execPath, ['bin/visiongate.js', 'ocr', file, '--lang', 'eng']);
   assert.ok(characterErrorRate(lines.join('\n'), text.stdout) <= 0.02, text.stdout);
-  const json = await run(process.execPath, ['bin/visiongate.js', 'ocr', file, '--format', 'json', '--engine', 'tesseract-cli']);
+  const json = await run(process.execPath, [
+    'bin/visiongate.js',
+    'ocr',
+    file,
+    '--format',
+    'json',
+    '--engine',
+    'tesseract-cli',
+  ]);
   const parsed = JSON.parse(json.stdout) as { pages: Array<{ engine: string; words: unknown[] }> };
   assert.equal(parsed.pages[0]!.engine, 'tesseract-cli');
   assert.ok(parsed.pages[0]!.words.length > 10);

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startServer } from '../helpers/server-process.js';
 
-const rssOf = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+const rssOf = (pid: number): number =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
 /** Every flood request, so a failing test destroys the rest instead of leaving them to keep the file alive. */
 const open = new Set<ClientRequest>();
@@ -23,13 +24,22 @@ function flood(url: string, total: number): Promise<{ status: number; sent: numb
     const chunk = Buffer.alloc(1024 * 1024);
     // A deadline of its own: a server that neither reads nor answers fails this client, never hangs it.
     const signal = AbortSignal.timeout(90_000);
-    const req = request(url, { method: 'POST', signal, headers: { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' } }, (res) => {
-      answered = true;
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, sent }));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        signal,
+        headers: { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' },
+      },
+      (res) => {
+        answered = true;
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, sent }));
+      },
+    );
     req.on('error', (error: NodeJS.ErrnoException) => {
-      if (signal.aborted) return reject(new Error(`no answer after 90 s with ${Math.round(sent / 1024 / 1024)} MiB sent`));
+      if (signal.aborted)
+        return reject(new Error(`no answer after 90 s with ${Math.round(sent / 1024 / 1024)} MiB sent`));
       // EPIPE/ECONNRESET: the server stopped reading; its answer may still be on its way.
       setTimeout(() => !answered && reject(error), 2000);
     });
@@ -61,9 +71,14 @@ test('20 concurrent 1 GiB uploads over a 50 MB limit: all 413 early, RSS growth 
       assert.ok(r.sent < 200 * 1024 * 1024, `stopped early: ${Math.round(r.sent / 1024 / 1024)} MiB sent of 1024`);
     }
     const growth = peak - baseline;
-    t.diagnostic(`server RSS grew ${Math.round(growth / 1024 / 1024)} MiB; clients sent ${Math.round(results.reduce((n, r) => n + r.sent, 0) / 1024 / 1024)} MiB in all`);
+    t.diagnostic(
+      `server RSS grew ${Math.round(growth / 1024 / 1024)} MiB; clients sent ${Math.round(results.reduce((n, r) => n + r.sent, 0) / 1024 / 1024)} MiB in all`,
+    );
     assert.ok(growth < 64 * 1024 * 1024, `RSS grew ${Math.round(growth / 1024 / 1024)} MiB`);
-    assert.deepEqual(readdirSync(spoolDir).filter((f) => f.startsWith('visiongate-upload-')), []);
+    assert.deepEqual(
+      readdirSync(spoolDir).filter((f) => f.startsWith('visiongate-upload-')),
+      [],
+    );
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
   } finally {
     for (const req of open) req.destroy();

@@ -19,7 +19,9 @@ async function allJobs(server: ServerProcess): Promise<Array<{ id: string; statu
   const jobs: Array<{ id: string; status: string }> = [];
   let cursor: string | null = null;
   do {
-    const page = (await (await fetch(`${server.url}/api/v1/jobs?limit=100${cursor ? `&cursor=${cursor}` : ''}`)).json()) as Listed;
+    const page = (await (
+      await fetch(`${server.url}/api/v1/jobs?limit=100${cursor ? `&cursor=${cursor}` : ''}`)
+    ).json()) as Listed;
     jobs.push(...page.data);
     cursor = page.next_cursor;
   } while (cursor);
@@ -37,16 +39,24 @@ function completions(output: string): Map<string, number> {
   return counts;
 }
 
-test('kill -9 mid-run with 120 jobs: after a restart every job ends exactly once, results intact, none lost', { timeout: 240_000 }, async () => {
+test('kill -9 mid-run with 120 jobs: after a restart every job ends exactly once, results intact, none lost', {
+  timeout: 240_000,
+}, async () => {
   const env = { VISIONGATE_JOBS__SQLITE_PATH: join(dir, 'jobs.sqlite'), VISIONGATE_LOG_LEVEL: 'info' };
   const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
-  const pages = await Promise.all(words.map((w) => renderPage({ lines: [`Invoice ${w} is paid`], fontSize: 40, width: 900 })));
+  const pages = await Promise.all(
+    words.map((w) => renderPage({ lines: [`Invoice ${w} is paid`], fontSize: 40, width: 900 })),
+  );
   let server = await startServer(env);
   const submitted: Array<{ id: string; word: string }> = [];
   try {
     for (let i = 0; i < 120; i++) {
       const word = words[i % words.length]!;
-      const res = await fetch(`${server.url}/api/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'ocr', input: { data: pages[i % words.length]!.toString('base64') } }) });
+      const res = await fetch(`${server.url}/api/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'ocr', input: { data: pages[i % words.length]!.toString('base64') } }),
+      });
       assert.equal(res.status, 202);
       submitted.push({ id: ((await res.json()) as { id: string }).id, word });
     }

@@ -17,13 +17,15 @@ test('sqlite: a job running when the process died is queued again on open, then 
   let store = new SqliteJobStore(path, { ...settings, maxAttempts: 2 });
   const { job } = await store.submit(request({ steps: 1000, delayMs: 50 }));
   store.process(stepHandler, 1);
-  for (let i = 0; i < 100 && (await store.get(job.id))?.status !== 'running'; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 100 && (await store.get(job.id))?.status !== 'running'; i++)
+    await new Promise((r) => setTimeout(r, 10));
   // Drop the handle without letting the run finish: what a crash leaves on disk.
   await store.close();
   store = new SqliteJobStore(path, { ...settings, maxAttempts: 2 });
   assert.equal((await store.get(job.id))?.status, 'queued');
   store.process(stepHandler, 1);
-  for (let i = 0; i < 100 && (await store.get(job.id))?.attempts !== 2; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 100 && (await store.get(job.id))?.attempts !== 2; i++)
+    await new Promise((r) => setTimeout(r, 10));
   await store.close();
   store = new SqliteJobStore(path, { ...settings, maxAttempts: 2 });
   const interrupted = await store.get(job.id);

@@ -5,7 +5,12 @@ import { appError } from '../../src/errors/app-error.js';
 import type { JobEvent, JobHandler, JobState, SubmitRequest } from '../../src/jobs/job.js';
 import type { JobStore, StoreSettings } from '../../src/jobs/store.js';
 
-export const settings: StoreSettings = { maxQueuedPerType: 120, maxAttempts: 3, resultTtlMs: 60_000, webhookMaxAttempts: 3 };
+export const settings: StoreSettings = {
+  maxQueuedPerType: 120,
+  maxAttempts: 3,
+  resultTtlMs: 60_000,
+  webhookMaxAttempts: 3,
+};
 
 /** A job of `steps` steps, `delayMs` each, that keeps each step as a partial result and resumes after them. */
 export const stepHandler: JobHandler = async (context) => {
@@ -25,7 +30,13 @@ export const stepHandler: JobHandler = async (context) => {
   return { steps: done.length, input: context.input?.toString() ?? null };
 };
 
-export const request = (params: Record<string, unknown>, extra: Partial<SubmitRequest> = {}): SubmitRequest => ({ type: 'ocr', params, owner: '', requestHash: JSON.stringify(params), ...extra });
+export const request = (params: Record<string, unknown>, extra: Partial<SubmitRequest> = {}): SubmitRequest => ({
+  type: 'ocr',
+  params,
+  owner: '',
+  requestHash: JSON.stringify(params),
+  ...extra,
+});
 
 async function until(store: JobStore, id: string, done: (job: JobState) => boolean, ms = 10_000): Promise<JobState> {
   const deadline = Date.now() + ms;
@@ -64,7 +75,16 @@ export function storeConformance(name: string, open: () => Promise<JobStore>): v
         await until(store, second.job.id, finished);
         await sleep(50);
         const kinds = events.map((e) => (e.type === 'status' ? e.status : e.type));
-        assert.deepEqual(kinds, ['running', 'partial', 'progress', 'partial', 'progress', 'partial', 'progress', 'succeeded']);
+        assert.deepEqual(kinds, [
+          'running',
+          'partial',
+          'progress',
+          'partial',
+          'progress',
+          'partial',
+          'progress',
+          'succeeded',
+        ]);
         await processor.close(1000);
       } finally {
         await store.close();
@@ -103,13 +123,23 @@ export function storeConformance(name: string, open: () => Promise<JobStore>): v
     test('idempotency: 100 keys x 10 concurrent retries make exactly 100 jobs; another body is a 422; keys are per owner', async () => {
       const store = await open();
       try {
-        const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => store.submit(request({ k: i % 100 }, { idempotencyKey: `key-${i % 100}`, type: 'summarize' }))));
+        const results = await Promise.all(
+          Array.from({ length: 1000 }, (_, i) =>
+            store.submit(request({ k: i % 100 }, { idempotencyKey: `key-${i % 100}`, type: 'summarize' })),
+          ),
+        );
         const ids = new Set(results.map((r) => r.job.id));
         assert.equal(ids.size, 100);
         assert.equal(results.filter((r) => r.created).length, 100);
-        for (let k = 0; k < 100; k++) assert.equal(new Set(results.filter((r) => r.job.params.k === k).map((r) => r.job.id)).size, 1);
-        await assert.rejects(store.submit(request({ k: 'other' }, { idempotencyKey: 'key-1', type: 'summarize' })), (e: { code?: string }) => e.code === 'idempotency_conflict');
-        const elsewhere = await store.submit(request({ k: 1 }, { idempotencyKey: 'key-1', owner: 'someone-else', type: 'summarize' }));
+        for (let k = 0; k < 100; k++)
+          assert.equal(new Set(results.filter((r) => r.job.params.k === k).map((r) => r.job.id)).size, 1);
+        await assert.rejects(
+          store.submit(request({ k: 'other' }, { idempotencyKey: 'key-1', type: 'summarize' })),
+          (e: { code?: string }) => e.code === 'idempotency_conflict',
+        );
+        const elsewhere = await store.submit(
+          request({ k: 1 }, { idempotencyKey: 'key-1', owner: 'someone-else', type: 'summarize' }),
+        );
         assert.equal(elsewhere.created, true);
         assert.ok(!ids.has(elsewhere.job.id));
       } finally {
@@ -121,7 +151,11 @@ export function storeConformance(name: string, open: () => Promise<JobStore>): v
       const store = await open();
       try {
         for (let i = 0; i < settings.maxQueuedPerType; i++) await store.submit(request({ i }, { type: 'chat' }));
-        await assert.rejects(store.submit(request({ i: 'one more' }, { type: 'chat' })), (e: { code?: string; status?: number; retryAfterSeconds?: number }) => e.code === 'queue_full' && e.status === 429 && e.retryAfterSeconds! > 0);
+        await assert.rejects(
+          store.submit(request({ i: 'one more' }, { type: 'chat' })),
+          (e: { code?: string; status?: number; retryAfterSeconds?: number }) =>
+            e.code === 'queue_full' && e.status === 429 && e.retryAfterSeconds! > 0,
+        );
         assert.equal((await store.submit(request({ i: 0 }, { type: 'summarize' }))).created, true);
         assert.deepEqual(await store.queued(), { chat: settings.maxQueuedPerType, summarize: 1 });
       } finally {
@@ -148,7 +182,10 @@ export function storeConformance(name: string, open: () => Promise<JobStore>): v
       const store = await open();
       try {
         const made: string[] = [];
-        for (let i = 0; i < 25; i++) made.push((await store.submit(request({ i }, { owner: 'p', type: i % 5 === 0 ? 'summarize' : 'ocr' }))).job.id);
+        for (let i = 0; i < 25; i++)
+          made.push(
+            (await store.submit(request({ i }, { owner: 'p', type: i % 5 === 0 ? 'summarize' : 'ocr' }))).job.id,
+          );
         const seen: string[] = [];
         let cursor: string | undefined;
         for (let page = 0; page < 10; page++) {

@@ -14,7 +14,15 @@ import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { makePdf, renderPage } from '../fixtures/pages.js';
 
 const artifacts = 'test-artifacts';
-const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const flags = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const lines = ['Playground test page with known words.', 'Every word gets a box over the picture.'];
 
 let server: ServerProcess;
@@ -26,7 +34,10 @@ before(async () => {
   upstream = await startFakeUpstream();
   const config = join(mkdtempSync(join(tmpdir(), 'vg-ui-')), 'visiongate.yaml');
   writeFileSync(config, `models:\n  echo-chat:\n    chat: { backend: openai, urls: ["${upstream.url}"] }\n`);
-  server = await startServer({ VISIONGATE_LIMITS__MAX_DOCUMENT_BYTES: String(10 * 1024 * 1024), VISIONGATE_CONFIG: config });
+  server = await startServer({
+    VISIONGATE_LIMITS__MAX_DOCUMENT_BYTES: String(10 * 1024 * 1024),
+    VISIONGATE_CONFIG: config,
+  });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: flags });
 });
 after(async () => {
@@ -49,7 +60,11 @@ interface Json {
 describe('web playground', needs('chromium'), () => {
   test('an image: text shown, one box per word, boxes where the words are', async () => {
     const page = await openPage();
-    await page.setInputFiles('#file', { name: 'known.png', mimeType: 'image/png', buffer: await renderPage({ lines }) });
+    await page.setInputFiles('#file', {
+      name: 'known.png',
+      mimeType: 'image/png',
+      buffer: await renderPage({ lines }),
+    });
     await page.waitForSelector('#result:not([hidden])', { timeout: 60_000 });
     const text = await page.textContent('#out');
     assert.match(text ?? '', /Playground test page with known words\./);
@@ -62,7 +77,9 @@ describe('web playground', needs('chromium'), () => {
     assert.ok(words.length >= 14);
 
     // The first word's box sits where its bbox says, scaled to the picture on screen.
-    await page.waitForFunction("document.querySelector('.sheet img')?.complete && document.querySelector('.sheet img').naturalWidth > 0");
+    await page.waitForFunction(
+      "document.querySelector('.sheet img')?.complete && document.querySelector('.sheet img').naturalWidth > 0",
+    );
     const img = (await page.locator('.sheet img').boundingBox())!;
     const first = (await page.locator('.box').first().boundingBox())!;
     const { width, height } = json.pages[0]!;
@@ -70,7 +87,10 @@ describe('web playground', needs('chromium'), () => {
     assert.ok(Math.abs(first.x - (img.x + (x0 / width) * img.width)) <= 2, `left ${first.x}`);
     assert.ok(Math.abs(first.y - (img.y + (y0 / height) * img.height)) <= 2, `top ${first.y}`);
     assert.ok(Math.abs(first.width - ((x1 - x0) / width) * img.width) <= 2, `width ${first.width}`);
-    assert.equal(await page.locator('.box').first().getAttribute('title'), `${words[0]!.text} (confidence ${Math.round(((words[0] as { confidence?: number }).confidence ?? 0) * 100)}%)`);
+    assert.equal(
+      await page.locator('.box').first().getAttribute('title'),
+      `${words[0]!.text} (confidence ${Math.round(((words[0] as { confidence?: number }).confidence ?? 0) * 100)}%)`,
+    );
 
     await page.click('#tab-markdown');
     assert.match((await page.textContent('#out')) ?? '', /Playground test page/);
@@ -80,7 +100,10 @@ describe('web playground', needs('chromium'), () => {
     await page.click('#summarize');
     await page.waitForSelector('#summary:not([hidden])', { timeout: 30_000 });
     const summary = (await page.textContent('#summary')) ?? '';
-    assert.ok(/Playground test page with known words\.|Every word gets a box over the picture\./.test(summary), summary);
+    assert.ok(
+      /Playground test page with known words\.|Every word gets a box over the picture\./.test(summary),
+      summary,
+    );
     assert.match((await page.textContent('#summary-state')) ?? '', /1 of 2 sentences kept/);
     await page.screenshot({ path: `${artifacts}/playground-image.png`, fullPage: true });
     await page.close();
@@ -88,7 +111,10 @@ describe('web playground', needs('chromium'), () => {
 
   test('a two-page PDF shows both pages, each saying which path it took', async () => {
     const page = await openPage();
-    const pdf = await makePdf([{ text: ['First page is digital text.'] }, { image: await renderPage({ lines: ['Second page is a scan.'], width: 1800, height: 500 }) }]);
+    const pdf = await makePdf([
+      { text: ['First page is digital text.'] },
+      { image: await renderPage({ lines: ['Second page is a scan.'], width: 1800, height: 500 }) },
+    ]);
     await page.setInputFiles('#file', { name: 'two.pdf', mimeType: 'application/pdf', buffer: pdf });
     await page.waitForSelector('#result:not([hidden])', { timeout: 60_000 });
     assert.equal(await page.locator('figure.page').count(), 2);
@@ -103,7 +129,11 @@ describe('web playground', needs('chromium'), () => {
 
   test('a 20 MB file over the 10 MB limit shows a readable error', async () => {
     const page = await openPage();
-    await page.setInputFiles('#file', { name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(20 * 1024 * 1024, 1) });
+    await page.setInputFiles('#file', {
+      name: 'huge.png',
+      mimeType: 'image/png',
+      buffer: Buffer.alloc(20 * 1024 * 1024, 1),
+    });
     await page.waitForSelector('#error:not([hidden])', { timeout: 30_000 });
     const message = (await page.textContent('#error')) ?? '';
     assert.match(message, /Could not read huge\.png \(HTTP 413\): .*10 MB/);
@@ -118,10 +148,15 @@ describe('web playground', needs('chromium'), () => {
     await page.keyboard.press('Tab');
     const focusable: string[] = [];
     for (let i = 0; i < 8; i++) {
-      focusable.push(await page.evaluate<string>("document.activeElement?.id || document.activeElement?.tagName || ''"));
+      focusable.push(
+        await page.evaluate<string>("document.activeElement?.id || document.activeElement?.tagName || ''"),
+      );
       await page.keyboard.press('Tab');
     }
-    assert.ok(focusable.includes('file') && focusable.includes('engine') && focusable.includes('run'), focusable.join(','));
+    assert.ok(
+      focusable.includes('file') && focusable.includes('engine') && focusable.includes('run'),
+      focusable.join(','),
+    );
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     assert.ok(overflow <= 1, `horizontal overflow ${overflow}px`);
     assert.match((await page.textContent('#chat-state')) ?? '', /Ask about the chosen image/);
@@ -132,7 +167,11 @@ describe('web playground', needs('chromium'), () => {
   test('chat about the chosen image: the answer streams in from the chosen model', async () => {
     upstream.chunkDelayMs = 30;
     const page = await openPage();
-    await page.setInputFiles('#file', { name: 'memo.png', mimeType: 'image/png', buffer: await renderPage({ lines: ['Memo: the audit starts on Monday.'] }) });
+    await page.setInputFiles('#file', {
+      name: 'memo.png',
+      mimeType: 'image/png',
+      buffer: await renderPage({ lines: ['Memo: the audit starts on Monday.'] }),
+    });
     await page.waitForSelector('#result:not([hidden])', { timeout: 60_000 });
     assert.equal(await page.inputValue('#chat-model'), 'echo-chat');
     await page.fill('#chat-prompt', 'When does the audit start?');

@@ -11,7 +11,12 @@ let tab: Tab = 'text';
 function render(): void {
   if (!current) return;
   const { result } = current;
-  $('out').textContent = tab === 'text' ? result.text : tab === 'markdown' ? result.markdown : JSON.stringify({ ...result, pages: result.pages.map(({ preview: _preview, ...p }) => p) }, null, 2);
+  $('out').textContent =
+    tab === 'text'
+      ? result.text
+      : tab === 'markdown'
+        ? result.markdown
+        : JSON.stringify({ ...result, pages: result.pages.map(({ preview: _preview, ...p }) => p) }, null, 2);
   for (const t of ['text', 'markdown', 'json'] as Tab[]) $(`tab-${t}`).setAttribute('aria-selected', String(t === tab));
 }
 
@@ -30,18 +35,23 @@ async function loadServerState(): Promise<void> {
     const languages = [...new Set(available.flatMap(([, e]) => e.languages))].sort();
     $('installed-languages').textContent = languages.join(', ');
     const models = await call<ModelList>('/api/v1/models');
-    $('status').textContent = `${health.status}: ${available.map(([n]) => n).join(', ')} · ${models.models.length} models`;
+    $('status').textContent =
+      `${health.status}: ${available.map(([n]) => n).join(', ')} · ${models.models.length} models`;
     const has = (capability: string): boolean => models.models.some((m) => m.capabilities.includes(capability));
     const chatModels = models.models.filter((m) => m.capabilities.includes('chat'));
     if (chatModels.length) {
       const select = $<HTMLSelectElement>('chat-model');
       for (const m of chatModels) select.add(new Option(m.id, m.id));
       $('chat-form').hidden = false;
-      $('chat-state').textContent = 'Ask about the chosen image; the answer streams in. Text-only models get the image as its OCR text.';
+      $('chat-state').textContent =
+        'Ask about the chosen image; the answer streams in. Text-only models get the image as its OCR text.';
     } else {
-      $('chat-state').textContent = 'No chat model is configured on this server. Chat needs a vision or text model bound in the config (models.<name>.chat: an OpenAI-compatible server such as vLLM, llama.cpp server or Ollama).';
+      $('chat-state').textContent =
+        'No chat model is configured on this server. Chat needs a vision or text model bound in the config (models.<name>.chat: an OpenAI-compatible server such as vLLM, llama.cpp server or Ollama).';
     }
-    $('generate-state').textContent = has('image') ? 'Image generation is available.' : 'No image backend is configured (AUTOMATIC1111, ComfyUI or an OpenAI-compatible images API).';
+    $('generate-state').textContent = has('image')
+      ? 'Image generation is available.'
+      : 'No image backend is configured (AUTOMATIC1111, ComfyUI or an OpenAI-compatible images API).';
   } catch (error) {
     $('status').textContent = `The server did not answer: ${(error as Error).message}`;
   }
@@ -87,7 +97,15 @@ async function ask(): Promise<void> {
   const body = {
     model: $<HTMLSelectElement>('chat-model').value,
     stream: true,
-    messages: [{ role: 'user', content: [{ type: 'text', text: $<HTMLTextAreaElement>('chat-prompt').value }, { type: 'image_url', image_url: { url: image } }] }],
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: $<HTMLTextAreaElement>('chat-prompt').value },
+          { type: 'image_url', image_url: { url: image } },
+        ],
+      },
+    ],
   };
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (apiKey()) headers.authorization = `Bearer ${apiKey()}`;
@@ -108,7 +126,10 @@ async function ask(): Promise<void> {
     for (const event of events) {
       const data = event.replace(/^data: /, '');
       if (data === '[DONE]') continue;
-      const parsed = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string } }>; error?: { message: string } };
+      const parsed = JSON.parse(data) as {
+        choices?: Array<{ delta?: { content?: string } }>;
+        error?: { message: string };
+      };
       if (parsed.error) answer.textContent += `\n[error: ${parsed.error.message}]`;
       answer.textContent += parsed.choices?.[0]?.delta?.content ?? '';
     }
@@ -127,7 +148,11 @@ async function runOcr(file: File): Promise<void> {
   $<HTMLButtonElement>('run').disabled = true;
   const body = new FormData();
   body.append('file', file, file.name);
-  const params = new URLSearchParams({ previews: 'true', engine: $<HTMLSelectElement>('engine').value, languages: $<HTMLInputElement>('languages').value });
+  const params = new URLSearchParams({
+    previews: 'true',
+    engine: $<HTMLSelectElement>('engine').value,
+    languages: $<HTMLInputElement>('languages').value,
+  });
   const pages = $<HTMLInputElement>('pages').value.trim();
   if (pages) params.set('pages', pages);
   try {

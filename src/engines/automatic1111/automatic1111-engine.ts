@@ -52,7 +52,9 @@ export class Automatic1111Engine implements ImageEngine {
       batch_size: request.n,
       n_iter: 1,
       ...(sampler ? { sampler_name: sampler } : {}),
-      ...(request.init ? { init_images: [request.init.image.toString('base64')], denoising_strength: request.init.strength } : {}),
+      ...(request.init
+        ? { init_images: [request.init.image.toString('base64')], denoising_strength: request.init.strength }
+        : {}),
       // The grid A1111 adds to a batch is not one of the images asked for.
       override_settings: { ...(checkpoint ? { sd_model_checkpoint: checkpoint } : {}), return_grid: false },
       override_settings_restore_afterwards: true,
@@ -81,7 +83,11 @@ export class Automatic1111Engine implements ImageEngine {
       const response = await sent;
       const result = (await response.body.json()) as Txt2ImgResponse;
       const images = (result.images ?? []).map(fromBase64);
-      if (images.length < request.n) throw appError('upstream_error', `automatic1111 answered with ${images.length} image(s) for ${request.n} asked`);
+      if (images.length < request.n)
+        throw appError(
+          'upstream_error',
+          `automatic1111 answered with ${images.length} image(s) for ${request.n} asked`,
+        );
       // Older servers ignore return_grid and put the grid first: the asked-for images are the last n.
       return { images: images.slice(-request.n), seeds: seedsOf(result.info, request) };
     } finally {
@@ -94,13 +100,20 @@ export class Automatic1111Engine implements ImageEngine {
    * Reads the server's progress until stopped. A1111's progress is the server's, not one
    * request's: only a running job with our step count, moving forward, is reported.
    */
-  private async pollProgress(server: () => string | undefined, expected: number, onStep: NonNullable<GenerateOptions['onStep']>, signal: AbortSignal): Promise<void> {
+  private async pollProgress(
+    server: () => string | undefined,
+    expected: number,
+    onStep: NonNullable<GenerateOptions['onStep']>,
+    signal: AbortSignal,
+  ): Promise<void> {
     let last = 0;
     while (!signal.aborted) {
       await sleep(this.options.progressIntervalMs, undefined, { signal }).catch(() => undefined);
       const url = server();
       if (signal.aborted || !url) continue;
-      const progress = await this.client.json<ProgressResponse>(url, 'GET', '/sdapi/v1/progress?skip_current_image=true', { signal }).catch(() => undefined);
+      const progress = await this.client
+        .json<ProgressResponse>(url, 'GET', '/sdapi/v1/progress?skip_current_image=true', { signal })
+        .catch(() => undefined);
       const step = progress?.state?.sampling_step;
       const steps = progress?.state?.sampling_steps;
       const running = (progress?.state?.job_count ?? 0) > 0;
@@ -123,7 +136,12 @@ export class Automatic1111Engine implements ImageEngine {
 function seedsOf(info: string | undefined, request: ImageRequest): number[] {
   try {
     const parsed = JSON.parse(info ?? '') as { all_seeds?: unknown };
-    if (Array.isArray(parsed.all_seeds) && parsed.all_seeds.length >= request.n && parsed.all_seeds.every(Number.isInteger)) return (parsed.all_seeds as number[]).slice(0, request.n);
+    if (
+      Array.isArray(parsed.all_seeds) &&
+      parsed.all_seeds.length >= request.n &&
+      parsed.all_seeds.every(Number.isInteger)
+    )
+      return (parsed.all_seeds as number[]).slice(0, request.n);
   } catch {
     // no info: use the request's
   }

@@ -20,7 +20,16 @@ export interface ComfyUiOptions extends UpstreamOptions {
 
 interface ComfyMessage {
   type: string;
-  data?: { prompt_id?: string; node?: string | null; value?: number; max?: number; exception_message?: string; exception_type?: string; node_type?: string; node_id?: string };
+  data?: {
+    prompt_id?: string;
+    node?: string | null;
+    value?: number;
+    max?: number;
+    exception_message?: string;
+    exception_type?: string;
+    node_type?: string;
+    node_id?: string;
+  };
 }
 
 interface ImageRef {
@@ -111,7 +120,9 @@ export class ComfyUiEngine implements ImageEngine {
   async generate(request: ImageRequest, options: GenerateOptions = {}): Promise<GeneratedImages> {
     const url = this.client.order()[0]!;
     const clientId = randomUUID();
-    const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(this.options.timeoutMs)]) : AbortSignal.timeout(this.options.timeoutMs);
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, AbortSignal.timeout(this.options.timeoutMs)])
+      : AbortSignal.timeout(this.options.timeoutMs);
     // Listen before queueing, so no message of our prompt is missed.
     const session = await Session.open(url, clientId, this.options.connectTimeoutMs);
     let promptId: string | undefined;
@@ -122,21 +133,45 @@ export class ComfyUiEngine implements ImageEngine {
       this.used = true;
       const initImage = request.init ? await this.upload(url, request.init.image, signal) : '';
       const graph = this.graph(request, initImage);
-      const queued = await this.client.json<{ prompt_id?: string }>(url, 'POST', '/prompt', { body: JSON.stringify({ prompt: graph, client_id: clientId }), signal }).catch((error: unknown) => {
-        // ComfyUI refuses a graph it cannot run with a 400: our graph and its config, not the client's request, so a 502.
-        throw isAppError(error) && error.status === 422 ? appError('upstream_error', error.message.replace('the model server refused the request', 'comfyui refused the workflow'), error.facts) : error;
-      });
-      if (!queued.prompt_id) throw appError('upstream_error', `comfyui did not queue the workflow: ${JSON.stringify(queued).slice(0, 500)}`);
+      const queued = await this.client
+        .json<{ prompt_id?: string }>(url, 'POST', '/prompt', {
+          body: JSON.stringify({ prompt: graph, client_id: clientId }),
+          signal,
+        })
+        .catch((error: unknown) => {
+          // ComfyUI refuses a graph it cannot run with a 400: our graph and its config, not the client's request, so a 502.
+          throw isAppError(error) && error.status === 422
+            ? appError(
+                'upstream_error',
+                error.message.replace('the model server refused the request', 'comfyui refused the workflow'),
+                error.facts,
+              )
+            : error;
+        });
+      if (!queued.prompt_id)
+        throw appError('upstream_error', `comfyui did not queue the workflow: ${JSON.stringify(queued).slice(0, 500)}`);
       promptId = queued.prompt_id;
       if (signal.aborted) void this.cancel(url, promptId);
       const finished = session ? await this.follow(session, promptId, signal, options.onStep) : false;
       const entry = await this.history(url, promptId, signal, !finished);
-      const refs = Object.values(entry.outputs ?? {}).flatMap((o) => o.images ?? []).filter((image) => (image.type ?? 'output') === 'output');
-      if (refs.length === 0) throw appError('upstream_error', 'comfyui finished the workflow without saving an image (does it end in a SaveImage node?)');
+      const refs = Object.values(entry.outputs ?? {})
+        .flatMap((o) => o.images ?? [])
+        .filter((image) => (image.type ?? 'output') === 'output');
+      if (refs.length === 0)
+        throw appError(
+          'upstream_error',
+          'comfyui finished the workflow without saving an image (does it end in a SaveImage node?)',
+        );
       const images = await Promise.all(refs.map((ref) => this.view(url, ref, signal)));
       return { images, seeds: images.map(() => request.seed) };
     } catch (error) {
-      if (signal.aborted) throw options.signal?.aborted ? abortError(options.signal) : appError('upstream_timeout', `comfyui did not finish within ${this.options.timeoutMs / 1000} s (timeoutMs)`);
+      if (signal.aborted)
+        throw options.signal?.aborted
+          ? abortError(options.signal)
+          : appError(
+              'upstream_timeout',
+              `comfyui did not finish within ${this.options.timeoutMs / 1000} s (timeoutMs)`,
+            );
       throw error;
     } finally {
       stopInterrupt();
@@ -163,13 +198,20 @@ export class ComfyUiEngine implements ImageEngine {
   }
 
   /** Follows our prompt's messages; true when it finished, false when the socket closed first. */
-  private async follow(session: Session, promptId: string, signal: AbortSignal, onStep: GenerateOptions['onStep']): Promise<boolean> {
+  private async follow(
+    session: Session,
+    promptId: string,
+    signal: AbortSignal,
+    onStep: GenerateOptions['onStep'],
+  ): Promise<boolean> {
     for (let message = await session.next(signal); message; message = await session.next(signal)) {
       const data = message.data;
       if (data?.prompt_id !== promptId) continue;
-      if (message.type === 'progress' && onStep && data.value !== undefined && data.max) onStep({ step: data.value, steps: data.max });
+      if (message.type === 'progress' && onStep && data.value !== undefined && data.max)
+        onStep({ step: data.value, steps: data.max });
       if (message.type === 'execution_error') throw failure(data);
-      if (message.type === 'execution_interrupted') throw appError('upstream_error', 'comfyui interrupted the workflow (someone pressed cancel on the server?)');
+      if (message.type === 'execution_interrupted')
+        throw appError('upstream_error', 'comfyui interrupted the workflow (someone pressed cancel on the server?)');
       if (message.type === 'execution_success' || (message.type === 'executing' && data.node === null)) return true;
     }
     return false;
@@ -178,9 +220,15 @@ export class ComfyUiEngine implements ImageEngine {
   /** The prompt's history entry; when the socket was not there, read until it is complete. */
   private async history(url: string, promptId: string, signal: AbortSignal, wait: boolean): Promise<HistoryEntry> {
     for (;;) {
-      const history = await this.client.json<Record<string, HistoryEntry>>(url, 'GET', `/history/${encodeURIComponent(promptId)}`, { signal });
+      const history = await this.client.json<Record<string, HistoryEntry>>(
+        url,
+        'GET',
+        `/history/${encodeURIComponent(promptId)}`,
+        { signal },
+      );
       const entry = history[promptId];
-      if (entry?.status?.status_str === 'error') throw failure(entry.status.messages?.find(([type]) => type === 'execution_error')?.[1]);
+      if (entry?.status?.status_str === 'error')
+        throw failure(entry.status.messages?.find(([type]) => type === 'execution_error')?.[1]);
       if (entry && (entry.status?.completed ?? true)) return entry;
       if (!wait && entry) return entry;
       await sleep(this.options.progressIntervalMs, undefined, { signal }).catch(() => undefined);
@@ -189,7 +237,11 @@ export class ComfyUiEngine implements ImageEngine {
   }
 
   private async view(url: string, ref: ImageRef, signal: AbortSignal): Promise<Buffer> {
-    const query = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder ?? '', type: ref.type ?? 'output' });
+    const query = new URLSearchParams({
+      filename: ref.filename,
+      subfolder: ref.subfolder ?? '',
+      type: ref.type ?? 'output',
+    });
     const response = await this.client.send(url, 'GET', `/view?${query}`, { signal });
     return Buffer.from(await response.body.arrayBuffer());
   }
@@ -199,18 +251,26 @@ export class ComfyUiEngine implements ImageEngine {
     const form = new FormData();
     form.append('image', new Blob([new Uint8Array(image)], { type: 'image/png' }), `visiongate-${randomUUID()}.png`);
     form.append('overwrite', 'true');
-    const saved = await this.client.json<{ name: string; subfolder?: string }>(url, 'POST', '/upload/image', { body: form, signal });
+    const saved = await this.client.json<{ name: string; subfolder?: string }>(url, 'POST', '/upload/image', {
+      body: form,
+      signal,
+    });
     return saved.subfolder ? `${saved.subfolder}/${saved.name}` : saved.name;
   }
 
   /** Stops our prompt whether it runs (interrupt) or still waits (taken off the queue). */
   private async cancel(url: string, promptId: string): Promise<void> {
     const body = (value: unknown) => ({ body: JSON.stringify(value) });
-    await Promise.all([this.client.send(url, 'POST', '/interrupt', body({ prompt_id: promptId })), this.client.send(url, 'POST', '/queue', body({ delete: [promptId] }))]).catch(() => undefined);
+    await Promise.all([
+      this.client.send(url, 'POST', '/interrupt', body({ prompt_id: promptId })),
+      this.client.send(url, 'POST', '/queue', body({ delete: [promptId] })),
+    ]).catch(() => undefined);
   }
 
   async reset(): Promise<string[]> {
-    const free = this.used ? { path: '/free', body: JSON.stringify({ unload_models: true, free_memory: true }), said: 'models unloaded' } : undefined;
+    const free = this.used
+      ? { path: '/free', body: JSON.stringify({ unload_models: true, free_memory: true }), said: 'models unloaded' }
+      : undefined;
     this.used = false;
     return this.client.release(free);
   }
@@ -219,5 +279,8 @@ export class ComfyUiEngine implements ImageEngine {
 /** ComfyUI's execution_error, as a 502 naming the node and the exception. */
 function failure(data: ComfyMessage['data']): Error {
   const where = data?.node_type ? ` in node ${data.node_id ?? '?'} (${data.node_type})` : '';
-  return appError('upstream_error', `comfyui failed${where}: ${data?.exception_type ? `${data.exception_type}: ` : ''}${data?.exception_message ?? 'unknown error'}`.trim());
+  return appError(
+    'upstream_error',
+    `comfyui failed${where}: ${data?.exception_type ? `${data.exception_type}: ` : ''}${data?.exception_message ?? 'unknown error'}`.trim(),
+  );
 }

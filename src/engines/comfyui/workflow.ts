@@ -5,14 +5,38 @@
  */
 export type Workflow = Record<string, { class_type: string; inputs: Record<string, unknown>; _meta?: unknown }>;
 
-export const placeholders = ['prompt', 'negative_prompt', 'seed', 'steps', 'guidance', 'width', 'height', 'n', 'checkpoint', 'sampler', 'init_image', 'strength'] as const;
+export const placeholders = [
+  'prompt',
+  'negative_prompt',
+  'seed',
+  'steps',
+  'guidance',
+  'width',
+  'height',
+  'n',
+  'checkpoint',
+  'sampler',
+  'init_image',
+  'strength',
+] as const;
 export type Placeholder = (typeof placeholders)[number];
 
 const loader = { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: '{{checkpoint}}' } };
 const text = (placeholder: string) => ({ class_type: 'CLIPTextEncode', inputs: { text: placeholder, clip: ['4', 1] } });
 const sampler = (latent: [string, number], denoise: number | string) => ({
   class_type: 'KSampler',
-  inputs: { seed: '{{seed}}', steps: '{{steps}}', cfg: '{{guidance}}', sampler_name: '{{sampler}}', scheduler: 'normal', denoise, model: ['4', 0], positive: ['6', 0], negative: ['7', 0], latent_image: latent },
+  inputs: {
+    seed: '{{seed}}',
+    steps: '{{steps}}',
+    cfg: '{{guidance}}',
+    sampler_name: '{{sampler}}',
+    scheduler: 'normal',
+    denoise,
+    model: ['4', 0],
+    positive: ['6', 0],
+    negative: ['7', 0],
+    latent_image: latent,
+  },
 });
 const output = {
   '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
@@ -47,7 +71,8 @@ const inside = /\{\{(\w+)\}\}/g;
 /** A copy of the graph with every placeholder filled; an unknown placeholder is an error (a typo in a custom graph). */
 export function fillWorkflow(workflow: Workflow, values: Record<Placeholder, string | number>): Workflow {
   const lookup = (name: string): string | number => {
-    if (!(placeholders as readonly string[]).includes(name)) throw new Error(`unknown placeholder {{${name}}} in the ComfyUI workflow; known: ${placeholders.join(', ')}`);
+    if (!(placeholders as readonly string[]).includes(name))
+      throw new Error(`unknown placeholder {{${name}}} in the ComfyUI workflow; known: ${placeholders.join(', ')}`);
     return values[name as Placeholder];
   };
   const fill = (value: unknown): unknown => {
@@ -56,7 +81,8 @@ export function fillWorkflow(workflow: Workflow, values: Record<Placeholder, str
       return exact ? lookup(exact[1]!) : value.replace(inside, (_m, name: string) => String(lookup(name)));
     }
     if (Array.isArray(value)) return value.map(fill);
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v)]));
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v)]));
     return value;
   };
   return fill(workflow) as Workflow;
@@ -70,10 +96,14 @@ export function workflowProblem(text: string): string | undefined {
   } catch (error) {
     return `not JSON (${(error as Error).message})`;
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return 'not a workflow in API format (an object of nodes)';
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    return 'not a workflow in API format (an object of nodes)';
   if ('nodes' in parsed) return 'this is the UI format; export it with "Save (API Format)"';
   if (!text.includes('{{prompt}}')) return 'it has no {{prompt}} placeholder, so requests could not set the prompt';
-  const unknown = [...text.matchAll(inside)].map((m) => m[1]!).filter((name) => !(placeholders as readonly string[]).includes(name));
-  if (unknown.length) return `unknown placeholders ${unknown.map((n) => `{{${n}}}`).join(', ')}; known: ${placeholders.join(', ')}`;
+  const unknown = [...text.matchAll(inside)]
+    .map((m) => m[1]!)
+    .filter((name) => !(placeholders as readonly string[]).includes(name));
+  if (unknown.length)
+    return `unknown placeholders ${unknown.map((n) => `{{${n}}}`).join(', ')}; known: ${placeholders.join(', ')}`;
   return undefined;
 }

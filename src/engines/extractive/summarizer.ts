@@ -3,7 +3,7 @@
  * light lead prior, redundancy removal, and the chosen sentences in their original order.
  * Deterministic, no model weights, any language Intl.Segmenter knows.
  */
-import { sentences as splitSentences, words, type Sentence } from './sentences.js';
+import { segments, sentences as splitSentences, words, type Sentence } from './sentences.js';
 
 export interface ExtractiveOptions {
   /** Upper bound on the summary's length, in words (ICU word segments). */
@@ -119,7 +119,11 @@ function reduce(candidates: Sentence[]): Sentence[] {
     for (let b = 0; b < blocks; b++) {
       const block = pool.slice(b * maxGraph, (b + 1) * maxGraph);
       const { scores } = rank(block);
-      const best = block.map((_, i) => i).sort((x, y) => scores[y]! - scores[x]! || x - y).slice(0, keep).sort((x, y) => x - y);
+      const best = block
+        .map((_, i) => i)
+        .sort((x, y) => scores[y]! - scores[x]! || x - y)
+        .slice(0, keep)
+        .sort((x, y) => x - y);
       next.push(...best.map((i) => block[i]!));
     }
     pool = next;
@@ -152,14 +156,18 @@ export function summarizeExtractive(text: string, options: ExtractiveOptions): E
     return { summary: truncate(best.text, options.maxWords), sentenceCount: all.length, selected: [best.index] };
   }
   chosen.sort((a, b) => a - b);
-  return { summary: chosen.map((i) => candidates[i]!.text).join(' '), sentenceCount: all.length, selected: chosen.map((i) => candidates[i]!.index) };
+  return {
+    summary: chosen.map((i) => candidates[i]!.text).join(' '),
+    sentenceCount: all.length,
+    selected: chosen.map((i) => candidates[i]!.index),
+  };
 }
 
 /** The first `maxWords` words of a sentence, with an ellipsis. */
 function truncate(text: string, maxWords: number): string {
   let count = 0;
   let end = 0;
-  for (const segment of new Intl.Segmenter(undefined, { granularity: 'word' }).segment(text)) {
+  for (const segment of segments(new Intl.Segmenter(undefined, { granularity: 'word' }), text)) {
     if (segment.isWordLike && ++count > maxWords) break;
     end = segment.index + segment.segment.length;
   }

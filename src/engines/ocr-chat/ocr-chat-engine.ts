@@ -1,7 +1,16 @@
 import { appError } from '../../errors/app-error.js';
 import type { EngineChoice } from '../ocr-engines.js';
-import { collect, estimateTokens, imagesOf, textOf, type ChatChunk, type ChatRequest, type ChatResult } from '../../shared/chat.js';
+import {
+  collect,
+  estimateTokens,
+  imagesOf,
+  textOf,
+  type ChatChunk,
+  type ChatRequest,
+  type ChatResult,
+} from '../../shared/chat.js';
 import type { ChatEngine } from '../chat-spec.js';
+import { refuseUnsupported, samplingParameters } from '../unsupported-parameters.js';
 
 /** The options the OCR model reads its images with. */
 export interface DocumentReadOptions {
@@ -15,10 +24,22 @@ export interface DocumentReadOptions {
  * Reads an image or PDF into Markdown: the core's OCR use case, handed in by the entry point
  * (an engine knows no use case).
  */
-export type DocumentReader = (bytes: Buffer, options: DocumentReadOptions, signal?: AbortSignal) => Promise<{ markdown: string }>;
+export type DocumentReader = (
+  bytes: Buffer,
+  options: DocumentReadOptions,
+  signal?: AbortSignal,
+) => Promise<{ markdown: string }>;
 
 /** A system or user prompt that asks for a Markdown list (OCRFlux's does, in Chinese). */
 const wantsList = (prompt: string): boolean => /列表|list/i.test(prompt);
+
+/** A table row's cells joined by " | ", outer pipes dropped (split, not a regex: linear on any line). */
+function tableCells(line: string): string {
+  const cells = line.split('|').map((cell) => cell.trim());
+  if (cells.length > 1 && cells[0] === '') cells.shift();
+  if (cells.length > 1 && cells[cells.length - 1] === '') cells.pop();
+  return cells.join(' | ');
+}
 
 /** Markdown → a Markdown list: headings become items, what follows nests under them. */
 export function asList(markdown: string): string {
@@ -26,16 +47,16 @@ export function asList(markdown: string): string {
   let nested = false;
   for (const line of markdown.split('\n')) {
     if (!line.trim() || /^\|?\s*-{3}/.test(line) || line === '---') continue;
-    const heading = /^#{1,6}\s+(.*)$/.exec(line);
+    const heading = /^#{1,6}\s+(.*)/.exec(line);
     if (heading) {
       out.push(`- ${heading[1]}`);
       nested = true;
       continue;
     }
-    const item = /^(\s*)(?:[-*]|\d+\.)\s+(.*)$/.exec(line);
+    const item = /^(\s*)(?:[-*]|\d+\.)\s+(.*)/.exec(line);
     const indent = nested ? '  ' : '';
     if (item) out.push(`${indent}${item[1]}- ${item[2]}`);
-    else out.push(`${indent}- ${line.replace(/^\|\s*|\s*\|$/g, '').replace(/\s*\|\s*/g, ' | ')}`);
+    else out.push(`${indent}- ${tableCells(line)}`);
   }
   return out.join('\n');
 }
@@ -58,9 +79,17 @@ export class OcrChatEngine implements ChatEngine {
   }
 
   async *stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatChunk> {
+    // OCR is deterministic: sampling parameters and a seed change nothing and are accepted; the rest is refused.
+    refuseUnsupported(request, 'embedded OCR', [...samplingParameters, 'seed', 'stream_options'], {
+      n: (v) => v === undefined || v === null || v === 1,
+    });
     const images = request.messages.flatMap(imagesOf);
     if (images.length === 0) {
-      throw appError('invalid_parameter', `model '${this.model}' is an OCR model: it reads images and answers with their text as Markdown; send at least one image_url content part`, { field: 'messages' });
+      throw appError(
+        'invalid_parameter',
+        `model '${this.model}' is an OCR model: it reads images and answers with their text as Markdown; send at least one image_url content part`,
+        { field: 'messages' },
+      );
     }
     const prompt = request.messages.map(textOf).join('\n');
     const list = wantsList(prompt);
@@ -86,7 +115,11 @@ export class OcrChatEngine implements ChatEngine {
 
   private done(finishReason: 'stop' | 'length', prompt: string, completion: number): ChatChunk {
     const promptTokens = estimateTokens(prompt);
-    return { type: 'done', finishReason, usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion } };
+    return {
+      type: 'done',
+      finishReason,
+      usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion },
+    };
   }
 
   complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {

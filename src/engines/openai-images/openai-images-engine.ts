@@ -28,12 +28,23 @@ export class OpenAiImagesEngine implements ImageEngine {
     this.backend = `openai-images: ${this.client.urls.join(', ')}`;
   }
 
-  private fields(request: ImageRequest): Record<string, string | number> {
+  private fields(request: ImageRequest): Record<string, unknown> {
     const extended = this.options.extendedParams;
     const prompt = extended && request.negativePrompt ? `${request.prompt}|${request.negativePrompt}` : request.prompt;
     // gpt-image models always answer in base64 and refuse response_format.
-    const format: Record<string, string> = this.options.model.startsWith('gpt-image') ? {} : { response_format: 'b64_json' };
-    return { model: this.options.model, prompt, n: request.n, size: `${request.width}x${request.height}`, ...format, ...(extended ? { seed: request.seed, step: request.steps } : {}) };
+    const format: Record<string, string> = this.options.model.startsWith('gpt-image')
+      ? {}
+      : { response_format: 'b64_json' };
+    // The client's own OpenAI fields win: a response_format or output_format it chose reaches the backend as sent.
+    return {
+      model: this.options.model,
+      prompt,
+      n: request.n,
+      size: `${request.width}x${request.height}`,
+      ...format,
+      ...(extended ? { seed: request.seed, step: request.steps } : {}),
+      ...request.openAiOptions,
+    };
   }
 
   async generate(request: ImageRequest, options: GenerateOptions = {}): Promise<GeneratedImages> {
@@ -42,15 +53,26 @@ export class OpenAiImagesEngine implements ImageEngine {
     let body: string | FormData = JSON.stringify(fields);
     if (request.init) {
       const form = new FormData();
-      for (const [key, value] of Object.entries(fields)) form.append(key, String(value));
+      for (const [key, value] of Object.entries(fields))
+        form.append(key, typeof value === 'string' ? value : JSON.stringify(value));
       form.append('image', new Blob([new Uint8Array(request.init.image)], { type: 'image/png' }), 'image.png');
       body = form;
     }
-    const response = await this.client.post(request.init ? '/images/edits' : '/images/generations', body, postOptions(request, signal));
+    const response = await this.client.post(
+      request.init ? '/images/edits' : '/images/generations',
+      body,
+      postOptions(request, signal),
+    );
     const result = (await response.body.json()) as ImagesResponse;
     const data = result.data ?? [];
-    if (data.length < request.n) throw appError('upstream_error', `the images server answered with ${data.length} image(s) for ${request.n} asked`);
-    const images = await Promise.all(data.slice(0, request.n).map((item) => (item.b64_json ? fromBase64(item.b64_json) : download(item.url, signal))));
+    if (data.length < request.n)
+      throw appError(
+        'upstream_error',
+        `the images server answered with ${data.length} image(s) for ${request.n} asked`,
+      );
+    const images = await Promise.all(
+      data.slice(0, request.n).map((item) => (item.b64_json ? fromBase64(item.b64_json) : download(item.url, signal))),
+    );
     return { images, seeds: images.map(() => request.seed) };
   }
 
@@ -61,8 +83,10 @@ export class OpenAiImagesEngine implements ImageEngine {
 
 /** Servers that ignore response_format answer with URLs (on their own storage): fetched once. */
 async function download(url: string | undefined, signal?: AbortSignal): Promise<Buffer> {
-  if (!url || !/^https?:\/\//.test(url)) throw appError('upstream_error', 'the images server answered with neither b64_json nor an http(s) url');
+  if (!url || !/^https?:\/\//.test(url))
+    throw appError('upstream_error', 'the images server answered with neither b64_json nor an http(s) url');
   const response = await httpRequest(url, signal ? { signal } : {}); // redirects are not followed
-  if (response.statusCode !== 200) throw appError('upstream_error', `the image at ${new URL(url).host} answered HTTP ${response.statusCode}`);
+  if (response.statusCode !== 200)
+    throw appError('upstream_error', `the image at ${new URL(url).host} answered HTTP ${response.statusCode}`);
   return Buffer.from(await response.body.arrayBuffer());
 }

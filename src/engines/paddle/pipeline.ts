@@ -1,17 +1,32 @@
 /**
- * PP-OCRv4 on onnxruntime-node: DB text detection, then CTC recognition of each box.
+ * PP-OCRv4 on onnxruntime-node: DB text detection into rotated boxes, the direction
+ * classifier (when its model is installed) and CTC recognition of each rotated crop.
  * Runs inside a worker thread (see paddle-worker.ts); holds one session of each model.
  */
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import type { GreyImage } from '../../documents/raster.js';
 import { round3 } from '../../shared/numbers.js';
-import { type Bbox, type OcrLine, type OcrWord, lineOf } from '../../shared/ocr-text.js';
+import { type Bbox, type OcrLine, type OcrPageText, type OcrWord, lineOf } from '../../shared/ocr-text.js';
+import {
+  boundingBox,
+  isVertical,
+  minAreaRect,
+  readingOrderOfBoxes,
+  regions,
+  sampleCrop,
+  scaleBox,
+  unclip,
+  readSize,
+  type TextBox,
+} from './geometry.js';
 
 export interface PaddleModelPaths {
   detectionPath: string;
   recognitionPath: string;
   dictionaryPath: string;
+  /** The 0°/180° text direction classifier; optional. */
+  classifierPath?: string;
 }
 
 /** Longest side fed to the detector; documents need more than PaddleOCR's 960 default. */
@@ -19,38 +34,73 @@ const detMaxSide = 1600;
 const detThreshold = 0.3;
 const boxThreshold = 0.5;
 const unclipRatio = 1.6;
+const minBoxSide = 3;
 const recHeight = 48;
-const recMaxWidth = 1600;
+/** PaddleOCR pads short crops to this width (the shape the recogniser was trained on). */
+const recMinWidth = 320;
+/** Long lines keep their aspect ratio up to here (squeezing them garbles them). */
+const recMaxWidth = 4800;
+const clsWidth = 192;
+const clsThreshold = 0.9;
+const clsBatch = 8;
 const detMean = [0.485, 0.456, 0.406];
 const detStd = [0.229, 0.224, 0.225];
+
+interface Reading {
+  text: string;
+  confidence: number;
+}
 
 export class PaddlePipeline {
   private constructor(
     private readonly det: ort.InferenceSession,
     private readonly rec: ort.InferenceSession,
+    private readonly cls: ort.InferenceSession | undefined,
     private readonly dictionary: string[],
   ) {}
 
   static async load(paths: PaddleModelPaths): Promise<PaddlePipeline> {
-    const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
-    const [det, rec] = await Promise.all([ort.InferenceSession.create(paths.detectionPath, options), ort.InferenceSession.create(paths.recognitionPath, options)]);
+    const options: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    };
+    const [det, rec, cls] = await Promise.all([
+      ort.InferenceSession.create(paths.detectionPath, options),
+      ort.InferenceSession.create(paths.recognitionPath, options),
+      paths.classifierPath ? ort.InferenceSession.create(paths.classifierPath, options) : undefined,
+    ]);
     const dictionary = readFileSync(paths.dictionaryPath, 'utf8').split(/\r?\n/);
     if (dictionary[dictionary.length - 1] === '') dictionary.pop();
-    return new PaddlePipeline(det, rec, ['', ...dictionary, ' ']);
+    return new PaddlePipeline(det, rec, cls, ['', ...dictionary, ' ']);
   }
 
-  async recognize(image: GreyImage): Promise<OcrLine[]> {
-    const boxes = await this.detect(image);
+  async recognize(image: GreyImage): Promise<OcrPageText> {
+    const { boxes, skew } = readingOrderOfBoxes(await this.detect(image));
+    const flips = await this.classify(image, boxes);
     const lines: OcrLine[] = [];
-    for (const box of boxes) {
-      const read = await this.read(image, box);
-      if (read.text.trim()) lines.push(lineOf(wordsOf(read.text, box, read.confidence)));
+    for (const [i, box] of boxes.entries()) {
+      let read = await this.read(image, box, { quarter: isVertical(box), flip: false });
+      // The classifier alone flips good lines now and then ("on pump f…" looks the same upside down):
+      // a flip it asks for is kept only when the recogniser is surer of the turned crop.
+      const flip = flips[i]!;
+      if (flip) {
+        const turned = await this.read(image, box, { quarter: isVertical(box), flip });
+        if (turned.confidence > read.confidence) read = turned;
+      }
+      // PaddleOCR turns every tall box a quarter; a lone tall character ("1", "l") reads better as it stands.
+      if (isVertical(box) && box.height < 4 * box.width) {
+        const asIs = await this.read(image, box, { quarter: false, flip });
+        if (asIs.confidence > read.confidence) read = asIs;
+      }
+      if (read.text.trim()) lines.push(lineOf(wordsOf(read.text, box, read.confidence, image)));
     }
-    return lines;
+    return { lines, ...(skew === undefined ? {} : { skew }) };
   }
 
-  /** DB detection: probability map → connected components → expanded boxes in page pixels. */
-  private async detect(image: GreyImage): Promise<Bbox[]> {
+  /** DB detection: probability map → regions → rotated, expanded boxes in page pixels. */
+  private async detect(image: GreyImage): Promise<TextBox[]> {
     const scale = Math.min(1, detMaxSide / Math.max(image.width, image.height));
     const w = Math.max(32, Math.round((image.width * scale) / 32) * 32);
     const h = Math.max(32, Math.round((image.height * scale) / 32) * 32);
@@ -64,34 +114,63 @@ export class PaddlePipeline {
     const prob = output[this.det.outputNames[0]!]!.data as Float32Array;
     const sx = image.width / w;
     const sy = image.height / h;
-    return components(prob, w, h)
-      .filter((c) => c.score >= boxThreshold && c.x1 - c.x0 >= 2 && c.y1 - c.y0 >= 2)
-      .map((c) => {
-        const bw = c.x1 - c.x0 + 1;
-        const bh = c.y1 - c.y0 + 1;
-        const d = (bw * bh * unclipRatio) / (2 * (bw + bh));
-        return [
-          Math.max(0, Math.floor((c.x0 - d) * sx)),
-          Math.max(0, Math.floor((c.y0 - d) * sy)),
-          Math.min(image.width, Math.ceil((c.x1 + 1 + d) * sx)),
-          Math.min(image.height, Math.ceil((c.y1 + 1 + d) * sy)),
-        ] as Bbox;
-      })
-      .sort((a, b) => (Math.abs(a[1] - b[1]) < 0.5 * Math.min(a[3] - a[1], b[3] - b[1]) ? a[0] - b[0] : a[1] - b[1]));
+    const boxes: TextBox[] = [];
+    for (const region of regions(prob, w, h, detThreshold)) {
+      if (region.score < boxThreshold) continue;
+      const shrunk = minAreaRect(region.points, region.score);
+      if (Math.min(shrunk.width, shrunk.height) < minBoxSide) continue;
+      const box = scaleBox(unclip(shrunk, unclipRatio), sx, sy);
+      if (Math.min(box.width, box.height) < minBoxSide + 2) continue;
+      boxes.push(box);
+    }
+    return boxes;
   }
 
-  /** CTC greedy decoding of one cropped line. */
-  private async read(image: GreyImage, box: Bbox): Promise<{ text: string; confidence: number }> {
-    const cropW = box[2] - box[0];
-    const cropH = box[3] - box[1];
-    const w = Math.min(recMaxWidth, Math.max(16, Math.round((recHeight * cropW) / cropH)));
-    const pixels = resize(crop(image, box), w, recHeight);
-    const input = new Float32Array(3 * w * recHeight);
-    for (let c = 0; c < 3; c++) for (let i = 0; i < pixels.length; i++) input[c * pixels.length + i] = (pixels[i]! / 255 - 0.5) / 0.5;
-    const output = await this.rec.run({ [this.rec.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, recHeight, w]) });
+  /** Which crops are upside down (0°/180° classifier, batched); none when the model is absent. */
+  private async classify(image: GreyImage, boxes: TextBox[]): Promise<boolean[]> {
+    const flips = boxes.map(() => false);
+    if (!this.cls) return flips;
+    for (let from = 0; from < boxes.length; from += clsBatch) {
+      const batch = boxes.slice(from, from + clsBatch);
+      const input = new Float32Array(batch.length * 3 * recHeight * clsWidth);
+      batch.forEach((box, b) => {
+        const quarter = isVertical(box);
+        // The classifier sees 4:1; squeezing a long line into that makes it guess, so it sees the line's start.
+        const head = quarter
+          ? { ...box, height: Math.min(box.height, 4 * box.width) }
+          : { ...box, width: Math.min(box.width, 4 * box.height) };
+        const size = readSize(head, quarter);
+        const width = Math.min(clsWidth, Math.max(1, Math.ceil((recHeight * size.width) / size.height)));
+        fillNormalised(input, b, sampleCrop(image, head, width, recHeight, { quarter, flip: false }), width, clsWidth);
+      });
+      const output = await this.cls.run({
+        [this.cls.inputNames[0]!]: new ort.Tensor('float32', input, [batch.length, 3, recHeight, clsWidth]),
+      });
+      const probs = output[this.cls.outputNames[0]!]!.data as Float32Array;
+      batch.forEach((_, b) => {
+        if (probs[b * 2 + 1]! > clsThreshold) flips[from + b] = true;
+      });
+    }
+    return flips;
+  }
+
+  /** CTC greedy decoding of one rotated crop. */
+  private async read(image: GreyImage, box: TextBox, turn: { quarter: boolean; flip: boolean }): Promise<Reading> {
+    const size = readSize(box, turn.quarter);
+    const width = Math.min(recMaxWidth, Math.max(8, Math.ceil((recHeight * size.width) / size.height)));
+    const padded = Math.max(recMinWidth, width);
+    const pixels = sampleCrop(image, box, width, recHeight, turn);
+    const input = new Float32Array(3 * padded * recHeight);
+    fillNormalised(input, 0, pixels, width, padded);
+    const output = await this.rec.run({
+      [this.rec.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, recHeight, padded]),
+    });
     const tensor = output[this.rec.outputNames[0]!]!;
     const [, steps, classes] = tensor.dims as [number, number, number];
-    const probs = tensor.data as Float32Array;
+    return this.decode(tensor.data as Float32Array, steps, classes);
+  }
+
+  private decode(probs: Float32Array, steps: number, classes: number): Reading {
     let text = '';
     const confidences: number[] = [];
     let previous = 0;
@@ -116,67 +195,64 @@ export class PaddlePipeline {
   }
 }
 
-/** Splits a recognised line into words, spreading the line box by character count. */
-function wordsOf(text: string, box: Bbox, confidence: number): OcrWord[] {
-  const perChar = (box[2] - box[0]) / Math.max(1, text.length);
-  return [...text.matchAll(/\S+/g)].map((m) => ({
-    text: m[0],
-    bbox: [Math.round(box[0] + m.index * perChar), box[1], Math.round(box[0] + (m.index + m[0].length) * perChar), box[3]] as Bbox,
-    confidence: round3(confidence),
-  }));
-}
-
-interface Component {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-  score: number;
-}
-
-/** 4-connected components of the thresholded map, with their mean probability. */
-function components(prob: Float32Array, w: number, h: number): Component[] {
-  const seen = new Uint8Array(w * h);
-  const stack = new Int32Array(w * h);
-  const found: Component[] = [];
-  for (let start = 0; start < w * h; start++) {
-    if (seen[start] || prob[start]! < detThreshold) continue;
-    let top = 0;
-    stack[top++] = start;
-    seen[start] = 1;
-    const c: Component = { x0: w, y0: h, x1: 0, y1: 0, score: 0 };
-    let count = 0;
-    while (top) {
-      const at = stack[--top]!;
-      const x = at % w;
-      const y = (at - x) / w;
-      c.x0 = Math.min(c.x0, x);
-      c.x1 = Math.max(c.x1, x);
-      c.y0 = Math.min(c.y0, y);
-      c.y1 = Math.max(c.y1, y);
-      c.score += prob[at]!;
-      count++;
-      const neighbours = [x > 0 ? at - 1 : -1, x < w - 1 ? at + 1 : -1, y > 0 ? at - w : -1, y < h - 1 ? at + w : -1];
-      for (const n of neighbours) {
-        if (n >= 0 && !seen[n] && prob[n]! >= detThreshold) {
-          seen[n] = 1;
-          stack[top++] = n;
-        }
-      }
+/** Writes a grey crop into slot `index` of a [n, 3, 48, slotWidth] tensor, normalised to [-1, 1]; the rest stays 0 (PaddleOCR's padding). */
+function fillNormalised(
+  input: Float32Array,
+  index: number,
+  pixels: Uint8Array,
+  width: number,
+  slotWidth: number,
+): void {
+  const plane = recHeight * slotWidth;
+  const base = index * 3 * plane;
+  for (let y = 0; y < recHeight; y++) {
+    for (let x = 0; x < width; x++) {
+      const value = (pixels[y * width + x]! / 255 - 0.5) / 0.5;
+      const at = y * slotWidth + x;
+      input[base + at] = value;
+      input[base + plane + at] = value;
+      input[base + 2 * plane + at] = value;
     }
-    c.score /= count;
-    found.push(c);
   }
-  return found;
 }
 
-function crop(image: GreyImage, box: Bbox): GreyImage {
-  const [x0, y0, x1, y1] = box;
-  const width = Math.max(1, x1 - x0);
-  const height = Math.max(1, y1 - y0);
-  const data = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) data.set(image.data.subarray((y0 + y) * image.width + x0, (y0 + y) * image.width + x0 + width), y * width);
-  return { width, height, data };
+/**
+ * Splits a recognised line into words, spreading them along the rotated box by character
+ * count, so each word's page box follows the line's slant.
+ */
+function wordsOf(text: string, box: TextBox, confidence: number, image: GreyImage): OcrWord[] {
+  const chars = [...text];
+  const total = Math.max(1, chars.length);
+  const words: OcrWord[] = [];
+  let index = 0;
+  for (const m of text.matchAll(/\S+/g)) {
+    const start = [...text.slice(0, m.index)].length;
+    const length = [...m[0]].length;
+    index++;
+    const part: TextBox = isVertical(box)
+      ? {
+          ...box,
+          origin: {
+            x: box.origin.x + box.v.x * ((box.height * start) / total),
+            y: box.origin.y + box.v.y * ((box.height * start) / total),
+          },
+          height: (box.height * length) / total,
+        }
+      : {
+          ...box,
+          origin: {
+            x: box.origin.x + box.u.x * ((box.width * start) / total),
+            y: box.origin.y + box.u.y * ((box.width * start) / total),
+          },
+          width: (box.width * length) / total,
+        };
+    words.push({
+      text: m[0],
+      bbox: boundingBox(part, image.width, image.height) as Bbox,
+      confidence: round3(confidence),
+    });
+  }
+  return index ? words : [{ text, bbox: boundingBox(box, image.width, image.height), confidence: round3(confidence) }];
 }
 
 /** Bilinear resize of a grey image. */

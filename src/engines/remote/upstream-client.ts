@@ -8,11 +8,13 @@ export interface UpstreamOptions {
   apiKey?: string;
   timeoutMs: number;
   connectTimeoutMs: number;
-  /** Extra attempts after a connection error or a 502/503/504, before any output. */
+  /** Extra attempts after a connection error or a retryable status, before any output. */
   maxRetries: number;
+  /** Statuses worth another attempt (502, 503, 504 by default; the OCRFlux seed retried 500 too). */
+  retryStatuses?: readonly number[];
 }
 
-const retryable = new Set([502, 503, 504]);
+const defaultRetryable: readonly number[] = [502, 503, 504];
 
 export interface PostOptions {
   signal?: AbortSignal;
@@ -38,7 +40,12 @@ export class UpstreamClient {
 
   private newAgent(): Agent {
     const { connectTimeoutMs, timeoutMs } = this.options;
-    return new Agent({ connect: { timeout: connectTimeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, keepAliveTimeout: 30_000 });
+    return new Agent({
+      connect: { timeout: connectTimeoutMs },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      keepAliveTimeout: 30_000,
+    });
   }
 
   /**
@@ -50,7 +57,10 @@ export class UpstreamClient {
     const dropped: string[] = [];
     if (free) {
       for (const url of this.urls) {
-        const ok = await this.send(url, 'POST', free.path, free.body ? { body: free.body } : {}).then(() => true, () => false);
+        const ok = await this.send(url, 'POST', free.path, free.body ? { body: free.body } : {}).then(
+          () => true,
+          () => false,
+        );
         if (ok) dropped.push(`${free.said} on ${new URL(url).host}`);
       }
     }
@@ -74,10 +84,21 @@ export class UpstreamClient {
   }
 
   /** One request to one server (no retry, no failover): a 2xx response or a catalog error. */
-  async send(url: string, method: 'GET' | 'POST', path: string, options: { body?: string | FormData; signal?: AbortSignal } = {}): Promise<Dispatcher.ResponseData> {
+  async send(
+    url: string,
+    method: 'GET' | 'POST',
+    path: string,
+    options: { body?: string | FormData; signal?: AbortSignal } = {},
+  ): Promise<Dispatcher.ResponseData> {
     const { body, signal } = options;
     try {
-      const response = await request(`${url}${path}`, { method, headers: this.headers(typeof body === 'string'), dispatcher: this.agent, ...(body !== undefined ? { body } : {}), ...(signal ? { signal } : {}) });
+      const response = await request(`${url}${path}`, {
+        method,
+        headers: this.headers(typeof body === 'string'),
+        dispatcher: this.agent,
+        ...(body !== undefined ? { body } : {}),
+        ...(signal ? { signal } : {}),
+      });
       if (response.statusCode >= 400) throw await upstreamError(response, url);
       return response;
     } catch (error) {
@@ -88,12 +109,21 @@ export class UpstreamClient {
   }
 
   /** `send`, reading a JSON answer. */
-  async json<T>(url: string, method: 'GET' | 'POST', path: string, options: { body?: string | FormData; signal?: AbortSignal } = {}): Promise<T> {
+  async json<T>(
+    url: string,
+    method: 'GET' | 'POST',
+    path: string,
+    options: { body?: string | FormData; signal?: AbortSignal } = {},
+  ): Promise<T> {
     const response = await this.send(url, method, path, options);
     try {
       return (await response.body.json()) as T;
     } catch (error) {
-      throw appError('upstream_error', `the model server at ${new URL(url).host} answered ${path} with something that is not JSON (${(error as Error).message})`, { upstream: new URL(url).host });
+      throw appError(
+        'upstream_error',
+        `the model server at ${new URL(url).host} answered ${path} with something that is not JSON (${(error as Error).message})`,
+        { upstream: new URL(url).host },
+      );
     }
   }
 
@@ -114,12 +144,21 @@ export class UpstreamClient {
     const attempts = Math.max(this.options.maxRetries + 1, order.length);
     for (let attempt = 0; attempt < attempts; attempt++) {
       const url = order[attempt % order.length]!;
-      if (attempt > 0) await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)), undefined, signal ? { signal } : {}).catch(() => undefined);
+      if (attempt > 0)
+        await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)), undefined, signal ? { signal } : {}).catch(
+          () => undefined,
+        );
       if (signal?.aborted) throw abortError(signal);
       try {
         options.onUrl?.(url);
-        const response = await request(`${url}${path}`, { method: 'POST', body, headers: this.headers(typeof body === 'string', requestId), dispatcher: this.agent, ...(signal ? { signal } : {}) });
-        if (retryable.has(response.statusCode)) {
+        const response = await request(`${url}${path}`, {
+          method: 'POST',
+          body,
+          headers: this.headers(typeof body === 'string', requestId),
+          dispatcher: this.agent,
+          ...(signal ? { signal } : {}),
+        });
+        if ((this.options.retryStatuses ?? defaultRetryable).includes(response.statusCode)) {
           last = await upstreamError(response, url);
           this.upstreams.markDown(url);
           continue;
@@ -147,20 +186,47 @@ export function postOptions(request: { requestId?: string }, signal?: AbortSigna
 async function upstreamError(response: Dispatcher.ResponseData, url: string): Promise<AppError> {
   const text = (await response.body.text().catch(() => '')).slice(0, 2000);
   let message = text;
+  // OpenAI's error object names the parameter at fault: the client hears it too.
+  let param: string | undefined;
   try {
-    const json = JSON.parse(text) as { error?: { message?: string; details?: string } | string; message?: string; detail?: unknown; errors?: string };
+    const json = JSON.parse(text) as {
+      error?: { message?: string; details?: string; param?: unknown } | string;
+      message?: string;
+      detail?: unknown;
+      errors?: string;
+      param?: unknown;
+    };
+    const named = typeof json.error === 'object' && json.error ? json.error.param : json.param;
+    if (typeof named === 'string' && named) param = named;
     // OpenAI/vLLM: error.message; ComfyUI: error.message + error.details; A1111: error (a type name) + errors; FastAPI: detail.
-    const error = typeof json.error === 'object' && json.error ? [json.error.message, json.error.details].filter(Boolean).join(': ') : [json.error, json.errors].filter(Boolean).join(': ');
-    const detail = typeof json.detail === 'string' ? json.detail : json.detail !== undefined ? JSON.stringify(json.detail) : undefined;
+    const error =
+      typeof json.error === 'object' && json.error
+        ? [json.error.message, json.error.details].filter(Boolean).join(': ')
+        : [json.error, json.errors].filter(Boolean).join(': ');
+    const detail =
+      typeof json.detail === 'string'
+        ? json.detail
+        : json.detail !== undefined
+          ? JSON.stringify(json.detail)
+          : undefined;
     message = error || json.message || detail || text;
   } catch {
     // not JSON: keep the text
   }
   const status = response.statusCode;
-  const facts = { upstream_status: status, upstream: new URL(url).host };
-  if (status === 429) return appError('rate_limited', `the model server is rate limiting: ${message}`, facts, { retryAfterSeconds: Number(response.headers['retry-after']) || 1 });
-  if (status === 400 || status === 422) return appError('invalid_parameter', `the model server refused the request: ${message}`, facts);
-  if (status === 503) return appError('upstream_unavailable', `the model server is unavailable (HTTP 503): ${message}`, facts, { retryAfterSeconds: 1 });
+  const facts = { upstream_status: status, upstream: new URL(url).host, ...(param ? { field: param } : {}) };
+  if (status === 429)
+    return appError('rate_limited', `the model server is rate limiting: ${message}`, facts, {
+      retryAfterSeconds: Number(response.headers['retry-after']) || 1,
+    });
+  if (status === 400 || status === 422)
+    return appError('invalid_parameter', `the model server refused the request: ${message}`, facts);
+  if (status === 413)
+    return appError('payload_too_large', `the model server refused the request as too large: ${message}`, facts);
+  if (status === 503)
+    return appError('upstream_unavailable', `the model server is unavailable (HTTP 503): ${message}`, facts, {
+      retryAfterSeconds: 1,
+    });
   if (status === 504) return appError('upstream_timeout', `the model server timed out (HTTP 504): ${message}`, facts);
   return appError('upstream_error', `the model server answered HTTP ${status}: ${message}`, facts);
 }
@@ -168,8 +234,14 @@ async function upstreamError(response: Dispatcher.ResponseData, url: string): Pr
 function connectionError(error: unknown, url: string): AppError {
   const e = error as { code?: string; message?: string };
   const host = new URL(url).host;
-  if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') return appError('upstream_timeout', `the model server at ${host} did not answer in time`, { upstream: host });
-  return appError('upstream_unavailable', `cannot reach the model server at ${host} (${e.code ?? e.message ?? 'connection failed'})`, { upstream: host }, { retryAfterSeconds: 1 });
+  if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT')
+    return appError('upstream_timeout', `the model server at ${host} did not answer in time`, { upstream: host });
+  return appError(
+    'upstream_unavailable',
+    `cannot reach the model server at ${host} (${e.code ?? e.message ?? 'connection failed'})`,
+    { upstream: host },
+    { retryAfterSeconds: 1 },
+  );
 }
 
 /** Lines of a streamed body (SSE or NDJSON), as they arrive. */

@@ -1,4 +1,13 @@
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, statSync, symlinkSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -6,7 +15,11 @@ import { createGunzip } from 'node:zlib';
 import { discoverLanguages } from '../tesseract-js/language-data.js';
 
 /** Where Debian's `tesseract-ocr-<lang>` packages put their models (and the `configs/tsv` file). */
-const systemFolders = ['/usr/share/tesseract-ocr/5/tessdata', '/usr/share/tesseract-ocr/4.00/tessdata', '/usr/share/tessdata'];
+const systemFolders = [
+  '/usr/share/tesseract-ocr/5/tessdata',
+  '/usr/share/tesseract-ocr/4.00/tessdata',
+  '/usr/share/tessdata',
+];
 
 export interface ModelFolder {
   folder: string;
@@ -31,7 +44,12 @@ export async function buildModelFolder(): Promise<ModelFolder | undefined> {
   if (!existsSync(folder)) {
     const staging = `${folder}.${process.pid}.partial`;
     mkdirSync(staging, { recursive: true });
-    for (const source of npm) await pipeline(createReadStream(source.file), createGunzip(), createWriteStream(join(staging, `${source.code}.traineddata`)));
+    for (const source of npm)
+      await pipeline(
+        createReadStream(source.file),
+        createGunzip(),
+        createWriteStream(join(staging, `${source.code}.traineddata`)),
+      );
     for (const name of readdirSync(system)) {
       const code = /^([a-z_]+)\.traineddata$/.exec(name)?.[1];
       if (code && npm.some((s) => s.code === code)) continue;

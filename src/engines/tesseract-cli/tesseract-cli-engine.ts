@@ -8,6 +8,7 @@ import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.j
 import type { OcrPageText } from '../../shared/ocr-text.js';
 import { linesFromTsv } from './tsv.js';
 import { buildModelFolder } from './model-folder.js';
+import { tesseractLineHeight } from '../tesseract-js/language-data.js';
 
 const run = promisify(execFile);
 
@@ -27,12 +28,21 @@ interface Detection {
  */
 export class TesseractCliEngine implements OcrEngine {
   readonly name = 'tesseract-cli' as const;
+  readonly pageSegmentation = true;
+  readonly pagePreparation = { lineHeight: tesseractLineHeight };
   private detection: Promise<Detection> | undefined;
   private readonly slots: Semaphore;
   private readonly concurrency: number;
   private readonly running = new Set<ReturnType<typeof spawn>>();
 
-  constructor(private readonly options: { binary: string; workers?: number; pageSegmentationMode?: number; systemModelsOnly?: boolean }) {
+  constructor(
+    private readonly options: {
+      binary: string;
+      workers?: number;
+      pageSegmentationMode?: number;
+      systemModelsOnly?: boolean;
+    },
+  ) {
     this.concurrency = options.workers || Math.max(1, availableParallelism());
     this.slots = new Semaphore(this.concurrency);
   }
@@ -40,20 +50,37 @@ export class TesseractCliEngine implements OcrEngine {
   /** Runs `tesseract --version` and `--list-langs` once (start-up calls this early, without waiting). */
   detect(): Promise<Detection> {
     this.detection ??= (async () => {
-      if (!this.options.binary) return { available: false, reason: 'disabled by config (ocr.tesseractBinary is empty)', languages: [] };
+      if (!this.options.binary)
+        return { available: false, reason: 'disabled by config (ocr.tesseractBinary is empty)', languages: [] };
       try {
         const version = await run(this.options.binary, ['--version'], { timeout: 5000 });
         const best = this.options.systemModelsOnly ? undefined : await buildModelFolder().catch(() => undefined);
-        const list = await run(this.options.binary, ['--list-langs', ...(best ? ['--tessdata-dir', best.folder] : [])], { timeout: 5000 });
-        const languages = list.stdout.split('\n').slice(1).map((l) => l.trim()).filter((l) => /^[a-z_]+$/.test(l) && l !== 'osd');
+        const list = await run(
+          this.options.binary,
+          ['--list-langs', ...(best ? ['--tessdata-dir', best.folder] : [])],
+          {
+            timeout: 5000,
+          },
+        );
+        const languages = list.stdout
+          .split('\n')
+          .slice(1)
+          .map((l) => l.trim())
+          .filter((l) => /^[a-z_]+$/.test(l) && l !== 'osd');
         return {
           available: true,
           version: /tesseract\s+(\S+)/i.exec(version.stdout + version.stderr)?.[1] ?? 'unknown',
           languages,
-          ...(best ? { tessdataDir: best.folder, models: `best_int (npm) for ${best.npm.join(', ')}; system for the rest` } : { models: 'system' }),
+          ...(best
+            ? { tessdataDir: best.folder, models: `best_int (npm) for ${best.npm.join(', ')}; system for the rest` }
+            : { models: 'system' }),
         };
       } catch {
-        return { available: false, reason: `the "${this.options.binary}" binary was not found (apt-get install tesseract-ocr)`, languages: [] };
+        return {
+          available: false,
+          reason: `the "${this.options.binary}" binary was not found (apt-get install tesseract-ocr)`,
+          languages: [],
+        };
       }
     })();
     return this.detection;
@@ -69,15 +96,39 @@ export class TesseractCliEngine implements OcrEngine {
     const d = await this.detect();
     if (!d.available) throw appError('engine_unavailable', `tesseract-cli is not available: ${d.reason}`);
     const missing = request.languages.filter((l) => !d.languages.includes(l));
-    if (missing.length) throw appError('unsupported_language', `tesseract-cli has no data for ${missing.join(', ')}; installed: ${d.languages.join(', ')} (apt-get install tesseract-ocr-<lang>)`, { allowed: d.languages });
+    if (missing.length)
+      throw appError(
+        'unsupported_language',
+        `tesseract-cli has no data for ${missing.join(', ')}; installed: ${d.languages.join(', ')} (apt-get install tesseract-ocr-<lang>)`,
+        { allowed: d.languages },
+      );
     return this.slots.use(() => this.spawnOnce(image, request, d.tessdataDir, signal), signal);
   }
 
-  private spawnOnce(image: GreyImage, request: RecognizeRequest, tessdataDir: string | undefined, signal?: AbortSignal): Promise<OcrPageText> {
+  private spawnOnce(
+    image: GreyImage,
+    request: RecognizeRequest,
+    tessdataDir: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<OcrPageText> {
     return new Promise((resolve, reject) => {
       const psm = request.pageSegmentationMode ?? this.options.pageSegmentationMode ?? 3;
-      const args = ['stdin', 'stdout', ...(tessdataDir ? ['--tessdata-dir', tessdataDir] : []), '-l', request.languages.join('+'), '--oem', '1', '--psm', String(psm), 'tsv'];
-      const child = spawn(this.options.binary, args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const args = [
+        'stdin',
+        'stdout',
+        ...(tessdataDir ? ['--tessdata-dir', tessdataDir] : []),
+        '-l',
+        request.languages.join('+'),
+        '--oem',
+        '1',
+        '--psm',
+        String(psm),
+        'tsv',
+      ];
+      const child = spawn(this.options.binary, args, {
+        env: { ...process.env, OMP_THREAD_LIMIT: '1' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       this.running.add(child);
       const out: Buffer[] = [];
       let err = '';
@@ -95,7 +146,8 @@ export class TesseractCliEngine implements OcrEngine {
         this.running.delete(child);
         signal?.removeEventListener('abort', onAbort);
         if (signal?.aborted) return reject(abortError(signal));
-        if (code !== 0) return reject(appError('internal', `tesseract exited with code ${code}: ${err.trim().slice(0, 300)}`));
+        if (code !== 0)
+          return reject(appError('internal', `tesseract exited with code ${code}: ${err.trim().slice(0, 300)}`));
         resolve({ lines: linesFromTsv(Buffer.concat(out).toString('utf8')) });
       });
       child.stdin.end(toPgm(image));

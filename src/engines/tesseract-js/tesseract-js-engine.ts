@@ -5,7 +5,7 @@ import { abortError, appError } from '../../errors/app-error.js';
 import { lineOf, type OcrLine, type OcrPageText } from '../../shared/ocr-text.js';
 import { round3 } from '../../shared/numbers.js';
 import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
-import { buildLanguageFolder, discoverLanguages, type LanguageSource } from './language-data.js';
+import { buildLanguageFolder, discoverLanguages, tesseractLineHeight, type LanguageSource } from './language-data.js';
 
 interface Slot {
   worker: Worker;
@@ -16,19 +16,46 @@ interface Slot {
 }
 
 /** Converts tesseract.js's block tree into our lines (confidence 0–1, bbox arrays). */
-export function linesFromBlocks(blocks: Block[] | null): OcrLine[] {
+function linesFromBlocks(blocks: Block[] | null): OcrLine[] {
   const lines: OcrLine[] = [];
   for (const block of blocks ?? []) {
     for (const paragraph of block.paragraphs) {
       for (const line of paragraph.lines) {
         const words = line.words
           .filter((w) => w.text.trim() !== '')
-          .map((w) => ({ text: w.text, bbox: [w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1] as [number, number, number, number], confidence: round3(w.confidence / 100) }));
+          .map((w) => ({
+            text: w.text,
+            bbox: [w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1] as [number, number, number, number],
+            confidence: round3(w.confidence / 100),
+          }));
         if (words.length) lines.push(lineOf(words));
       }
     }
   }
   return lines;
+}
+
+/**
+ * The page's text slope (dy per dx) from Tesseract's own baselines: the median over lines
+ * at least a few text heights long, weighted by length; undefined when no line qualifies.
+ */
+export function skewFromBlocks(blocks: Block[] | null): number | undefined {
+  const slopes: Array<{ slope: number; weight: number }> = [];
+  for (const block of blocks ?? []) {
+    for (const paragraph of block.paragraphs) {
+      for (const line of paragraph.lines) {
+        const b = line.baseline;
+        const dx = b.x1 - b.x0;
+        const h = line.rowAttributes?.rowHeight || line.bbox.y1 - line.bbox.y0;
+        if (b && dx >= 4 * h && dx > 0) slopes.push({ slope: (b.y1 - b.y0) / dx, weight: dx });
+      }
+    }
+  }
+  if (slopes.length === 0) return undefined;
+  slopes.sort((a, b) => a.slope - b.slope);
+  const half = slopes.reduce((s, x) => s + x.weight, 0) / 2;
+  let acc = 0;
+  return slopes.find((x) => (acc += x.weight) >= half)!.slope;
 }
 
 /**
@@ -38,6 +65,8 @@ export function linesFromBlocks(blocks: Block[] | null): OcrLine[] {
  */
 export class TesseractJsEngine implements OcrEngine {
   readonly name = 'tesseract-js' as const;
+  readonly pageSegmentation = true;
+  readonly pagePreparation = { lineHeight: tesseractLineHeight };
   private readonly sources: LanguageSource[];
   private langFolder: string | undefined;
   private readonly slots: Slot[] = [];
@@ -64,7 +93,11 @@ export class TesseractJsEngine implements OcrEngine {
   async recognize(image: GreyImage, request: RecognizeRequest, signal?: AbortSignal): Promise<OcrPageText> {
     const missing = request.languages.filter((l) => !this.sources.some((s) => s.code === l));
     if (missing.length) {
-      throw appError('unsupported_language', `tesseract-js has no data for ${missing.join(', ')}; installed: ${this.sources.map((s) => s.code).join(', ')}`, { allowed: this.sources.map((s) => s.code) });
+      throw appError(
+        'unsupported_language',
+        `tesseract-js has no data for ${missing.join(', ')}; installed: ${this.sources.map((s) => s.code).join(', ')}`,
+        { allowed: this.sources.map((s) => s.code) },
+      );
     }
     const slot = await this.acquire(request.languages.join('+'), signal);
     try {
@@ -76,8 +109,13 @@ export class TesseractJsEngine implements OcrEngine {
         await slot.worker.setParameters({ tessedit_pageseg_mode: psm });
         slot.psm = psm;
       }
-      const result = await slot.worker.recognize(toPgm(image), {}, { blocks: true, text: false, hocr: false, tsv: false });
-      return { lines: linesFromBlocks(result.data.blocks) };
+      const result = await slot.worker.recognize(
+        toPgm(image),
+        {},
+        { blocks: true, text: false, hocr: false, tsv: false },
+      );
+      const skew = skewFromBlocks(result.data.blocks);
+      return { lines: linesFromBlocks(result.data.blocks), ...(skew === undefined ? {} : { skew }) };
     } finally {
       slot.busy = false;
       this.waiters.shift()?.();
@@ -98,7 +136,11 @@ export class TesseractJsEngine implements OcrEngine {
         const slot: Slot = { worker: undefined as unknown as Worker, languages, busy: true };
         this.slots.push(slot);
         try {
-          slot.worker = await createWorker(languages, OEM.LSTM_ONLY, { langPath: this.langFolder, cacheMethod: 'none', gzip: false });
+          slot.worker = await createWorker(languages, OEM.LSTM_ONLY, {
+            langPath: this.langFolder,
+            cacheMethod: 'none',
+            gzip: false,
+          });
         } catch (error) {
           this.slots.splice(this.slots.indexOf(slot), 1);
           throw appError('engine_unavailable', `tesseract-js could not load ${languages}: ${String(error)}`);

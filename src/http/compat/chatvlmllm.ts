@@ -4,11 +4,11 @@
  */
 import type {} from '@fastify/swagger'; // schema.tags / summary / consumes types
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { appError, withTimeout } from '../../errors/app-error.js';
+import { appError, isAppError, withTimeout } from '../../errors/app-error.js';
+import { checkNumber } from '../../errors/pydantic.js';
 import type { HttpServices, CoreServices } from '../http-services.js';
 import { openChat } from '../../core/chat.js';
-import { checkModelAccess } from '../plugins/auth.js';
-import { ocrUpload, type OcrRunner } from './ocr-upload.js';
+import { checkFormat, ocrUpload, type OcrRunner } from './ocr-upload.js';
 import { queuedOcr, type RunQueuedServices } from '../jobs/run-queued.js';
 import { readUploads, type Upload } from './uploads.js';
 
@@ -25,105 +25,233 @@ function pick(request: FastifyRequest, fields: Record<string, string>, name: str
   return fields[name] ?? query[name] ?? undefined;
 }
 
-function fieldNumber(fields: Record<string, string>, name: string, range: { min: number; max: number; integer?: boolean }): number | undefined {
+/** A form field declared `float = Form(None, ge=…, le=…)` / `int`: Pydantic's checks, the form string echoed. */
+function fieldNumber(
+  fields: Record<string, string>,
+  name: string,
+  range: { min: number; max: number; integer?: boolean },
+): number | undefined {
   const raw = fields[name];
   if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  const kind = range.integer ? 'int' : 'float';
-  if (!Number.isFinite(value) || (range.integer && !Number.isInteger(value))) {
-    throw appError('invalid_parameter', `Input should be a valid ${range.integer ? 'integer' : 'number'}`, { loc: ['body', name], validation: `${kind}_parsing`, input: raw, field: name });
-  }
-  if (value < range.min) throw appError('invalid_parameter', `Input should be greater than or equal to ${range.min}`, { loc: ['body', name], validation: 'greater_than_equal', input: raw, field: name });
-  if (value > range.max) throw appError('invalid_parameter', `Input should be less than or equal to ${range.max}`, { loc: ['body', name], validation: 'less_than_equal', input: raw, field: name });
-  return value;
+  const checked = checkNumber(raw, { integer: range.integer ?? false, min: range.min, max: range.max }, ['body', name]);
+  if ('value' in checked) return checked.value;
+  throw appError(
+    'invalid_parameter',
+    `${name}: ${checked.error.msg} (${range.integer ? 'an integer' : 'a number'} from ${range.min} to ${range.max}), received ${JSON.stringify(raw)}`,
+    { field: name },
+    { validation: checked.error },
+  );
 }
 
 export function registerChatVlmLlmRoutes(app: FastifyInstance, services: ChatvlmllmServices): void {
   const config = { surface: 'compat' as const };
   const defaultModel = services.config.compat.chatvlmDefaultModel;
-  const ocrOne = async (request: FastifyRequest, upload: Upload, fields: Record<string, string>, signal: AbortSignal, run?: OcrRunner) => {
-    const model = pick(request, fields, 'model') ?? defaultModel;
-    checkModelAccess(request, services.models.require(model).id);
-    return ocrUpload(services, upload, { model, language: pick(request, fields, 'language'), allowed: [...formats.allowed], formatsText: formats.text, maxMb }, signal, run);
+  /** The model behind a name, or the seed's own words for an unknown one. */
+  const requireModel = (name: string) => {
+    try {
+      return services.models.require(name);
+    } catch (error) {
+      // 001: {"detail": "Failed to load model: Model 'invalid_model' not found"}
+      if (isAppError(error) && error.code === 'model_not_found')
+        throw appError('model_not_found', `Failed to load model: Model '${name}' not found`, error.facts);
+      throw error;
+    }
   };
-  const timed = (request: FastifyRequest) => withTimeout(request.work, limits.seconds * 1000, 'the ChatVLMLLM 30 s request timeout');
+  const ocrOne = async (
+    request: FastifyRequest,
+    upload: Upload,
+    fields: Record<string, string>,
+    signal: AbortSignal,
+    run?: OcrRunner,
+  ) => {
+    const model = pick(request, fields, 'model') ?? defaultModel;
+    requireModel(model); // the seed's words for an unknown model (and the key's model check)
+    return ocrUpload(
+      services,
+      upload,
+      {
+        model,
+        language: pick(request, fields, 'language'),
+        allowed: [...formats.allowed],
+        formatsText: formats.text,
+        maxMb,
+      },
+      signal,
+      run,
+    );
+  };
+  const timed = (request: FastifyRequest) =>
+    withTimeout(request.work, limits.seconds * 1000, 'the ChatVLMLLM 30 s request timeout');
 
-  app.get('/models', { config, schema: { tags: ['ChatVLMLLM'], summary: 'List available and loaded models' } }, async () => ({
-    available: services.models.list().map((m) => ({ id: m.id, name: m.name, params: m.params })),
-    loaded: services.models.loadedIds(),
-  }));
+  app.get(
+    '/models',
+    {
+      config: { ...config, scope: 'key' as const },
+      schema: { tags: ['ChatVLMLLM'], summary: 'List available and loaded models' },
+    },
+    async () => ({
+      available: services.models.list().map((m) => ({ id: m.id, name: m.name, params: m.params })),
+      loaded: services.models.loadedIds(),
+    }),
+  );
 
-  app.post('/ocr', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Extract text from an image (file; model, language)', consumes: ['multipart/form-data'] } }, async (request) => {
-    const { files, fields } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
-    const work = timed(request);
-    try {
-      const done = await ocrOne(request, files[0]!, fields, work.signal);
-      const first = done.result.pages[0];
-      return { text: done.result.text, model: done.model, processing_time: done.seconds, image_size: [first?.width ?? 0, first?.height ?? 0], language: pick(request, fields, 'language') ?? null };
-    } finally {
-      work.clear();
-    }
-  });
-
-  app.post('/chat', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Chat about an image (file, prompt, model, temperature, max_tokens)', consumes: ['multipart/form-data'] } }, async (request, reply) => {
-    const { files, fields } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
-    const temperature = fieldNumber(fields, 'temperature', { min: 0, max: 1 });
-    const maxTokens = fieldNumber(fields, 'max_tokens', { min: 1, max: 32768, integer: true });
-    const upload = files[0]!;
-    if (upload.tooLarge) throw appError('payload_too_large', `File too large. Maximum size: ${maxMb}MB`);
-    const model = services.models.require(pick(request, fields, 'model') ?? defaultModel);
-    checkModelAccess(request, model.id);
-    if (!model.config.chat) {
-      // The embedded OCR reads documents but does not converse: say so, never fake an answer.
-      throw appError('capability_unavailable', `No chat model is configured for '${model.id}'. Bind a vision or text model to this name in the config (models.${model.id}.chat: an OpenAI-compatible server such as vLLM, llama.cpp server or Ollama's /v1); /ocr works with the embedded engines.`, { model: model.id }, { retryAfterSeconds: 3600 });
-    }
-    const prompt = fields.prompt || 'Describe this image';
-    const work = timed(request);
-    const started = performance.now();
-    try {
-      const chat = await openChat(services, model.id, { messages: [{ role: 'user', content: [{ type: 'text', text: prompt }, { type: 'image', data: upload.bytes }] }], ...(temperature !== undefined ? { temperature } : {}), ...(maxTokens !== undefined ? { maxTokens } : {}) }, work.signal);
+  app.post(
+    '/ocr',
+    {
+      config: { ...config, scope: 'ocr' as const },
+      schema: {
+        tags: ['ChatVLMLLM'],
+        summary: 'Extract text from an image (file; model, language)',
+        consumes: ['multipart/form-data'],
+      },
+    },
+    async (request) => {
+      const { files, fields } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
+      const work = timed(request);
       try {
-        const result = await chat.complete(work.signal);
-        if (chat.imagesAsText) void reply.header('x-visiongate-image-ocr', String(chat.imagesAsText));
-        return { response: result.content, model: model.id, processing_time: Math.round(performance.now() - started) / 1000, prompt };
+        const done = await ocrOne(request, files[0]!, fields, work.signal);
+        const first = done.result.pages[0];
+        return {
+          text: done.result.text,
+          model: done.model,
+          processing_time: done.seconds,
+          image_size: [first?.width ?? 0, first?.height ?? 0],
+          language: pick(request, fields, 'language') ?? null,
+        };
       } finally {
-        chat.release();
+        work.clear();
       }
-    } finally {
-      work.clear();
-    }
-  });
+    },
+  );
 
-  app.post('/batch/ocr', { config, schema: { tags: ['ChatVLMLLM'], summary: 'OCR up to 10 images (files[]; model)', consumes: ['multipart/form-data'] } }, async (request) => {
-    const { files, fields } = await readUploads(request, { field: 'files', maxBytes: limits.maxBytes, maxFiles: 10 });
-    const work = timed(request);
-    // Each file is a job of its own on the queue, all queued at once and read in order.
-    const queued = queuedOcr(services, request);
-    try {
-      const pending = files.map((upload) => ocrOne(request, upload, fields, work.signal, queued));
-      for (const p of pending) p.catch(() => undefined);
-      const results = [];
-      for (const [index, upload] of files.entries()) {
-        const started = performance.now();
+  app.post(
+    '/chat',
+    {
+      config: { ...config, scope: 'chat' as const },
+      schema: {
+        tags: ['ChatVLMLLM'],
+        summary: 'Chat about an image (file, prompt, model, temperature, max_tokens)',
+        consumes: ['multipart/form-data'],
+      },
+    },
+    async (request, reply) => {
+      const { files, fields } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
+      const temperature = fieldNumber(fields, 'temperature', { min: 0, max: 1 });
+      const maxTokens = fieldNumber(fields, 'max_tokens', { min: 1, max: 32768, integer: true });
+      const upload = files[0]!;
+      if (upload.tooLarge) throw appError('payload_too_large', `File too large. Maximum size: ${maxMb}MB`);
+      // The same check /ocr makes ("Поддерживаемые форматы: JPG, PNG, BMP, TIFF").
+      checkFormat(upload, formats.allowed, formats.text);
+      const model = requireModel(pick(request, fields, 'model') ?? defaultModel);
+      if (!services.models.converses(model.id)) {
+        // The embedded OCR reads documents but does not converse: say so, never fake an answer.
+        throw appError(
+          'capability_unavailable',
+          `No chat model is configured for '${model.id}'. Bind a vision or text model to this name in the config (models.${model.id}.chat: an OpenAI-compatible server such as vLLM, llama.cpp server or Ollama's /v1); /ocr works with the embedded engines.`,
+          { model: model.id },
+          { retryAfterSeconds: 3600 },
+        );
+      }
+      const prompt = fields.prompt || 'Describe this image';
+      const work = timed(request);
+      const started = performance.now();
+      try {
+        const chat = await openChat(
+          services,
+          model.id,
+          {
+            messages: [
+              {
+                role: 'user',
+                content: [
+                  { type: 'text', text: prompt },
+                  { type: 'image', data: upload.bytes },
+                ],
+              },
+            ],
+            ...(temperature !== undefined ? { temperature } : {}),
+            ...(maxTokens !== undefined ? { maxTokens } : {}),
+          },
+          work.signal,
+        );
         try {
-          const done = await pending[index]!;
-          results.push({ filename: upload.filename, text: done.result.text, processing_time: done.seconds, status: 'success' });
-        } catch (error) {
-          if (work.signal.aborted) throw error;
-          // One bad file fails alone, with its reason.
-          results.push({ filename: upload.filename, text: '', processing_time: Math.round(performance.now() - started) / 1000, status: 'error', error: (error as Error).message });
+          const result = await chat.complete(work.signal);
+          if (chat.imagesAsText) void reply.header('x-visiongate-image-ocr', String(chat.imagesAsText));
+          return {
+            response: result.content,
+            model: model.id,
+            processing_time: Math.round(performance.now() - started) / 1000,
+            prompt,
+          };
+        } finally {
+          chat.release();
         }
+      } finally {
+        work.clear();
       }
-      const successful = results.filter((r) => r.status === 'success').length;
-      return { results, total: files.length, successful, failed: files.length - successful };
-    } finally {
-      work.clear();
-    }
-  });
+    },
+  );
 
-  app.delete('/models/:model_name', { config, schema: { tags: ['ChatVLMLLM'], summary: 'Unload a model from memory' } }, async (request) => {
-    const { model_name: name } = request.params as { model_name: string };
-    const { id } = await services.models.unload(name);
-    return { status: 'success', message: `Model ${id} unloaded` };
-  });
+  app.post(
+    '/batch/ocr',
+    {
+      config: { ...config, scope: 'ocr' as const },
+      schema: {
+        tags: ['ChatVLMLLM'],
+        summary: 'OCR up to 10 images (files[]; model)',
+        consumes: ['multipart/form-data'],
+      },
+    },
+    async (request) => {
+      const { files, fields } = await readUploads(request, { field: 'files', maxBytes: limits.maxBytes, maxFiles: 10 });
+      const work = timed(request);
+      // Each file is a job of its own on the queue, all queued at once and read in order.
+      const queued = queuedOcr(services, request);
+      try {
+        const pending = files.map((upload) => ocrOne(request, upload, fields, work.signal, queued));
+        for (const p of pending) p.catch(() => undefined);
+        const results = [];
+        for (const [index, upload] of files.entries()) {
+          const started = performance.now();
+          try {
+            const done = await pending[index]!;
+            results.push({
+              filename: upload.filename,
+              text: done.result.text,
+              processing_time: done.seconds,
+              status: 'success',
+            });
+          } catch (error) {
+            if (work.signal.aborted) throw error;
+            // One bad file fails alone, with its reason.
+            results.push({
+              filename: upload.filename,
+              text: '',
+              processing_time: Math.round(performance.now() - started) / 1000,
+              status: 'error',
+              error: (error as Error).message,
+            });
+          }
+        }
+        const successful = results.filter((r) => r.status === 'success').length;
+        return { results, total: files.length, successful, failed: files.length - successful };
+      } finally {
+        work.clear();
+      }
+    },
+  );
+
+  app.delete(
+    '/models/:model_name',
+    {
+      config: { ...config, scope: 'admin' as const },
+      schema: { tags: ['ChatVLMLLM'], summary: 'Unload a model from memory' },
+    },
+    async (request) => {
+      const { model_name: name } = request.params as { model_name: string };
+      requireModel(name);
+      const { id } = await services.models.unload(name);
+      return { status: 'success', message: `Model ${id} unloaded` };
+    },
+  );
 }

@@ -5,7 +5,6 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { extractStructure } from '../../core/structure.js';
-import { parseLanguages } from '../../shared/languages.js';
 import { withTimeout } from '../../errors/app-error.js';
 import type { HttpServices } from '../http-services.js';
 import { ocrUpload, type OcrRunner, type OcrUploadServices } from './ocr-upload.js';
@@ -18,7 +17,8 @@ type InternvlServices = Pick<HttpServices, 'config' | 'engines' | 'models'> & Oc
 const maxMb = 50;
 const supportedFormats = ['.jpg', '.jpeg', '.png', '.pdf', '.bmp', '.tiff'];
 const allowed = ['jpeg', 'png', 'pdf', 'bmp', 'tiff'] as const;
-const defaultPrompt = 'Extract all text, tables, dimensions, tolerances and annotations from this engineering document.';
+const defaultPrompt =
+  'Extract all text, tables, dimensions, tolerances and annotations from this engineering document.';
 
 function extensionOf(filename: string, kind: string): string {
   const dot = filename.lastIndexOf('.');
@@ -32,9 +32,17 @@ export function registerInternVlRoutes(app: FastifyInstance, services: InternvlS
 
   const processOne = async (upload: Upload, prompt: string, signal: AbortSignal, run?: OcrRunner) => {
     const started = performance.now();
-    const done = await ocrUpload(services, upload, { model: modelName, allowed: [...allowed], formatsText: supportedFormats.join(', '), maxMb }, signal, run);
+    const done = await ocrUpload(
+      services,
+      upload,
+      { model: modelName, allowed: [...allowed], formatsText: supportedFormats.join(', '), maxMb },
+      signal,
+      run,
+    );
     const first = done.result.pages[0];
-    const confidence = done.result.pages.length ? done.result.pages.reduce((s, p) => s + p.confidence, 0) / done.result.pages.length : 0;
+    const confidence = done.result.pages.length
+      ? done.result.pages.reduce((s, p) => s + p.confidence, 0) / done.result.pages.length
+      : 0;
     return {
       status: 'success',
       raw_text: done.result.text,
@@ -49,58 +57,118 @@ export function registerInternVlRoutes(app: FastifyInstance, services: InternvlS
         total_processing_time: Math.round(performance.now() - started) / 1000,
       },
       structured_content: extractStructure(done.result),
-      file_info: { filename: upload.filename, size: upload.bytes.length, format: extensionOf(upload.filename, done.kind), image_size: `${first?.width ?? 0}x${first?.height ?? 0}` },
+      file_info: {
+        filename: upload.filename,
+        size: upload.bytes.length,
+        format: extensionOf(upload.filename, done.kind),
+        image_size: `${first?.width ?? 0}x${first?.height ?? 0}`,
+      },
     };
   };
 
-  app.get('/model/info', { config, schema: { tags: ['InternVL OCR'], summary: 'Model information' } }, async () => ({
-    model_name: modelName,
-    model_path: engineLabel(),
-    device: 'cpu',
-    is_loaded: services.models.loadedIds().includes(modelName),
-    supported_formats: supportedFormats,
-    max_file_size_mb: maxMb,
-    gpu_available: false,
-  }));
+  app.get(
+    '/model/info',
+    { config: { ...config, scope: 'key' as const }, schema: { tags: ['InternVL OCR'], summary: 'Model information' } },
+    async () => ({
+      model_name: modelName,
+      model_path: engineLabel(),
+      device: 'cpu',
+      is_loaded: services.models.loadedIds().includes(modelName),
+      supported_formats: supportedFormats,
+      max_file_size_mb: maxMb,
+      gpu_available: false,
+    }),
+  );
 
-  app.post('/ocr/process', { config, schema: { tags: ['InternVL OCR'], summary: 'OCR an engineering document (file, prompt) with structured content', consumes: ['multipart/form-data'] } }, async (request) => {
-    const { files, fields } = await readUploads(request, { field: 'file', maxBytes: maxMb * 1024 * 1024, maxFiles: 1 });
-    return processOne(files[0]!, fields.prompt || defaultPrompt, request.work);
-  });
+  app.post(
+    '/ocr/process',
+    {
+      config: { ...config, scope: 'ocr' as const },
+      schema: {
+        tags: ['InternVL OCR'],
+        summary: 'OCR an engineering document (file, prompt) with structured content',
+        consumes: ['multipart/form-data'],
+      },
+    },
+    async (request) => {
+      const { files, fields } = await readUploads(request, {
+        field: 'file',
+        maxBytes: maxMb * 1024 * 1024,
+        maxFiles: 1,
+      });
+      return processOne(files[0]!, fields.prompt || defaultPrompt, request.work);
+    },
+  );
 
-  app.post('/ocr/batch', { config, schema: { tags: ['InternVL OCR'], summary: 'OCR several documents (files, prompt)', consumes: ['multipart/form-data'] } }, async (request) => {
-    const { files, fields } = await readUploads(request, { field: 'files', maxBytes: maxMb * 1024 * 1024, maxFiles: 20 });
-    // Each file is a job of its own on the queue, all queued at once and read in order.
-    const queued = queuedOcr(services, request);
-    const pending = files.map((upload) => processOne(upload, fields.prompt || defaultPrompt, request.work, queued));
-    for (const p of pending) p.catch(() => undefined);
-    const results = [];
-    for (const [index, upload] of files.entries()) {
-      try {
-        results.push(await pending[index]!);
-      } catch (error) {
-        if (request.work.aborted) throw error;
-        results.push({ status: 'error', file_info: { filename: upload.filename, size: upload.bytes.length }, error: (error as Error).message });
+  app.post(
+    '/ocr/batch',
+    {
+      config: { ...config, scope: 'ocr' as const },
+      schema: {
+        tags: ['InternVL OCR'],
+        summary: 'OCR several documents (files, prompt)',
+        consumes: ['multipart/form-data'],
+      },
+    },
+    async (request) => {
+      // The seed set no count: the batch is bounded by jobs.maxBatchItems and limits.maxBatchBytes.
+      const { limits, jobs } = services.config;
+      const { files, fields } = await readUploads(request, {
+        field: 'files',
+        maxBytes: maxMb * 1024 * 1024,
+        maxFiles: jobs.maxBatchItems,
+        maxTotalBytes: limits.maxBatchBytes,
+      });
+      // Each file is a job of its own on the queue, all queued at once and read in order.
+      const queued = queuedOcr(services, request);
+      const pending = files.map((upload) => processOne(upload, fields.prompt || defaultPrompt, request.work, queued));
+      for (const p of pending) p.catch(() => undefined);
+      const results = [];
+      for (const [index, upload] of files.entries()) {
+        try {
+          results.push(await pending[index]!);
+        } catch (error) {
+          if (request.work.aborted) throw error;
+          results.push({
+            status: 'error',
+            file_info: { filename: upload.filename, size: upload.bytes.length },
+            error: (error as Error).message,
+          });
+        }
       }
-    }
-    const successful = results.filter((r) => r.status === 'success').length;
-    return { status: 'success', results, total: files.length, successful, failed: files.length - successful };
-  });
+      const successful = results.filter((r) => r.status === 'success').length;
+      return { status: 'success', results, total: files.length, successful, failed: files.length - successful };
+    },
+  );
 
-  app.post('/model/reload', { config, schema: { tags: ['InternVL OCR'], summary: 'Reload the model' } }, async (request) => {
-    const started = performance.now();
-    await services.models.unload(modelName);
-    const model = services.models.ocrEngineOf(modelName);
-    // Load it again now (a tiny blank page through the engine), so the next request is warm.
-    const warm = withTimeout(request.work, 60_000, 'model reload');
-    try {
-      const languages = parseLanguages(model.languages, services.config.ocr.defaultLanguages);
-      const engine = await services.engines.choose(model.engine, languages);
-      await engine.recognize({ width: 64, height: 32, data: new Uint8Array(64 * 32).fill(255) }, { languages }, warm.signal);
-    } finally {
-      warm.clear();
-    }
-    services.models.markUsed(model.id);
-    return { status: 'success', message: `Model ${model.id} reloaded`, model: model.id, model_loaded: true, reload_time: Math.round(performance.now() - started) / 1000 };
-  });
+  app.post(
+    '/model/reload',
+    { config: { ...config, scope: 'admin' as const }, schema: { tags: ['InternVL OCR'], summary: 'Reload the model' } },
+    async (request) => {
+      const started = performance.now();
+      await services.models.unload(modelName);
+      const model = services.models.ocrEngineOf(modelName);
+      // Load it again now (a tiny blank page through the engine), so the next request is warm.
+      const warm = withTimeout(request.work, 60_000, 'model reload');
+      try {
+        const languages = model.languages;
+        const engine = await services.engines.choose(model.engine, languages);
+        await engine.recognize(
+          { width: 64, height: 32, data: new Uint8Array(64 * 32).fill(255) },
+          { languages },
+          warm.signal,
+        );
+      } finally {
+        warm.clear();
+      }
+      services.models.markUsed(model.id);
+      return {
+        status: 'success',
+        message: `Model ${model.id} reloaded`,
+        model: model.id,
+        model_loaded: true,
+        reload_time: Math.round(performance.now() - started) / 1000,
+      };
+    },
+  );
 }

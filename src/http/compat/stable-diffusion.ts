@@ -12,7 +12,10 @@ import { generateNow, jsonObject, savedImage, type GenerateServices } from '../i
 type StableDiffusionServices = Pick<HttpServices, 'images'> & GenerateServices;
 
 export function registerStableDiffusionRoutes(app: FastifyInstance, services: StableDiffusionServices): void {
-  const options = (summary: string) => ({ config: { surface: 'compat' as const }, schema: { tags: ['Stable Diffusion'], summary } });
+  const options = (summary: string, scope: 'image' | 'admin' = 'image') => ({
+    config: { surface: 'compat' as const, scope },
+    schema: { tags: ['Stable Diffusion'], summary },
+  });
 
   const generate = async (request: FastifyRequest) => {
     const generation = await generateNow(services, request, jsonObject(request.body));
@@ -20,19 +23,30 @@ export function registerStableDiffusionRoutes(app: FastifyInstance, services: St
     return { generation, first, png: await savedImage(services, first.id) };
   };
 
-  app.post('/generate', options('Generate an image; JSON with image_base64, model_id, generation_time, image_path'), async (request) => {
-    const { generation, first, png } = await generate(request);
-    return {
-      image_base64: png.toString('base64'),
-      model_id: generation.model,
-      generation_time: Math.round(generation.duration_ms) / 1000,
-      image_path: first.path,
-      // Beyond the seed: what replays it, and where the image is served.
-      seed: first.seed,
-      image_id: first.id,
-      ...(generation.images.length > 1 ? { images_base64: [png, ...(await Promise.all(generation.images.slice(1).map((i) => savedImage(services, i.id))))].map((b) => b.toString('base64')) } : {}),
-    };
-  });
+  app.post(
+    '/generate',
+    options('Generate an image; JSON with image_base64, model_id, generation_time, image_path'),
+    async (request) => {
+      const { generation, first, png } = await generate(request);
+      return {
+        image_base64: png.toString('base64'),
+        model_id: generation.model,
+        generation_time: Math.round(generation.duration_ms) / 1000,
+        image_path: first.path,
+        // Beyond the seed: what replays it, and where the image is served.
+        seed: first.seed,
+        image_id: first.id,
+        ...(generation.images.length > 1
+          ? {
+              images_base64: [
+                png,
+                ...(await Promise.all(generation.images.slice(1).map((i) => savedImage(services, i.id)))),
+              ].map((b) => b.toString('base64')),
+            }
+          : {}),
+      };
+    },
+  );
 
   app.post('/generate/image', options('Generate an image; the PNG itself'), async (request, reply) => {
     const { generation, first, png } = await generate(request);
@@ -45,12 +59,16 @@ export function registerStableDiffusionRoutes(app: FastifyInstance, services: St
       .send(png);
   });
 
-  app.delete('/cache', options('Drop cached backend sessions and loaded checkpoints; says what was dropped'), async () => {
-    const cleared = await services.images.reset();
-    return {
-      message: cleared.length ? `Cache cleared: ${cleared.length} model(s)` : 'Cache cleared: nothing was cached',
-      cleared_models: cleared.map((c) => c.model),
-      details: cleared,
-    };
-  });
+  app.delete(
+    '/cache',
+    options('Drop cached backend sessions and loaded checkpoints; says what was dropped', 'admin'),
+    async () => {
+      const cleared = await services.images.reset();
+      return {
+        message: cleared.length ? `Cache cleared: ${cleared.length} model(s)` : 'Cache cleared: nothing was cached',
+        cleared_models: cleared.map((c) => c.model),
+        details: cleared,
+      };
+    },
+  );
 }

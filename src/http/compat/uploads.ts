@@ -1,6 +1,7 @@
 import type {} from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { appError } from '../../errors/app-error.js';
+import { appError, formatBytes } from '../../errors/app-error.js';
+import { pydantic } from '../../errors/pydantic.js';
 
 export interface Upload {
   filename: string;
@@ -14,11 +15,18 @@ export interface UploadLimits {
   field: string;
   maxBytes: number;
   maxFiles: number;
+  /** All files together (a batch); past it, 413 with the route's words. */
+  maxTotalBytes?: number;
 }
 
 /** FastAPI's answer to a missing form field: 422 with a validation list. */
 export function fieldRequired(field: string): Error {
-  return appError('missing_document', 'Field required', { loc: ['body', field], validation: 'missing' });
+  return appError(
+    'missing_document',
+    `Field required: the multipart field "${field}" holds no file`,
+    { field },
+    { validation: pydantic.missing(['body', field], null) },
+  );
 }
 
 export interface Uploads {
@@ -39,7 +47,12 @@ export async function readMultipart(request: FastifyRequest, limits: UploadLimit
   if (!request.isMultipart()) return { files, fields, extra: 0 };
   let extra = 0;
   // throwFileSizeLimit is honoured per request at run time; the plugin's types omit it.
-  const options = { limits: { fileSize: limits.maxBytes, files: limits.maxFiles + 1 }, throwFileSizeLimit: false } as Parameters<FastifyRequest['parts']>[0];
+  // Parts: every file the route takes plus room for its form fields.
+  const options = {
+    limits: { fileSize: limits.maxBytes, files: limits.maxFiles + 1, parts: limits.maxFiles + 51 },
+    throwFileSizeLimit: false,
+  } as Parameters<FastifyRequest['parts']>[0];
+  let total = 0;
   for await (const part of request.parts(options)) {
     if (part.type === 'field') {
       if (typeof part.value === 'string') fields[part.fieldname] = part.value;
@@ -51,15 +64,27 @@ export async function readMultipart(request: FastifyRequest, limits: UploadLimit
       continue;
     }
     const bytes = await part.toBuffer();
+    total += bytes.length;
+    if (limits.maxTotalBytes !== undefined && total > limits.maxTotalBytes) {
+      throw appError(
+        'payload_too_large',
+        `The files of this batch exceed ${formatBytes(limits.maxTotalBytes)} together (limits.maxBatchBytes)`,
+        { limit: limits.maxTotalBytes },
+      );
+    }
     files.push({ filename: part.filename, bytes, tooLarge: part.file.truncated });
   }
   return { files, fields, extra };
 }
 
 /** The FastAPI seeds' reading: a missing file is a 422, too many files a 400. */
-export async function readUploads(request: FastifyRequest, limits: UploadLimits): Promise<{ files: Upload[]; fields: Record<string, string> }> {
+export async function readUploads(
+  request: FastifyRequest,
+  limits: UploadLimits,
+): Promise<{ files: Upload[]; fields: Record<string, string> }> {
   const { files, fields, extra } = await readMultipart(request, limits);
-  if (extra > 0) throw appError('bad_request', `Maximum ${limits.maxFiles} files per batch`, { limit: limits.maxFiles });
+  if (extra > 0)
+    throw appError('bad_request', `Maximum ${limits.maxFiles} files per batch`, { limit: limits.maxFiles });
   if (files.length === 0) throw fieldRequired(limits.field);
   return { files, fields };
 }

@@ -9,7 +9,12 @@ import { openEventStream } from '../sse.js';
  * whole job, result included. Events that arrive while the snapshot is read are not lost:
  * the subscription starts first, and partials are sent once each by index.
  */
-export async function streamJobEvents(request: FastifyRequest, reply: FastifyReply, store: JobStore, id: string): Promise<FastifyReply> {
+export async function streamJobEvents(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  store: JobStore,
+  id: string,
+): Promise<FastifyReply> {
   const stream = openEventStream(request, reply);
   const sent = new Set<number>();
   const buffered: JobEvent[] = [];

@@ -14,7 +14,12 @@ export type RunQueuedServices = Pick<HttpServices, 'jobs'>;
  * A synchronous answer through the queue (the seeds' batch routes): queue the job, wait for
  * it, give back its result or its error. A request that goes away cancels its job.
  */
-export async function runQueued(services: RunQueuedServices, request: FastifyRequest, spec: JobSpec, signal: AbortSignal): Promise<unknown> {
+export async function runQueued(
+  services: RunQueuedServices,
+  request: FastifyRequest,
+  spec: JobSpec,
+  signal: AbortSignal,
+): Promise<unknown> {
   const { job } = await services.jobs.submit({ ...spec, owner: jobOwner(request), requestHash: randomUUID() });
   const cancel = (): void => void services.jobs.store.cancel(job.id).catch(() => undefined);
   signal.addEventListener('abort', cancel, { once: true });
@@ -29,6 +34,15 @@ export async function runQueued(services: RunQueuedServices, request: FastifyReq
 }
 
 /** OCR through the queue, for routes that read several files: each file one job. */
-export function queuedOcr(services: RunQueuedServices, request: FastifyRequest): (bytes: Buffer, options: OcrOptions, signal: AbortSignal) => Promise<OcrResult> {
-  return async (bytes, options, signal) => (await runQueued(services, request, { type: 'ocr', params: { options, filename: null }, input: bytes }, signal)) as OcrResult;
+export function queuedOcr(
+  services: RunQueuedServices,
+  request: FastifyRequest,
+): (bytes: Buffer, options: OcrOptions, signal: AbortSignal) => Promise<OcrResult> {
+  return async (bytes, options, signal) =>
+    (await runQueued(
+      services,
+      request,
+      { type: 'ocr', params: { options, filename: null }, input: bytes },
+      signal,
+    )) as OcrResult;
 }

@@ -6,8 +6,8 @@ type ModelsServices = Pick<HttpServices, 'models'>;
 
 /** GET /api/v1/models, DELETE /api/v1/models/{name}: the registry, natively. */
 export function registerModelRoutes(app: FastifyInstance, services: ModelsServices): void {
-  app.get('/api/v1/models', async () => ({ models: services.models.list() }));
-  app.delete('/api/v1/models/:name', async (request) => {
+  app.get('/api/v1/models', { config: { scope: 'key' as const } }, async () => ({ models: services.models.list() }));
+  app.delete('/api/v1/models/:name', { config: { scope: 'admin' as const } }, async (request) => {
     const { name } = request.params as { name: string };
     const { id, wasLoaded } = await services.models.unload(name);
     return { id, unloaded: true, was_loaded: wasLoaded };

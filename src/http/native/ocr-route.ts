@@ -12,11 +12,17 @@ type OcrServices = CoreServices & Pick<HttpServices, 'config'> & SubmitJobServic
 
 /** POST /api/v1/ocr: a document in (multipart, raw, base64 JSON or URL), text out; `async=true` makes it a job. */
 export function registerOcrRoute(app: FastifyInstance, services: OcrServices): void {
-  app.post('/api/v1/ocr', async (request, reply) => {
+  app.post('/api/v1/ocr', { config: { scope: 'ocr' as const } }, async (request, reply) => {
     const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
-    if (wantsAsync(document.fields)) return submitJob(request, reply, services, ocrJobSpec(services, document), document.fields.callback_url);
+    if (wantsAsync(document.fields))
+      return submitJob(request, reply, services, await ocrJobSpec(services, document), document.fields.callback_url);
     const format = outputFormat(document.fields, request.headers.accept);
-    const result = await ocrDocument(services, document.bytes, ocrOptionsFrom(document.fields, services.config), request.work);
+    const result = await ocrDocument(
+      services,
+      document.bytes,
+      ocrOptionsFrom(document.fields, services.ocrDefaults),
+      request.work,
+    );
     if (format === 'text') return reply.type('text/plain; charset=utf-8').send(result.text);
     if (format === 'markdown') return reply.type('text/markdown; charset=utf-8').send(result.markdown);
     return { ...result, filename: document.filename ?? null };

@@ -35,30 +35,56 @@ async function streamSummary(request: FastifyRequest, reply: FastifyReply, run: 
  */
 export function registerSummarizeRoute(app: FastifyInstance, services: SummarizeServices): void {
   const hasChat = (): boolean => services.models.firstConversational() !== undefined;
-  app.post('/api/v1/summarize', { schema: { tags: ['native'], summary: 'Summarize text or a document (stream: true for SSE)' } }, async (request, reply) => {
-    const body = request.body;
-    const query = request.query as Record<string, string>;
-    const isText = typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && 'text' in body;
-    // Fastify parses text/plain bodies to a string itself.
-    const plain = typeof body === 'string';
-    let fields: Record<string, unknown>;
-    let run: Run;
-    if (isText || plain) {
-      fields = isText ? { ...query, ...(body as Record<string, unknown>) } : query;
-      const text = isText ? (body as { text: unknown }).text : body;
-      if (typeof text !== 'string') throw appError('invalid_parameter', 'text must be a string', { field: 'text' });
-      if (!text.trim()) throw appError('invalid_parameter', 'text is empty', { field: 'text' });
-      if (wantsAsync(fields)) return submitJob(request, reply, services, summarizeTextJobSpec(services, text, fields), fields.callback_url);
-      const options = summarizeOptionsFrom(fields, hasChat());
-      run = (onDelta) => summarizeText(services, text, options, request.work, {}, onDelta);
-    } else {
-      const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
-      fields = document.fields;
-      if (wantsAsync(fields)) return submitJob(request, reply, services, summarizeDocumentJobSpec(services, document), document.fields.callback_url);
-      const { options, ocr } = summarizeDocumentOptions(document.fields, services.config, hasChat());
-      run = async (onDelta) => ({ ...(await summarizeDocument(services, document.bytes, document.filename, options, ocr, request.work, onDelta)), filename: document.filename ?? null });
-    }
-    const stream = fields.stream === true || fields.stream === 'true';
-    return stream ? streamSummary(request, reply, run) : run();
-  });
+  app.post(
+    '/api/v1/summarize',
+    {
+      config: { scope: 'summarize' as const },
+      schema: { tags: ['native'], summary: 'Summarize text or a document (stream: true for SSE)' },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const query = request.query as Record<string, string>;
+      const isText = typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && 'text' in body;
+      // Fastify parses text/plain bodies to a string itself.
+      const plain = typeof body === 'string';
+      let fields: Record<string, unknown>;
+      let run: Run;
+      if (isText || plain) {
+        fields = isText ? { ...query, ...(body as Record<string, unknown>) } : query;
+        const text = isText ? (body as { text: unknown }).text : body;
+        if (typeof text !== 'string') throw appError('invalid_parameter', 'text must be a string', { field: 'text' });
+        if (!text.trim()) throw appError('invalid_parameter', 'text is empty', { field: 'text' });
+        if (wantsAsync(fields))
+          return submitJob(request, reply, services, summarizeTextJobSpec(services, text, fields), fields.callback_url);
+        const options = summarizeOptionsFrom(fields, hasChat());
+        run = (onDelta) => summarizeText(services, text, options, request.work, {}, onDelta);
+      } else {
+        const document = await readDocument(request, documentFetchPolicy(services.config), request.work);
+        fields = document.fields;
+        if (wantsAsync(fields))
+          return submitJob(
+            request,
+            reply,
+            services,
+            summarizeDocumentJobSpec(services, document),
+            document.fields.callback_url,
+          );
+        const { options, ocr } = summarizeDocumentOptions(document.fields, services.ocrDefaults, hasChat());
+        run = async (onDelta) => ({
+          ...(await summarizeDocument(
+            services,
+            document.bytes,
+            document.filename,
+            options,
+            ocr,
+            request.work,
+            onDelta,
+          )),
+          filename: document.filename ?? null,
+        });
+      }
+      const stream = fields.stream === true || fields.stream === 'true';
+      return stream ? streamSummary(request, reply, run) : run();
+    },
+  );
 }

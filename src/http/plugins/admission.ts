@@ -8,7 +8,13 @@ export function registerAdmission(app: FastifyInstance, maxConcurrent: number): 
   let inFlight = 0;
   app.addHook('onRequest', async (request, reply) => {
     if (exempt.has(request.url.split('?')[0] ?? '')) return;
-    if (inFlight >= maxConcurrent) throw appError('overloaded', `the server is serving ${inFlight} requests, its limit (limits.maxConcurrentRequests); retry shortly`, { limit: maxConcurrent }, { retryAfterSeconds: 1 });
+    if (inFlight >= maxConcurrent)
+      throw appError(
+        'overloaded',
+        `the server is serving ${inFlight} requests, its limit (limits.maxConcurrentRequests); retry shortly`,
+        { limit: maxConcurrent },
+        { retryAfterSeconds: 1 },
+      );
     inFlight++;
     reply.raw.once('close', () => inFlight--);
   });

@@ -1,48 +1,40 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import { KeyLimits } from '../../auth/key-limits.js';
 import { KeyRing, loadKeys } from '../../auth/keys.js';
 import type { ApiKeyConfig, Config } from '../../config/schema.js';
 import { appError } from '../../errors/app-error.js';
-import { usageContext, UsageMeter, type Cost } from '../../runtime/usage-meter.js';
-import { wantsHtml } from '../web-routes.js';
+import { callerContext, type UsageMeter, type Cost } from '../../runtime/usage-meter.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The API key the request authenticated with (auth on). */
     apiKey?: ApiKeyConfig;
   }
+  interface FastifyContextConfig {
+    /**
+     * Who may call the route, declared by every route (checked at start-up): `public` (no key),
+     * `key` (any valid key; jobs check the scopes of what they carry), or the scope a key needs.
+     */
+    scope?: RouteScope;
+    /** A request this predicate accepts is public even on a keyed route (the playground page at /). */
+    publicWhen?: (request: FastifyRequest) => boolean;
+  }
 }
 
-type Scope = NonNullable<ApiKeyConfig['scopes']>[number];
+export type Scope = NonNullable<ApiKeyConfig['scopes']>[number];
+export type RouteScope = Scope | 'public' | 'key';
 
-/** What each route spends, for key scopes; routes not listed only need a valid key. */
-const capabilities: Record<string, Scope> = {
-  'POST /api/v1/ocr': 'ocr',
-  'POST /ocr': 'ocr',
-  'POST /batch/ocr': 'ocr',
-  'POST /ocr/process': 'ocr',
-  'POST /ocr/batch': 'ocr',
-  'POST /v1/chat/completions': 'chat',
-  'POST /chat': 'chat',
-  'POST /api/v1/summarize': 'summarize',
-  'POST /summarize/text': 'summarize',
-  'POST /summarize/file': 'summarize',
-  'POST /summarize/image': 'summarize',
-  'POST /batch/summarize': 'summarize',
-  'POST /api/v1/images': 'image',
-  'POST /v1/images/generations': 'image',
-  'POST /generate': 'image',
-  'POST /generate/image': 'image',
-  'DELETE /cache': 'admin',
-  'DELETE /models/:model_name': 'admin',
-  'DELETE /api/v1/models/:name': 'admin',
-  'POST /model/reload': 'admin',
-  'GET /metrics': 'admin',
-};
-
-/** Liveness, docs and the playground page stay reachable without a key (the page asks for one). */
-function isPublic(request: FastifyRequest, path: string): boolean {
-  return path === '/health' || path === '/ready' || path === '/ui' || path.startsWith('/ui/') || path === '/docs' || path.startsWith('/docs/') || path.startsWith('/redoc') || path === '/openapi.json' || (path === '/' && wantsHtml(request));
+/**
+ * A CORS preflight: browsers send it without credentials by design (Fetch standard), so
+ * asking it for a key would make every keyed route unreachable from a configured frontend.
+ * It runs nothing: it is answered with the CORS headers only.
+ */
+function isPreflight(request: FastifyRequest): boolean {
+  return (
+    request.method === 'OPTIONS' &&
+    typeof request.headers.origin === 'string' &&
+    typeof request.headers['access-control-request-method'] === 'string'
+  );
 }
 
 function presentedKey(request: FastifyRequest): string | undefined {
@@ -55,20 +47,50 @@ function presentedKey(request: FastifyRequest): string | undefined {
 /** For routes whose capability depends on the body (jobs): 403 when the key lacks it. */
 export function checkScope(request: FastifyRequest, scope: Scope): void {
   const key = request.apiKey;
-  if (key?.scopes && !key.scopes.includes(scope)) throw appError('forbidden', `API key "${key.name}" has no "${scope}" scope; it has ${key.scopes.join(', ') || 'none'}`, { scope });
+  if (key?.scopes && !key.scopes.includes(scope))
+    throw appError(
+      'forbidden',
+      `API key "${key.name}" has no "${scope}" scope; it has ${key.scopes.join(', ') || 'none'}`,
+      { scope },
+    );
 }
 
-/** A key limited to some models may use only those (403 otherwise). */
-export function checkModelAccess(request: FastifyRequest, model: string): void {
-  const allowed = request.apiKey?.models;
-  if (allowed && !allowed.includes('*') && !allowed.includes(model)) {
-    throw appError('forbidden', `API key "${request.apiKey!.name}" may not use model '${model}'; it may use ${allowed.join(', ')}`, { model });
-  }
+/** Every route's declared scope, as registered (HEAD routes Fastify adds included). */
+export interface DeclaredRoute {
+  method: string;
+  url: string;
+  scope: RouteScope | undefined;
+}
+
+const declared = new WeakMap<FastifyInstance, DeclaredRoute[]>();
+
+/** The routes of an app with their declared scopes (for the route-scope test and the docs). */
+export const declaredRoutes = (app: FastifyInstance): readonly DeclaredRoute[] => declared.get(app) ?? [];
+
+/**
+ * Every route must declare its scope: the app refuses to start otherwise. Routes that a
+ * plugin registers (Swagger UI) get theirs from the context they are registered in.
+ */
+export function requireDeclaredScopes(app: FastifyInstance): void {
+  const routes: Array<{ method: string | string[]; url: string; config?: { scope?: RouteScope } }> = [];
+  app.addHook('onRoute', (route) => {
+    routes.push(route as (typeof routes)[number]);
+  });
+  app.addHook('onReady', async () => {
+    const table = routes.flatMap((r) =>
+      [r.method].flat().map((method) => ({ method, url: r.url, scope: r.config?.scope })),
+    );
+    declared.set(app, table);
+    const missing = table.filter((r) => !r.scope).map((r) => `${r.method} ${r.url}`);
+    if (missing.length) throw new Error(`routes without a declared scope (config.scope): ${missing.join(', ')}`);
+  });
 }
 
 /**
  * API keys on every route but the public ones: hashed, compared in constant time, sent as
- * `Authorization: Bearer` or `X-API-Key`; per-key scopes, models, rate and concurrency limits.
+ * `Authorization: Bearer` or `X-API-Key`; the route's declared scope (config.scope), checked here
+ * and nowhere else; rate, concurrency and quota limits. Model access is checked where model
+ * names are resolved (runtime/model-access.ts), with the key's models carried in async context.
  */
 export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']>, meter: UsageMeter): void {
   if (!auth.enabled) return;
@@ -76,22 +98,34 @@ export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']
   const limits = new KeyLimits();
   app.decorateRequest('apiKey', undefined);
   app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? request.url;
-    if (isPublic(request, path)) return;
+    // An unknown path (404) still needs a key: it says nothing to strangers.
+    const config: FastifyContextConfig = request.is404 ? {} : request.routeOptions.config;
+    const scope = config.scope ?? 'key';
+    if (scope === 'public' || config.publicWhen?.(request) || isPreflight(request)) return;
+    // A wrong method on a public path (POST /health) learns its 405 without a key, as before.
+    if (request.is404 && declaredRoutes(app).some((r) => r.url === request.url.split('?')[0] && r.scope === 'public'))
+      return;
     const presented = presentedKey(request);
-    if (!presented) throw appError('unauthorized', 'an API key is required: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"');
+    if (!presented)
+      throw appError(
+        'unauthorized',
+        'an API key is required: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"',
+      );
     const key = ring.find(presented);
     if (!key) throw appError('unauthorized', 'the API key is not valid');
-    const scope = capabilities[`${request.method} ${request.routeOptions.url ?? ''}`];
     request.apiKey = key;
-    if (scope) checkScope(request, scope);
+    if (scope !== 'key') checkScope(request, scope);
     checkQuota(key, meter);
     const leave = limits.enter(key);
     reply.raw.once('close', leave);
   });
   // The rest of the request runs with its key in async context, so the core can count costs.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (request.apiKey) usageContext.run({ key: request.apiKey.name, meter }, done);
+    if (request.apiKey)
+      callerContext.run(
+        { key: request.apiKey.name, meter, ...(request.apiKey.models ? { models: request.apiKey.models } : {}) },
+        done,
+      );
     else done();
   });
 }
@@ -110,7 +144,12 @@ function checkQuota(key: ApiKeyConfig, meter: UsageMeter): void {
   for (const [setting, cost] of quotaNames) {
     const limit = key.quota[setting];
     if (limit && totals[cost] >= limit) {
-      throw appError('rate_limited', `API key "${key.name}" has used its daily quota of ${limit} ${cost} (${Math.round(totals[cost] * 100) / 100} used); it resets at 00:00 UTC`, { limit, quota: cost }, { retryAfterSeconds: meter.secondsToReset() });
+      throw appError(
+        'rate_limited',
+        `API key "${key.name}" has used its daily quota of ${limit} ${cost} (${Math.round(totals[cost] * 100) / 100} used); it resets at 00:00 UTC`,
+        { limit, quota: cost },
+        { retryAfterSeconds: meter.secondsToReset() },
+      );
     }
   }
 }

@@ -16,22 +16,50 @@ const redocPage = `<!doctype html>
 export async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
-      info: { title: 'visiongate', version, description: 'OCR of images and PDFs, seed-compatible routes and the native API.' },
+      info: {
+        title: 'visiongate',
+        version,
+        description: 'OCR of images and PDFs, seed-compatible routes and the native API.',
+      },
       tags: [
         { name: 'native', description: 'visiongate API (/api/v1)' },
         { name: 'ChatVLMLLM', description: 'ChatVLMLLM REST API, unchanged' },
         { name: 'InternVL OCR', description: 'InternVL engineering-document OCR service, unchanged' },
         { name: 'DeepSynth', description: 'DeepSynth summarizer API, unchanged' },
         { name: 'OpenAI', description: 'OpenAI-compatible /v1' },
+        { name: 'operations', description: 'Health, metrics and the playground' },
       ],
+      components: {
+        // When auth is on (auth.keys), a key goes in either header; with auth off, no key is needed.
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <key>' },
+          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
+      security: [{ bearerAuth: [] }, { apiKeyHeader: [] }, {}],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/redoc', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(redocPage));
-  let bundle: Promise<Buffer> | undefined;
-  app.get('/redoc/redoc.standalone.js', { schema: { hide: true } }, async (_request, reply) => {
-    bundle ??= readFile(redocBundle);
-    return reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(await bundle);
+  // Swagger UI registers its own routes: they are public, declared for all of them here.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, scope: 'public' };
+    });
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
   });
+  app.get('/openapi.json', { config: { scope: 'public' as const }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/redoc', { config: { scope: 'public' as const }, schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(redocPage),
+  );
+  let bundle: Promise<Buffer> | undefined;
+  app.get(
+    '/redoc/redoc.standalone.js',
+    { config: { scope: 'public' as const }, schema: { hide: true } },
+    async (_request, reply) => {
+      bundle ??= readFile(redocBundle);
+      return reply
+        .type('application/javascript; charset=utf-8')
+        .header('cache-control', 'public, max-age=86400')
+        .send(await bundle);
+    },
+  );
 }

@@ -8,13 +8,18 @@ export interface BatchItem {
   input?: { offset: number; length: number };
 }
 
-export type ItemOutcome = { index: number; status: 'succeeded'; result: unknown } | { index: number; status: 'failed'; error: JobError };
+export type ItemOutcome =
+  | { index: number; status: 'succeeded'; result: unknown }
+  | { index: number; status: 'failed'; error: JobError };
 
 /**
  * Runs the items one after another; a bad item fails alone. Each outcome is kept as it
  * comes, so a restart goes on from the first unfinished item.
  */
-export async function runBatchJob(context: JobContext, runItem: (type: BatchItem['type']) => JobHandler): Promise<unknown> {
+export async function runBatchJob(
+  context: JobContext,
+  runItem: (type: BatchItem['type']) => JobHandler,
+): Promise<unknown> {
   const items = (context.job.params as { items: BatchItem[] }).items;
   const outcomes: ItemOutcome[] = [];
   for (const [index, item] of items.entries()) {
@@ -25,8 +30,18 @@ export async function runBatchJob(context: JobContext, runItem: (type: BatchItem
     }
     let outcome: ItemOutcome;
     try {
-      const input = item.input && context.input ? context.input.subarray(item.input.offset, item.input.offset + item.input.length) : undefined;
-      const result = await runItem(item.type)({ ...context, job: { ...context.job, type: item.type, params: item.params }, input, earlier: new Map(), progress: async () => {}, partial: async () => {} });
+      const input =
+        item.input && context.input
+          ? context.input.subarray(item.input.offset, item.input.offset + item.input.length)
+          : undefined;
+      const result = await runItem(item.type)({
+        ...context,
+        job: { ...context.job, type: item.type, params: item.params },
+        input,
+        earlier: new Map(),
+        progress: async () => {},
+        partial: async () => {},
+      });
       outcome = { index, status: 'succeeded', result };
     } catch (error) {
       if (context.signal.aborted) throw error;

@@ -22,6 +22,17 @@ export async function runSummarizeJob(services: ChatDependencies, context: JobCo
     reported = performance.now();
     void context.progress({ unit: 'tokens', done: tokens });
   };
-  const result = params.text !== undefined ? await summarizeText(services, params.text, params.options, context.signal, {}, onDelta) : await summarizeDocument(services, context.input ?? Buffer.alloc(0), params.filename ?? undefined, params.options, params.ocr, context.signal, onDelta);
+  const result =
+    params.text !== undefined
+      ? await summarizeText(services, params.text, params.options, context.signal, {}, onDelta)
+      : await summarizeDocument(
+          services,
+          context.input ?? Buffer.alloc(0),
+          params.filename ?? undefined,
+          params.options,
+          params.ocr,
+          context.signal,
+          onDelta,
+        );
   return { ...result, filename: params.filename };
 }

@@ -8,7 +8,17 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createServer, json, listen, newState, readBody, readForm, renderImage, sleep, type FakeBackendState } from './render.js';
+import {
+  createServer,
+  json,
+  listen,
+  newState,
+  readBody,
+  readForm,
+  renderImage,
+  sleep,
+  type FakeBackendState,
+} from './render.js';
 
 type Graph = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
 
@@ -73,15 +83,36 @@ export async function startFakeComfyUi(): Promise<FakeComfyUi> {
     for (let step = 1; step <= steps; step++) {
       if (state.stepDelayMs) await sleep(state.stepDelayMs);
       if (run.interrupted) {
-        send(clientId, 'execution_interrupted', { prompt_id: id, node_id: samplerId, node_type: 'KSampler', executed: [] });
-        history[id] = { prompt: [0, id, graph, {}, []], outputs: {}, status: { status_str: 'error', completed: false, messages: [['execution_interrupted', { prompt_id: id }]] } };
+        send(clientId, 'execution_interrupted', {
+          prompt_id: id,
+          node_id: samplerId,
+          node_type: 'KSampler',
+          executed: [],
+        });
+        history[id] = {
+          prompt: [0, id, graph, {}, []],
+          outputs: {},
+          status: { status_str: 'error', completed: false, messages: [['execution_interrupted', { prompt_id: id }]] },
+        };
         running = undefined;
         return;
       }
       if (failMidRun && step === failMidRun.afterSteps) {
-        const error = { prompt_id: id, node_id: samplerId, node_type: 'KSampler', executed: [], exception_message: failMidRun.message, exception_type: 'torch.OutOfMemoryError', traceback: [] };
+        const error = {
+          prompt_id: id,
+          node_id: samplerId,
+          node_type: 'KSampler',
+          executed: [],
+          exception_message: failMidRun.message,
+          exception_type: 'torch.OutOfMemoryError',
+          traceback: [],
+        };
         send(clientId, 'execution_error', error);
-        history[id] = { prompt: [0, id, graph, {}, []], outputs: {}, status: { status_str: 'error', completed: false, messages: [['execution_error', error]] } };
+        history[id] = {
+          prompt: [0, id, graph, {}, []],
+          outputs: {},
+          status: { status_str: 'error', completed: false, messages: [['execution_error', error]] },
+        };
         running = undefined;
         return;
       }
@@ -89,7 +120,16 @@ export async function startFakeComfyUi(): Promise<FakeComfyUi> {
     }
     const images = [];
     for (let index = 0; index < n; index++) {
-      const png = await renderImage({ prompt: text(inputs.positive), negative: text(inputs.negative), seed: Number(inputs.seed), steps, guidance: Number(inputs.cfg), ...size, index, ...(init ? { init } : {}) });
+      const png = await renderImage({
+        prompt: text(inputs.positive),
+        negative: text(inputs.negative),
+        seed: Number(inputs.seed),
+        steps,
+        guidance: Number(inputs.cfg),
+        ...size,
+        index,
+        ...(init ? { init } : {}),
+      });
       const filename = `visiongate_${String(outputs.size + 1).padStart(5, '0')}_.png`;
       outputs.set(filename, png);
       images.push({ filename, subfolder: '', type: 'output' });
@@ -97,7 +137,11 @@ export async function startFakeComfyUi(): Promise<FakeComfyUi> {
     const saveId = Object.entries(graph).find(([, node]) => node.class_type === 'SaveImage')![0];
     // A preview (type temp) beside the output, as a PreviewImage node would add.
     const temp = [{ filename: 'ComfyUI_temp_00001_.png', subfolder: '', type: 'temp' }];
-    history[id] = { prompt: [0, id, graph, {}, [saveId]], outputs: { [saveId]: { images }, '99': { images: temp } }, status: { status_str: 'success', completed: true, messages: [['execution_success', { prompt_id: id }]] } };
+    history[id] = {
+      prompt: [0, id, graph, {}, [saveId]],
+      outputs: { [saveId]: { images }, '99': { images: temp } },
+      status: { status_str: 'success', completed: true, messages: [['execution_success', { prompt_id: id }]] },
+    };
     send(clientId, 'executed', { node: saveId, display_node: saveId, output: { images }, prompt_id: id });
     send(clientId, 'executing', { node: null, prompt_id: id });
     send(clientId, 'execution_success', { prompt_id: id, timestamp: Date.now() });
@@ -112,7 +156,24 @@ export async function startFakeComfyUi(): Promise<FakeComfyUi> {
         state.received.push(body as unknown as Record<string, unknown>);
         const fail = state.fail;
         state.fail = undefined;
-        if (fail) return json(res, fail.status, { error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: fail.message, extra_info: {} }, node_errors: { '4': { errors: [{ type: 'value_not_in_list', message: 'Value not in list', details: fail.message, extra_info: {} }], dependent_outputs: ['9'], class_type: 'CheckpointLoaderSimple' } } });
+        if (fail)
+          return json(res, fail.status, {
+            error: {
+              type: 'prompt_outputs_failed_validation',
+              message: 'Prompt outputs failed validation',
+              details: fail.message,
+              extra_info: {},
+            },
+            node_errors: {
+              '4': {
+                errors: [
+                  { type: 'value_not_in_list', message: 'Value not in list', details: fail.message, extra_info: {} },
+                ],
+                dependent_outputs: ['9'],
+                class_type: 'CheckpointLoaderSimple',
+              },
+            },
+          });
         const id = randomUUID();
         json(res, 200, { prompt_id: id, number: state.received.length, node_errors: {} });
         chain = chain.then(() => execute(id, body.client_id, body.prompt)).catch(() => undefined);
@@ -123,7 +184,8 @@ export async function startFakeComfyUi(): Promise<FakeComfyUi> {
         return json(res, 200, history[id] ? { [id]: history[id] } : {});
       }
       if (req.method === 'GET' && url.pathname === '/view') {
-        const png = url.searchParams.get('type') === 'output' ? outputs.get(url.searchParams.get('filename') ?? '') : undefined;
+        const png =
+          url.searchParams.get('type') === 'output' ? outputs.get(url.searchParams.get('filename') ?? '') : undefined;
         if (!png) return json(res, 404, {});
         return res.writeHead(200, { 'content-type': 'image/png' }).end(png);
       }
@@ -165,7 +227,9 @@ export async function startFakeComfyUi(): Promise<FakeComfyUi> {
       const clientId = url.searchParams.get('clientId') ?? randomUUID().replaceAll('-', '');
       sockets.set(clientId, ws);
       ws.on('close', () => sockets.delete(clientId));
-      ws.send(JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: 0 } }, sid: clientId } }));
+      ws.send(
+        JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: 0 } }, sid: clientId } }),
+      );
       // A binary preview frame, which clients must skip.
       ws.send(Buffer.from([0, 0, 0, 1, 0, 0, 0, 2]));
     });

@@ -6,7 +6,17 @@
  * `localai` (which also reads seed and step, and a "positive|negative" prompt).
  */
 import { createHash } from 'node:crypto';
-import { createServer, json, listen, newState, readBody, readForm, renderImage, sleep, type FakeBackendState } from './render.js';
+import {
+  createServer,
+  json,
+  listen,
+  newState,
+  readBody,
+  readForm,
+  renderImage,
+  sleep,
+  type FakeBackendState,
+} from './render.js';
 
 export interface FakeOpenAiImages extends FakeBackendState {
   /** Base URL ending in /v1. */
@@ -23,16 +33,31 @@ export async function startFakeOpenAiImages(): Promise<FakeOpenAiImages> {
   const state = { ...newState(), localai: false, authorizations: [] as Array<string | undefined> };
   const files = new Map<string, Buffer>();
   let root = '';
-  const invalid = (param: string, message: string) => ({ status: 400, body: { error: { message, type: 'invalid_request_error', param, code: null } } });
+  const invalid = (param: string, message: string) => ({
+    status: 400,
+    body: { error: { message, type: 'invalid_request_error', param, code: null } },
+  });
 
   const generate = async (body: Record<string, unknown>, init?: Buffer): Promise<{ status: number; body: unknown }> => {
     state.received.push(body);
     const fail = state.fail;
     state.fail = undefined;
-    if (fail) return { status: fail.status, body: { error: { message: fail.message, type: fail.status >= 500 ? 'server_error' : 'invalid_request_error', param: null, code: null } } };
+    if (fail)
+      return {
+        status: fail.status,
+        body: {
+          error: {
+            message: fail.message,
+            type: fail.status >= 500 ? 'server_error' : 'invalid_request_error',
+            param: null,
+            code: null,
+          },
+        },
+      };
     const extra = Object.keys(body).filter((k) => !known.has(k) && !(state.localai && (k === 'seed' || k === 'step')));
     if (extra.length) return invalid(extra[0]!, `Unrecognized request argument supplied: ${extra[0]}`);
-    if (typeof body.prompt !== 'string' || !body.prompt) return invalid('prompt', "Missing required parameter: 'prompt'.");
+    if (typeof body.prompt !== 'string' || !body.prompt)
+      return invalid('prompt', "Missing required parameter: 'prompt'.");
     const n = Number(body.n ?? 1);
     if (!Number.isInteger(n) || n < 1 || n > 10) return invalid('n', `${body.n} is not a valid n: between 1 and 10`);
     const size = /^(\d+)x(\d+)$/.exec(String(body.size ?? '1024x1024'));
@@ -43,13 +68,30 @@ export async function startFakeOpenAiImages(): Promise<FakeOpenAiImages> {
     // The images API answers once, at the end: a run failing midway is a 500 after a while.
     if (failMidRun) {
       await sleep(20 * failMidRun.afterSteps);
-      return { status: 500, body: { error: { message: failMidRun.message, type: 'server_error', param: null, code: null } } };
+      return {
+        status: 500,
+        body: { error: { message: failMidRun.message, type: 'server_error', param: null, code: null } },
+      };
     }
     const [prompt, negative] = state.localai ? String(body.prompt).split('|') : [String(body.prompt), ''];
     const seed = state.localai && body.seed !== undefined ? Number(body.seed) : 0;
     const steps = state.localai && body.step !== undefined ? Number(body.step) : 50;
     const initDigest = init ? createHash('sha256').update(init).digest('hex') : undefined;
-    const images = await Promise.all(Array.from({ length: n }, (_, index) => renderImage({ prompt: prompt!, negative: negative ?? '', seed, steps, guidance: 0, width: Number(size[1]), height: Number(size[2]), index, ...(initDigest ? { init: initDigest } : {}) })));
+    const images = await Promise.all(
+      Array.from({ length: n }, (_, index) =>
+        renderImage({
+          prompt: prompt!,
+          negative: negative ?? '',
+          seed,
+          steps,
+          guidance: 0,
+          width: Number(size[1]),
+          height: Number(size[2]),
+          index,
+          ...(initDigest ? { init: initDigest } : {}),
+        }),
+      ),
+    );
     const data = images.map((png, index) => {
       if (body.response_format === 'b64_json') return { b64_json: png.toString('base64') };
       const name = `${createHash('sha256').update(png).digest('hex').slice(0, 16)}-${index}.png`;
@@ -80,7 +122,15 @@ export async function startFakeOpenAiImages(): Promise<FakeOpenAiImages> {
           if (typeof value === 'string') body[key] = value;
           else image = Buffer.from(await value.arrayBuffer());
         }
-        if (!image) return json(res, 400, { error: { message: "Missing required parameter: 'image'.", type: 'invalid_request_error', param: 'image', code: null } });
+        if (!image)
+          return json(res, 400, {
+            error: {
+              message: "Missing required parameter: 'image'.",
+              type: 'invalid_request_error',
+              param: 'image',
+              code: null,
+            },
+          });
         body.image = `<${image.length} bytes>`;
         const answer = await generate(body, image);
         if (!res.destroyed) json(res, answer.status, answer.body);
@@ -91,7 +141,14 @@ export async function startFakeOpenAiImages(): Promise<FakeOpenAiImages> {
         if (!png) return json(res, 404, {});
         return res.writeHead(200, { 'content-type': 'image/png' }).end(png);
       }
-      json(res, 404, { error: { message: `Invalid URL (${req.method} ${path})`, type: 'invalid_request_error', param: null, code: null } });
+      json(res, 404, {
+        error: {
+          message: `Invalid URL (${req.method} ${path})`,
+          type: 'invalid_request_error',
+          param: null,
+          code: null,
+        },
+      });
     })().catch(() => res.destroy());
   });
   const listening = await listen(server);

@@ -22,15 +22,20 @@ export interface RenderParams {
 }
 
 export async function renderImage(p: RenderParams): Promise<Buffer> {
-  const digest = createHash('sha256').update(JSON.stringify({ ...p, index: p.index ?? 0 })).digest();
+  const digest = createHash('sha256')
+    .update(JSON.stringify({ ...p, index: p.index ?? 0 }))
+    .digest();
   const raw = Buffer.alloc(p.width * p.height * 3);
   for (let y = 0; y < p.height; y++) {
     for (let x = 0; x < p.width; x++) {
       const at = (y * p.width + x) * 3;
-      for (let c = 0; c < 3; c++) raw[at + c] = (digest[c]! + ((x * (digest[3 + c]! % 5)) >> 2) + ((y * (digest[6 + c]! % 5)) >> 2)) & 0xff;
+      for (let c = 0; c < 3; c++)
+        raw[at + c] = (digest[c]! + ((x * (digest[3 + c]! % 5)) >> 2) + ((y * (digest[6 + c]! % 5)) >> 2)) & 0xff;
     }
   }
-  return sharp(raw, { raw: { width: p.width, height: p.height, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
+  return sharp(raw, { raw: { width: p.width, height: p.height, channels: 3 } })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -43,7 +48,9 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 /** A multipart body read with the platform's FormData parser. */
 export async function readForm(req: IncomingMessage): Promise<FormData> {
-  return new Response(new Uint8Array(await readBody(req)), { headers: { 'content-type': req.headers['content-type'] ?? '' } }).formData();
+  return new Response(new Uint8Array(await readBody(req)), {
+    headers: { 'content-type': req.headers['content-type'] ?? '' },
+  }).formData();
 }
 
 export function json(res: ServerResponse, status: number, body: unknown): void {
