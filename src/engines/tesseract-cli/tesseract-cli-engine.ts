@@ -9,6 +9,7 @@ import type { OcrPageText } from '../../shared/ocr-text.js';
 import { linesFromTsv } from './tsv.js';
 import { buildModelFolder } from './model-folder.js';
 import { tesseractLineHeight } from '../tesseract-js/language-data.js';
+import { TesseractProcessPool } from './tesseract-process.js';
 
 const run = promisify(execFile);
 
@@ -17,14 +18,17 @@ interface Detection {
   reason?: string;
   version?: string;
   languages: string[];
+  /** `stdbuf` is there, so pages go to long-lived processes (see TesseractProcess). */
+  streaming?: boolean;
   /** --tessdata-dir with the npm best_int models, when they are installed. */
   tessdataDir?: string;
   models?: string;
 }
 
 /**
- * The native `tesseract` binary, one single-threaded process per page (a second OpenMP
- * thread buys little and costs much: one process per core is the efficient shape).
+ * The native `tesseract` binary: single-threaded processes, one per page in flight (a second
+ * OpenMP thread buys little and costs much: one process per core is the efficient shape),
+ * kept alive across pages so the models load once (TesseractProcessPool).
  */
 export class TesseractCliEngine implements OcrEngine {
   readonly name = 'tesseract-cli' as const;
@@ -34,6 +38,7 @@ export class TesseractCliEngine implements OcrEngine {
   private readonly slots: Semaphore;
   private readonly concurrency: number;
   private readonly running = new Set<ReturnType<typeof spawn>>();
+  private readonly processes: TesseractProcessPool;
 
   constructor(
     private readonly options: {
@@ -45,6 +50,7 @@ export class TesseractCliEngine implements OcrEngine {
   ) {
     this.concurrency = options.workers || Math.max(1, availableParallelism());
     this.slots = new Semaphore(this.concurrency);
+    this.processes = new TesseractProcessPool(options.binary, this.concurrency);
   }
 
   /** Runs `tesseract --version` and `--list-langs` once (start-up calls this early, without waiting). */
@@ -62,6 +68,10 @@ export class TesseractCliEngine implements OcrEngine {
             timeout: 5000,
           },
         );
+        const streaming = await run('stdbuf', ['--version'], { timeout: 5000 }).then(
+          () => true,
+          () => false,
+        );
         const languages = list.stdout
           .split('\n')
           .slice(1)
@@ -71,6 +81,7 @@ export class TesseractCliEngine implements OcrEngine {
           available: true,
           version: /tesseract\s+(\S+)/i.exec(version.stdout + version.stderr)?.[1] ?? 'unknown',
           languages,
+          streaming,
           ...(best
             ? { tessdataDir: best.folder, models: `best_int (npm) for ${best.npm.join(', ')}; system for the rest` }
             : { models: 'system' }),
@@ -88,7 +99,7 @@ export class TesseractCliEngine implements OcrEngine {
 
   async status(): Promise<OcrEngineStatus> {
     const d = await this.detect();
-    const { tessdataDir: _folder, ...shown } = d;
+    const { tessdataDir: _folder, streaming: _streaming, ...shown } = d;
     return { name: this.name, ...shown, concurrency: this.concurrency, loaded: d.available };
   }
 
@@ -102,30 +113,31 @@ export class TesseractCliEngine implements OcrEngine {
         `tesseract-cli has no data for ${missing.join(', ')}; installed: ${d.languages.join(', ')} (apt-get install tesseract-ocr-<lang>)`,
         { allowed: d.languages },
       );
-    return this.slots.use(() => this.spawnOnce(image, request, d.tessdataDir, signal), signal);
+    const args = this.arguments(request, d.tessdataDir);
+    return this.slots.use(async () => {
+      if (!d.streaming) return this.spawnOnce(image, args, signal);
+      return { lines: linesFromTsv(await this.processes.read(image, args, signal)) };
+    }, signal);
   }
 
-  private spawnOnce(
-    image: GreyImage,
-    request: RecognizeRequest,
-    tessdataDir: string | undefined,
-    signal?: AbortSignal,
-  ): Promise<OcrPageText> {
+  /** Model folder, languages, LSTM only, segmentation mode. */
+  private arguments(request: RecognizeRequest, tessdataDir: string | undefined): string[] {
+    const psm = request.pageSegmentationMode ?? this.options.pageSegmentationMode ?? 3;
+    return [
+      ...(tessdataDir ? ['--tessdata-dir', tessdataDir] : []),
+      '-l',
+      request.languages.join('+'),
+      '--oem',
+      '1',
+      '--psm',
+      String(psm),
+    ];
+  }
+
+  /** One process for one page (where `stdbuf` is missing): the models load for every page. */
+  private spawnOnce(image: GreyImage, args: string[], signal?: AbortSignal): Promise<OcrPageText> {
     return new Promise((resolve, reject) => {
-      const psm = request.pageSegmentationMode ?? this.options.pageSegmentationMode ?? 3;
-      const args = [
-        'stdin',
-        'stdout',
-        ...(tessdataDir ? ['--tessdata-dir', tessdataDir] : []),
-        '-l',
-        request.languages.join('+'),
-        '--oem',
-        '1',
-        '--psm',
-        String(psm),
-        'tsv',
-      ];
-      const child = spawn(this.options.binary, args, {
+      const child = spawn(this.options.binary, ['stdin', 'stdout', ...args, 'tsv'], {
         env: { ...process.env, OMP_THREAD_LIMIT: '1' },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
@@ -156,5 +168,6 @@ export class TesseractCliEngine implements OcrEngine {
 
   async unload(): Promise<void> {
     for (const child of this.running) child.kill('SIGKILL');
+    await this.processes.close();
   }
 }
