@@ -16,6 +16,8 @@ export interface PageAnalysis {
    * one-block segmentation drops such lines, its automatic layout keeps them.
    */
   largeText?: boolean;
+  /** How many text lines (bands of ink rows) it holds, when found. */
+  textLines?: number;
   /** Skew in degrees (positive: text rises to the right in image coordinates y-down means clockwise). */
   skew: number;
   /** Share of isolated dark pixels: above ~0.3 % the page is speckled. */
@@ -132,5 +134,12 @@ export function analyzePage(image: GreyImage): PageAnalysis {
   heights.sort((a, b) => a - b);
   const median = heights[Math.floor(heights.length / 2)]!;
   const largeText = heights.length >= 3 && heights.at(-1)! >= median * largeTextRatio;
-  return { hasText: true, lineHeight: median * factor, largeText, skew: Math.round(best * 10) / 10, speckle };
+  return {
+    hasText: true,
+    lineHeight: median * factor,
+    largeText,
+    textLines: heights.length,
+    skew: Math.round(best * 10) / 10,
+    speckle,
+  };
 }

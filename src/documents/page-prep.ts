@@ -47,6 +47,7 @@ export async function preparePage(image: GreyImage, steps: PrepSteps): Promise<P
     );
   const { data, info } = await pipeline.extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   const out: GreyImage = {
+    ...(image.dpi ? { dpi: Math.round(image.dpi * steps.scale) } : {}),
     width: info.width,
     height: info.height,
     data: new Uint8Array(data.buffer, data.byteOffset, data.length),

@@ -3,6 +3,12 @@ export interface GreyImage {
   width: number;
   height: number;
   data: Uint8Array;
+  /**
+   * Resolution in dots per inch when known (a PDF page's rendering, an image's own density):
+   * Tesseract reads it instead of guessing from the text, and its guesses mislead its layout
+   * analysis (a 300 dpi table page guessed at 450 lost most of its cells).
+   */
+  dpi?: number;
 }
 
 /** Binary PGM (P5): the cheapest container Tesseract (CLI and WASM) reads directly. */

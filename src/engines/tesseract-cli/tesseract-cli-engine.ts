@@ -113,7 +113,7 @@ export class TesseractCliEngine implements OcrEngine {
         `tesseract-cli has no data for ${missing.join(', ')}; installed: ${d.languages.join(', ')} (apt-get install tesseract-ocr-<lang>)`,
         { allowed: d.languages },
       );
-    const args = this.arguments(request, d.tessdataDir);
+    const args = [...this.arguments(request, d.tessdataDir), ...(image.dpi ? ['--dpi', String(image.dpi)] : [])];
     return this.slots.use(async () => {
       if (!d.streaming) return this.spawnOnce(image, args, signal);
       return { lines: linesFromTsv(await this.processes.read(image, args, signal)) };

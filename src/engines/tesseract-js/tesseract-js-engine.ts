@@ -13,6 +13,8 @@ interface Slot {
   busy: boolean;
   /** Page segmentation mode last set on the worker. */
   psm?: string;
+  /** Resolution last set on the worker (user_defined_dpi). */
+  dpi?: string;
 }
 
 /** Converts tesseract.js's block tree into our lines (confidence 0–1, bbox arrays). */
@@ -105,9 +107,11 @@ export class TesseractJsEngine implements OcrEngine {
       // page and the cells of a table into each other and loses headings; the CLI's automatic
       // layout (PSM 3) is the default here too.
       const psm = String(request.pageSegmentationMode ?? 3) as PSM;
-      if (slot.psm !== psm) {
-        await slot.worker.setParameters({ tessedit_pageseg_mode: psm });
+      const dpi = image.dpi ? String(image.dpi) : '0'; // 0: Tesseract estimates it
+      if (slot.psm !== psm || slot.dpi !== dpi) {
+        await slot.worker.setParameters({ tessedit_pageseg_mode: psm, user_defined_dpi: dpi });
         slot.psm = psm;
+        slot.dpi = dpi;
       }
       const result = await slot.worker.recognize(
         toPgm(image),
@@ -152,7 +156,9 @@ export class TesseractJsEngine implements OcrEngine {
         other.busy = true;
         await other.worker.reinitialize(languages, OEM.LSTM_ONLY);
         other.languages = languages;
-        delete other.psm; // parameters do not survive a re-initialisation
+        // Parameters do not survive a re-initialisation.
+        delete other.psm;
+        delete other.dpi;
 
         return other;
       }
