@@ -113,9 +113,10 @@ export class TesseractCliEngine implements OcrEngine {
         `tesseract-cli has no data for ${missing.join(', ')}; installed: ${d.languages.join(', ')} (apt-get install tesseract-ocr-<lang>)`,
         { allowed: d.languages },
       );
-    const args = [...this.arguments(request, d.tessdataDir), ...(image.dpi ? ['--dpi', String(image.dpi)] : [])];
+    const args = this.arguments(request, d.tessdataDir);
     return this.slots.use(async () => {
-      if (!d.streaming) return this.spawnOnce(image, args, signal);
+      if (!d.streaming)
+        return this.spawnOnce(image, [...args, ...(image.dpi ? ['--dpi', String(image.dpi)] : [])], signal);
       return { lines: linesFromTsv(await this.processes.read(image, args, signal)) };
     }, signal);
   }

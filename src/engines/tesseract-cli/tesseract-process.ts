@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toPgm, type GreyImage } from '../../documents/raster.js';
+import { toPgm, toTesseractImage, type GreyImage } from '../../documents/raster.js';
 import { abortError, appError } from '../../errors/app-error.js';
 
 /**
@@ -113,10 +113,10 @@ export class TesseractProcess {
 }
 
 /**
- * Long-lived `tesseract` processes, one per page in flight at most (`size`), each started for
- * one set of arguments (languages, segmentation mode, model folder) and kept for the next page
- * that wants the same; an idle process goes after `keepAliveMs`, or when a page needs other
- * arguments and the pool is full. Page images reach them as PGM files in a scratch folder.
+ * Long-lived `tesseract` processes, `size` pages in flight at most (the caller's bound) and
+ * twice as many processes, each started for one set of arguments (languages, segmentation
+ * mode, model folder) and kept for the next page that wants the same; an idle process goes
+ * after `keepAliveMs`, or when a page needs other arguments and the pool is full. Page images reach them as PGM files in a scratch folder.
  */
 export class TesseractProcessPool {
   private readonly processes = new Set<TesseractProcess>();
@@ -134,8 +134,10 @@ export class TesseractProcessPool {
     this.scratch ??= mkdtempSync(join(tmpdir(), 'visiongate-tesseract-'));
     const blank = join(this.scratch, 'blank.pgm');
     if (!existsSync(blank)) writeFileSync(blank, toPgm({ width: 1, height: 1, data: new Uint8Array([255]) }));
-    const file = join(this.scratch, `${++this.pages}.pgm`);
-    await writeFile(file, toPgm(image));
+    // The page's resolution travels in its file (TIFF), so one process serves pages of any dpi.
+    const { bytes, extension } = toTesseractImage(image);
+    const file = join(this.scratch, `${++this.pages}.${extension}`);
+    await writeFile(file, bytes);
     const worker = this.acquire(args, blank);
     try {
       return await worker.read(file, signal);
@@ -165,7 +167,9 @@ export class TesseractProcessPool {
       same.busy = true;
       return same;
     }
-    if (this.processes.size >= this.size && idle[0]) this.drop(idle[0]);
+    // Room for an idle process per page in flight beside the busy ones (pages alternate between
+    // two segmentation modes, requests between languages); past that the oldest idle one goes.
+    if (this.processes.size >= this.size * 2 && idle[0]) this.drop(idle[0]);
     const started = new TesseractProcess(key, this.binary, args, blank);
     started.busy = true;
     this.processes.add(started);
