@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # The README's two commands as a newcomer meets them: a fresh clone in a temporary folder, no environment
 # variables but PATH and HOME, `npm ci`, `npm test`, then `npm start` and the README's curl line on one page.
-# Prints the install time and size. Usage: bash scripts/newcomer-check.sh [--bare] [--skip-tests]
+# Prints the install time and size.
+# Usage: bash scripts/newcomer-check.sh [--bare] [--skip-tests] [--strict] [--node 22|24]
 #   --bare        hide what .ci/run installs from Debian (tesseract, fonts, Redis, Chromium, curl, poppler),
 #                 in a private mount namespace (needs root), to see the loud skips a bare machine gets
 #   --skip-tests  install and serve only
+#   --strict      a test skipped for a missing system part fails (VISIONGATE_TEST_STRICT=1, as in CI)
+#   --node N      run everything with Node.js N, taken from the npm registry (package node-<os>-<arch>@N), with
+#                 this machine's npm: the other versions package.json's engines claim
 set -euo pipefail
-bare=0 tests=1
-for arg in "$@"; do
-  case "$arg" in
+bare=0 tests=1 strict=0 node_major=
+while [ $# -gt 0 ]; do
+  case "$1" in
     --bare) bare=1 ;;
     --skip-tests) tests=0 ;;
-    *) echo "unknown option $arg" >&2; exit 2 ;;
+    --strict) strict=1 ;;
+    --node) node_major=${2:?--node needs a major version}; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
   esac
+  shift
 done
 repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 work=$(mktemp -d)
@@ -28,13 +35,25 @@ if [ "$bare" = 1 ]; then
 set -e
 for d in /usr/share/fonts /usr/share/tesseract-ocr; do [ -d \$d ] && mount --bind "$hide" \$d; done
 for b in /usr/bin/tesseract /usr/bin/redis-server /usr/bin/chromium /usr/bin/curl /usr/bin/pdftotext /usr/bin/pdftoppm /usr/bin/convert; do [ -e \$b ] && mount --bind /dev/null \$b; done
-exec env -i PATH="$PATH" HOME="$HOME" bash "$(readlink -f "$0")" $([ "$tests" = 0 ] && echo --skip-tests)
+exec env -i PATH="$PATH" HOME="$HOME" bash "$(readlink -f "$0")" $([ "$tests" = 0 ] && echo --skip-tests) $([ "$strict" = 1 ] && echo --strict) ${node_major:+--node $node_major}
 INNER
   exec unshare -m bash "$inner"
 fi
 
 say() { printf '\n== %s\n' "$*"; }
-clean() { env -i PATH="$PATH" HOME="$HOME" "$@"; }
+extra=()
+if [ -n "$node_major" ]; then
+  package=$(node -p "'node-' + process.platform + '-' + process.arch")
+  mkdir "$work/node"
+  (cd "$work/node" && npm init -y > /dev/null && npm install --no-audit --no-fund --silent "$package@$node_major")
+  nodedir="$work/node/node_modules/$package"
+  PATH="$nodedir/bin:$PATH"
+  # better-sqlite3 compiles from source when no prebuilt binary can be fetched; node-gyp must take this Node's
+  # headers (shipped in the package), not those of a system Node it finds first.
+  extra+=("npm_config_nodedir=$nodedir")
+fi
+[ "$strict" = 1 ] && extra+=(VISIONGATE_TEST_STRICT=1)
+clean() { env -i PATH="$PATH" HOME="$HOME" "${extra[@]}" "$@"; }
 
 say "node $(node -v), npm $(npm -v), clone of $(git -C "$repo" rev-parse --short HEAD) in $work"
 git clone -q "$repo" "$work/visiongate"

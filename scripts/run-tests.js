@@ -19,6 +19,11 @@ const only = process.argv.slice(2);
 const files = find('dist/test')
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
+if (files.length === 0) {
+  // node --test given no file would run every test it finds, not none.
+  console.error(`no compiled test file matches ${only.join(', ')} (in dist/test)`);
+  process.exit(2);
+}
 const scratch = mkdtempSync(join(tmpdir(), 'visiongate-tests-'));
 const summaryFile = join(scratch, 'summary.json');
 const fileLimitMs = 15 * 60_000;

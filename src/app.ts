@@ -13,6 +13,7 @@ import { registerModelRoutes } from './http/native/models-route.js';
 import { collectUpload } from './http/collect-upload.js';
 import { registerAdmission } from './http/plugins/admission.js';
 import { registerAuth, requireDeclaredScopes } from './http/plugins/auth.js';
+import { redactUrl, registerBodyGuards } from './http/plugins/body-guards.js';
 import { registerDocs } from './http/plugins/docs.js';
 import { registerMetrics } from './http/plugins/metrics.js';
 import { registerWebRoutes } from './http/web-routes.js';
@@ -50,6 +51,22 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         : {
             level: services.config.log.level,
             redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+            // A key sent in the query string (refused, but still sent) never reaches the log either.
+            serializers: {
+              req: (req: {
+                method: string;
+                url: string;
+                host?: string;
+                ip?: string;
+                socket?: { remotePort?: number };
+              }) => ({
+                method: req.method,
+                url: redactUrl(req.url),
+                host: req.host,
+                remoteAddress: req.ip,
+                remotePort: req.socket?.remotePort,
+              }),
+            },
             stream: options.logger ? options.logger.stream : pino.destination({ dest: 1, sync: false }),
           },
     // base64 JSON is 4/3 of the document, plus room for the other fields.
@@ -89,11 +106,16 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   requireDeclaredScopes(app);
   // First: the spec sees every route registered after it (/metrics included).
   await registerDocs(app);
-  registerErrorHandler(app, limits.maxDocumentBytes);
+  // JSON past 1 MB is parsed in a worker thread: JSON.parse of a 50 MB body would hold the
+  // event loop for a second or more (every other client, /health included, waiting).
+  registerErrorHandler(app, limits.maxDocumentBytes, (text, request) =>
+    services.workers.run({ type: 'parse-json', text }, request.work),
+  );
   registerRequestSignal(app, server.requestTimeoutMs);
   registerMetrics(app, services.metrics);
-  registerAuth(app, services.config.auth, services.usage);
+  registerAuth(app, services.config.auth, services.usage, limits.maxConcurrentPerKey);
   registerAdmission(app, limits.maxConcurrentRequests);
+  registerBodyGuards(app, limits.maxJsonDepth, limits.bodyTimeoutMs);
 
   // Any body that is not JSON or multipart is the document itself: read with its limit
   // enforced as bytes arrive, spooled to disk past 256 KB so concurrent uploads cost no memory.

@@ -8,6 +8,7 @@ import type { HttpServices } from './http/http-services.js';
 import { parseLanguages } from './shared/languages.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { OcrEngines } from './engines/ocr-engines.js';
+import { WeightedSemaphore } from './shared/semaphore.js';
 import { PaddleEngine } from './engines/paddle/paddle-engine.js';
 import { TesseractCliEngine } from './engines/tesseract-cli/tesseract-cli-engine.js';
 import { TesseractJsEngine } from './engines/tesseract-js/tesseract-js-engine.js';
@@ -92,16 +93,20 @@ export function checkStartup(config: Readonly<Config>): void {
 export function createServices(config: Readonly<Config>): Services {
   checkStartup(config);
   const workers = config.ocr.workers || undefined;
-  const pool = new WorkerPool(workers);
-  const cli = new TesseractCliEngine({ binary: config.ocr.tesseractBinary, workers });
+  const pool = new WorkerPool(workers, config.limits.workerTaskTimeoutMs);
+  const taskTimeoutMs = config.limits.workerTaskTimeoutMs;
+  const cli = new TesseractCliEngine({ binary: config.ocr.tesseractBinary, workers, taskTimeoutMs });
   void cli.detect(); // start-up detection in the background; never delays listening
   const engines = new OcrEngines([
-    new TesseractJsEngine({ workers, extraLanguageDir: config.ocr.extraLanguageDir }),
+    new TesseractJsEngine({ workers, extraLanguageDir: config.ocr.extraLanguageDir, taskTimeoutMs }),
     cli,
-    new PaddleEngine({ workers }),
+    new PaddleEngine({ workers, taskTimeoutMs }),
   ]);
   const metrics = new Metrics(() => pool.queued);
-  const deps = { workers: pool, engines, limits: config.limits, metrics };
+  const pageMemory = config.limits.maxPixelsInFlight
+    ? new WeightedSemaphore(config.limits.maxPixelsInFlight)
+    : undefined;
+  const deps = { workers: pool, engines, limits: config.limits, metrics, ...(pageMemory ? { pageMemory } : {}) };
   const readDocument: DocumentReader = (bytes, options, signal) => ocrDocument(deps, bytes, options, signal);
   const proxy = config.compat.vllmProxy;
   // The OCRFlux seed's vLLM server: a vision model speaking OpenAI's API.

@@ -6,7 +6,11 @@ export class KeyLimits {
   private readonly recent = new Map<string, number[]>();
   private readonly inFlight = new Map<string, number>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `defaultMaxConcurrent` applies to keys that set no maxConcurrent of their own (0: unlimited). */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly defaultMaxConcurrent = 0,
+  ) {}
 
   /** Admits one request for the key or throws 429 with the seconds until it would be admitted. */
   enter(key: ApiKeyConfig): () => void {
@@ -27,11 +31,14 @@ export class KeyLimits {
       this.recent.set(key.name, times);
     }
     const running = this.inFlight.get(key.name) ?? 0;
-    if (key.maxConcurrent > 0 && running >= key.maxConcurrent) {
+    const maxConcurrent = key.maxConcurrent ?? this.defaultMaxConcurrent;
+    if (maxConcurrent > 0 && running >= maxConcurrent) {
+      const name =
+        key.maxConcurrent === undefined ? 'limits.maxConcurrentPerKey' : `auth.keys[${key.name}].maxConcurrent`;
       throw appError(
         'rate_limited',
-        `API key "${key.name}" may run ${key.maxConcurrent} requests at once, and that many are running`,
-        { limit: key.maxConcurrent },
+        `API key "${key.name}" may run ${maxConcurrent} requests at once (${name}), and that many are running`,
+        { limit: maxConcurrent },
         { retryAfterSeconds: 1 },
       );
     }

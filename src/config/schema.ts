@@ -29,8 +29,8 @@ export const ApiKeySchema = Type.Object(
     models: Type.Optional(Type.Array(Type.String())),
     /** Requests per minute (0: unlimited). */
     rateLimitPerMinute: Type.Integer({ default: 0, minimum: 0 }),
-    /** Requests in flight at once (0: unlimited). */
-    maxConcurrent: Type.Integer({ default: 0, minimum: 0 }),
+    /** Requests in flight at once (0: unlimited; absent: limits.maxConcurrentPerKey). */
+    maxConcurrent: Type.Optional(Type.Integer({ minimum: 0 })),
     /** Daily quotas (UTC days) in what costs; absent or 0: unlimited. */
     quota: Type.Optional(
       Type.Object(
@@ -158,6 +158,8 @@ export const ConfigSchema = Type.Object(
         shutdownGraceMs: Type.Integer({ default: 30_000, minimum: 0 }),
         /** Comma-separated origins allowed by CORS; empty keeps CORS closed. */
         corsOrigins: Type.Array(Type.String(), { default: [] }),
+        /** Base URL clients reach this server at (https://vision.example.com), for links in answers; relative links without it. */
+        publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -179,6 +181,29 @@ export const ConfigSchema = Type.Object(
         maxPromptChars: Type.Integer({ default: 400_000, minimum: 1 }),
         /** Requests served at once by this process; past that, 503 with Retry-After at once. */
         maxConcurrentRequests: Type.Integer({ default: 256, minimum: 1 }),
+        /** Requests one API key may have in flight when its own maxConcurrent is not set (0: unlimited). */
+        maxConcurrentPerKey: Type.Integer({ default: 32, minimum: 0 }),
+        /** Time a request's headers and body may take to arrive; past it the connection is answered 408 and closed. */
+        bodyTimeoutMs: Type.Integer({ default: 120_000, minimum: 1000 }),
+        /** Bytes all the entries of an archive-based document (DOCX) may inflate to, counted while inflating. */
+        maxDecompressedBytes: Type.Integer({ default: 64 * Mb, minimum: 1024 }),
+        /** Entries of an archive-based document. */
+        maxArchiveEntries: Type.Integer({ default: 10_000, minimum: 1 }),
+        /** Characters of text one request may summarize: sent as text or extracted from a document. */
+        maxTextChars: Type.Integer({ default: 5_000_000, minimum: 1000 }),
+        /** Calls to a model server one request may cause (abstractive map-reduce). */
+        maxUpstreamCallsPerRequest: Type.Integer({ default: 32, minimum: 1 }),
+        /**
+         * Pixels of pages held in memory at once (decoded or rendered, until read), across all requests:
+         * a page waits for room; one larger than this is read alone. 0 turns the budget off.
+         */
+        maxPixelsInFlight: Type.Integer({ default: 48_000_000, minimum: 0 }),
+        /** PDF pages are rendered at less than the asked dpi to fit maxPixelsPerPage, but never below this. */
+        minRenderDpi: Type.Integer({ default: 25, minimum: 1, maximum: 600 }),
+        /** Time one step of work may take in a worker thread (a PDF page, a DOCX, a summary); the thread is then replaced. */
+        workerTaskTimeoutMs: Type.Integer({ default: 120_000, minimum: 100 }),
+        /** Nesting depth of a JSON body (deeper: 400 before anything walks it recursively). */
+        maxJsonDepth: Type.Integer({ default: 64, minimum: 2, maximum: 1000 }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -259,6 +284,8 @@ export const ConfigSchema = Type.Object(
         /** First retry delay; each next one doubles. */
         webhookRetryBaseMs: Type.Integer({ default: 2000, minimum: 10 }),
         webhookTimeoutMs: Type.Integer({ default: 10_000, minimum: 100 }),
+        /** Time one run of a job may take; past it the job fails with request_timeout naming this limit. */
+        timeoutMs: Type.Integer({ default: 1_800_000, minimum: 1000 }),
         /** Redis: a worker that stops renewing its lock this long is presumed dead and its job runs elsewhere. */
         lockDurationMs: Type.Integer({ default: 30_000, minimum: 500 }),
       },

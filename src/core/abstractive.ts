@@ -78,9 +78,21 @@ export async function* summarizeAbstractive(
   // Room for the instructions and the answer inside the window.
   const window = Math.max(64, context.contextTokens - options.maxLength - count(system) - 128);
   let material = text;
+  const limit = deps.limits.maxUpstreamCallsPerRequest;
+  let calls = 0;
   while (count(material) > window) {
     const partials: string[] = [];
-    for (const chunk of chunkText(material, window, count)) {
+    const chunks = chunkText(material, window, count);
+    // Each level's calls are known before it starts: refuse before the first call rather than midway.
+    if (calls + chunks.length + 1 > limit) {
+      throw appError(
+        'too_many_upstream_calls',
+        `summarizing this text with '${context.id}' (a window of ${window} tokens) needs at least ${calls + chunks.length + 1} model calls; the limit is ${limit} per request (limits.maxUpstreamCallsPerRequest); send a shorter text or use engine "extractive"`,
+        { limit, field: 'text' },
+      );
+    }
+    calls += chunks.length;
+    for (const chunk of chunks) {
       const chat = await openChat(
         deps,
         name,

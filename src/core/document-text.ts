@@ -1,6 +1,6 @@
 import { appError } from '../errors/app-error.js';
 import { describeBytes, sniffKind } from '../documents/sniff.js';
-import type { MarkupKind } from '../documents/text-extract.js';
+import { controlCharacters, textTooLong, type MarkupKind } from '../documents/text-extract.js';
 import { ocrDocument, type OcrDependencies, type OcrOptions } from './ocr.js';
 
 export interface DocumentText {
@@ -48,6 +48,16 @@ export async function documentText(
       { received: describeBytes(bytes) },
     );
   }
+  // NUL and other control characters are no text (a truncated BMP, a file of zeros): refuse, never "summarize" them.
+  if (controlCharacters(text) > 0) {
+    throw appError(
+      'unsupported_media_type',
+      `received ${describeBytes(bytes)} holding control characters (such as NUL), which is binary data, not text; send TXT, Markdown, HTML, DOCX, PDF or an image`,
+      { received: 'binary data' },
+    );
+  }
+  if (text.length > deps.limits.maxTextChars * 2)
+    throw textTooLong(text.length, deps.limits.maxTextChars * 2, 'the file (markup may be twice the text limit)');
   const name = (filename ?? '').toLowerCase();
   if (/\.html?$/.test(name) || looksLikeHtml(text))
     return { text: await extract(deps, 'html', bytes, signal), source: 'html' };
@@ -58,7 +68,11 @@ export async function documentText(
 
 async function extract(deps: OcrDependencies, kind: MarkupKind, bytes: Buffer, signal?: AbortSignal): Promise<string> {
   try {
-    return await deps.workers.run({ type: 'extract-text', kind, data: bytes }, signal);
+    const { maxDecompressedBytes, maxArchiveEntries, maxTextChars } = deps.limits;
+    return await deps.workers.run(
+      { type: 'extract-text', kind, data: bytes, limits: { maxDecompressedBytes, maxArchiveEntries, maxTextChars } },
+      signal,
+    );
   } catch (error) {
     if ((error as { code?: string }).code) throw error;
     throw appError('corrupt_document', `the ${kind.toUpperCase()} file cannot be read: ${(error as Error).message}`, {

@@ -6,6 +6,7 @@ import type { WorkerPool } from '../runtime/worker-pool.js';
 import { selectPages, type PageSelection } from '../shared/page-selection.js';
 import type { EngineChoice, OcrEngines } from '../engines/ocr-engines.js';
 import { mean, round3 } from '../shared/numbers.js';
+import type { WeightedSemaphore } from '../shared/semaphore.js';
 import type { OcrEngine, OcrEngineName } from '../engines/ocr-spec.js';
 import type { OcrLine, OcrPageText, OcrWord } from '../shared/ocr-text.js';
 import { blocksToMarkdown, blocksToText, layoutBlocks, linesFromTextLayer, type Block } from './layout.js';
@@ -70,6 +71,12 @@ export interface OcrDependencies {
   engines: OcrEngines;
   limits: DocumentLimits;
   metrics?: Metrics;
+  /**
+   * Pixels of pages in memory at once across all requests (limits.maxPixelsInFlight): a page
+   * takes its pixels from this budget before it is decoded or rendered and gives them back
+   * once it is read, so concurrent large pages wait their turn instead of adding up.
+   */
+  pageMemory?: WeightedSemaphore;
 }
 
 async function pageResult(
@@ -134,12 +141,26 @@ export async function* ocrPages(
       : undefined;
   const concurrency = Math.max(1, engineStatus.concurrency);
   const reading = new Map<number, Promise<DocumentPage>>();
+  // Each page read (decoded or rendered) holds its pixels of deps.pageMemory until it is recognised.
+  const leases = new Map<number, () => void>();
+  const release = (n: number): void => {
+    leases.get(n)?.();
+    leases.delete(n);
+  };
+  const readPixels = async (n: number): Promise<DocumentPage> => {
+    if (deps.pageMemory) {
+      const pixels = await doc.pagePixels(n, readOptions, signal);
+      leases.set(n, await deps.pageMemory.acquire(pixels, signal));
+    }
+    const page = await doc.readPage(n, readOptions, signal);
+    // A text-layer page without a picture holds no pixels.
+    if (!page.image) release(n);
+    return page;
+  };
   const read = (n: number): Promise<DocumentPage> => {
     let pending = reading.get(n);
     if (!pending) {
-      pending = (layers?.get(n) ?? Promise.resolve(undefined)).then(
-        (page) => page ?? doc.readPage(n, readOptions, signal),
-      );
+      pending = (layers?.get(n) ?? Promise.resolve(undefined)).then((page) => page ?? readPixels(n));
       pending.catch(() => undefined); // surfaced when its page is read
       reading.set(n, pending);
     }
@@ -147,38 +168,47 @@ export async function* ocrPages(
   };
   try {
     yield* orderedMap(pages, concurrency, async (pageNumber) => {
-      if (signal?.aborted) throw abortError(signal);
-      const started = performance.now();
-      const page = await read(pageNumber);
-      reading.delete(pageNumber);
-      // The page after those in flight is rendered while this one is being recognised.
-      const ahead = page.source === 'ocr' ? pages[pages.indexOf(pageNumber) + concurrency] : undefined;
-      if (ahead !== undefined) void read(ahead);
-      const recognized =
-        page.source === 'text-layer' ? undefined : await readPageImage(deps, engines, page.image, languages, signal);
-      const text: OcrPageText =
-        page.source === 'text-layer' ? { lines: linesFromTextLayer(page.lines) } : recognized!.text;
-      if (options.checkboxes && page.image)
-        text.lines = applyCheckboxes(
-          text.lines,
-          await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal),
-        );
-      const result = await pageResult(
-        page,
-        recognized ? recognized.engine.name : 'pdf-text-layer',
-        text,
-        started,
-        previews,
-      );
-      deps.metrics?.ocrPages.inc({ engine: result.engine, source: result.source });
-      recordCost('pages', 1);
-      if (page.source === 'ocr') recordCost('megapixels', (page.width * page.height) / 1e6);
-      deps.metrics?.ocrPageDuration.observe({ engine: result.engine }, result.timings.total_ms / 1000);
-      return result;
+      try {
+        return await readOne(pageNumber);
+      } finally {
+        release(pageNumber);
+      }
     });
   } finally {
     // A page rendered ahead and never read (error, cancellation) finishes before the document closes.
     await Promise.allSettled(reading.values());
+    for (const n of [...leases.keys()]) release(n);
+  }
+
+  async function readOne(pageNumber: number): Promise<OcrPageResult> {
+    if (signal?.aborted) throw abortError(signal);
+    const started = performance.now();
+    const page = await read(pageNumber);
+    reading.delete(pageNumber);
+    // The page after those in flight is rendered while this one is being recognised.
+    const ahead = page.source === 'ocr' ? pages[pages.indexOf(pageNumber) + concurrency] : undefined;
+    if (ahead !== undefined) void read(ahead);
+    const recognized =
+      page.source === 'text-layer' ? undefined : await readPageImage(deps, engines, page.image, languages, signal);
+    const text: OcrPageText =
+      page.source === 'text-layer' ? { lines: linesFromTextLayer(page.lines) } : recognized!.text;
+    if (options.checkboxes && page.image)
+      text.lines = applyCheckboxes(
+        text.lines,
+        await deps.workers.run({ type: 'detect-checkboxes', image: page.image }, signal),
+      );
+    const result = await pageResult(
+      page,
+      recognized ? recognized.engine.name : 'pdf-text-layer',
+      text,
+      started,
+      previews,
+    );
+    deps.metrics?.ocrPages.inc({ engine: result.engine, source: result.source });
+    recordCost('pages', 1);
+    if (page.source === 'ocr') recordCost('megapixels', (page.width * page.height) / 1e6);
+    deps.metrics?.ocrPageDuration.observe({ engine: result.engine }, result.timings.total_ms / 1000);
+    return result;
   }
 }
 

@@ -1,4 +1,5 @@
 import { appError } from '../errors/app-error.js';
+import { controlCharacters, textTooLong } from '../documents/text-extract.js';
 import { documentText, type DocumentText } from './document-text.js';
 import { summarizeAbstractive } from './abstractive.js';
 import type { ChatDependencies } from './chat.js';
@@ -66,6 +67,15 @@ export async function summarizeText(
   onDelta?: SummaryDeltas,
 ): Promise<SummaryResult> {
   const started = performance.now();
+  if (text.length > deps.limits.maxTextChars) throw textTooLong(text.length, deps.limits.maxTextChars);
+  // A few stray control characters happen in extracted text; a text made of them (NULs) is binary data.
+  const controls = controlCharacters(text);
+  if (controls > 0 && controls >= text.length * 0.05)
+    throw appError(
+      'invalid_parameter',
+      `the text is binary data: ${controls} of its ${text.length} characters are control characters such as NUL`,
+      { field: 'text', received: 'binary data' },
+    );
   let summary = '';
   let model: string | null = null;
   let sentences: SummaryResult['sentences'] = { total: 0, selected: [] };

@@ -13,6 +13,11 @@ export interface DocumentLimits {
   maxPages: number;
   maxRenderSide: number;
   pdfRenderTimeoutMs: number;
+  minRenderDpi: number;
+  maxDecompressedBytes: number;
+  maxArchiveEntries: number;
+  maxTextChars: number;
+  maxUpstreamCallsPerRequest: number;
 }
 
 export interface PageReadOptions {
@@ -38,6 +43,8 @@ export interface OpenedDocument {
   pageCount: number;
   /** Image size of the first page (pixels) or PDF page size at the requested dpi. */
   readPage(page: number, options: PageReadOptions, signal?: AbortSignal): Promise<DocumentPage>;
+  /** Pixels a page will hold once read (decoded or rendered), known before reading it. */
+  pagePixels(page: number, options: PageReadOptions, signal?: AbortSignal): Promise<number>;
   /**
    * PDFs: the text layers of `pages`, read in runs of pages (one worker task per run, not per
    * page; the runs spread over the threads) and without rendering. Each page's promise settles
@@ -98,9 +105,10 @@ export function documentKind(bytes: Uint8Array): DocumentKind {
  * does it (runtime/worker-pool.ts implements it).
  */
 export type DocumentTask =
-  | { type: 'pdf-summary'; docId: string; data: Uint8Array }
-  | ({ type: 'pdf-page'; docId: string; data: Uint8Array } & PdfPageRequest)
-  | ({ type: 'pdf-text-pages'; docId: string; data: Uint8Array } & PdfTextPagesRequest)
+  | { type: 'pdf-summary'; docId: string; data: Uint8Array; maxImagePixels: number }
+  | ({ type: 'pdf-page'; docId: string; data: Uint8Array; maxImagePixels: number } & PdfPageRequest)
+  | ({ type: 'pdf-page-size'; docId: string; data: Uint8Array; maxImagePixels: number } & PdfPageRequest)
+  | ({ type: 'pdf-text-pages'; docId: string; data: Uint8Array; maxImagePixels: number } & PdfTextPagesRequest)
   | { type: 'pdf-close'; docId: string }
   | { type: 'bmp-decode'; data: Uint8Array };
 
@@ -108,6 +116,7 @@ export type DocumentTask =
 export interface DocumentTaskResults {
   'pdf-summary': PdfSummary;
   'pdf-page': PdfPageOutput;
+  'pdf-page-size': { width: number; height: number };
   'pdf-text-pages': PdfTextPage[];
   'pdf-close': null;
   'bmp-decode': GreyImage;
@@ -168,16 +177,17 @@ async function openRasterImage(bytes: Buffer, base: Base, limits: DocumentLimits
   // Frames of a GIF or WebP animation are not pages; a TIFF's directories are.
   const pageCount = base.kind === 'tiff' ? (meta.pages ?? 1) : 1;
   checkPages(pageCount, limits);
+  const pixels = (meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0);
   return {
     ...base,
     pageCount,
+    pagePixels: async () => pixels,
     async readPage(page) {
       try {
-        const { data, info } = await sharp(bytes, {
-          page: page - 1,
-          limitInputPixels: limits.maxPixelsPerPage,
-          failOn: 'truncated',
-        })
+        // libtiff reports strips cut short, past the end of the file or in an unknown compression as
+        // errors, not truncation: without failOn 'error' they decode as a blank page (an empty 200).
+        const failOn = base.kind === 'tiff' ? 'error' : 'truncated';
+        const { data, info } = await sharp(bytes, { page: page - 1, limitInputPixels: limits.maxPixelsPerPage, failOn })
           .rotate()
           .flatten({ background: '#ffffff' })
           .greyscale()
@@ -223,6 +233,7 @@ async function openBmp(
   return {
     ...base,
     pageCount: 1,
+    pagePixels: async () => header.width * Math.abs(header.height),
     async readPage(page, _options, signal) {
       const image = await pool.run({ type: 'bmp-decode', data: bytes }, signal);
       return { page, width: image.width, height: image.height, source: 'ocr', image };
@@ -242,7 +253,10 @@ async function openPdfDocument(
   const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
   shared.set(bytes);
   const docId = randomUUID();
-  const summary = await pool.run({ type: 'pdf-summary', docId, data: shared }, signal);
+  const summary = await pool.run(
+    { type: 'pdf-summary', docId, data: shared, maxImagePixels: limits.maxPixelsPerPage },
+    signal,
+  );
   if (summary.hasJavaScript) {
     throw appError(
       'pdf_javascript',
@@ -253,6 +267,20 @@ async function openPdfDocument(
   checkPages(summary.pageCount, limits);
   // Pages readTextLayers found to be scans: rendering them needs no second look at their text.
   const scans = new Set<number>();
+  const pageRequest = (page: number, options: PageReadOptions) => ({
+    docId,
+    data: shared,
+    maxImagePixels: limits.maxPixelsPerPage,
+    pageNumber: page,
+    dpi: options.dpi,
+    minTextChars: options.minTextChars,
+    maxRenderSide: limits.maxRenderSide,
+    maxPixels: limits.maxPixelsPerPage,
+    minRenderDpi: limits.minRenderDpi,
+    renderTimeoutMs: options.renderTimeoutMs,
+    forceRender: options.forceOcr || (scans.has(page) && !options.wantImage),
+    wantImage: options.wantImage ?? false,
+  });
   return {
     ...base,
     pageCount: summary.pageCount,
@@ -268,6 +296,7 @@ async function openPdfDocument(
             type: 'pdf-text-pages',
             docId,
             data: shared,
+            maxImagePixels: limits.maxPixelsPerPage,
             pages: run,
             dpi: options.dpi,
             minTextChars: options.minTextChars,
@@ -291,23 +320,12 @@ async function openPdfDocument(
       }
       return found;
     },
+    async pagePixels(page, options, sizeSignal) {
+      const size = await pool.run({ type: 'pdf-page-size', ...pageRequest(page, options) }, sizeSignal);
+      return size.width * size.height;
+    },
     async readPage(page, options, pageSignal) {
-      const forceRender = options.forceOcr || (scans.has(page) && !options.wantImage);
-      const out = await pool.run(
-        {
-          type: 'pdf-page',
-          docId,
-          data: shared,
-          pageNumber: page,
-          dpi: options.dpi,
-          minTextChars: options.minTextChars,
-          maxRenderSide: limits.maxRenderSide,
-          renderTimeoutMs: options.renderTimeoutMs,
-          forceRender,
-          wantImage: options.wantImage ?? false,
-        },
-        pageSignal,
-      );
+      const out = await pool.run({ type: 'pdf-page', ...pageRequest(page, options) }, pageSignal);
       if (out.textLayer)
         return {
           page,

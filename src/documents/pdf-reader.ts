@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api.js';
-import { rgbaToGrey, type GreyImage } from './raster.js';
+import { rgbaToGrey, sharedGreyImage, type GreyImage } from './raster.js';
 import { textLayerLines, type TextLayerLine, type TextRun } from './text-layer.js';
 
 const pdfjsRoot = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
@@ -41,6 +41,9 @@ export interface PdfPageRequest {
   dpi: number;
   minTextChars: number;
   maxRenderSide: number;
+  /** Pixels of a rendered page; the page is rendered at a lower dpi to fit, down to minRenderDpi. */
+  maxPixels: number;
+  minRenderDpi: number;
   renderTimeoutMs: number;
   /** OCR the page even when it has a text layer. */
   forceRender: boolean;
@@ -49,19 +52,31 @@ export interface PdfPageRequest {
 }
 
 /** Thrown to the main thread as a plain object so it survives structured cloning. */
-export interface PdfFailure {
-  failure: 'encrypted' | 'corrupt' | 'render-timeout';
-  message: string;
-}
+export type PdfFailure =
+  | { failure: 'encrypted' | 'corrupt' | 'render-timeout'; message: string }
+  | { failure: 'app'; code: 'too_many_pixels'; message: string; facts: Record<string, number> };
+
+const imageRemoved = 'Image exceeded maximum allowed size';
+let removedImages = 0;
+// pdf.js skips an image over maxImageSize before decoding it, and says so only as a warning:
+// this thread's console.warn counts those (and keeps pdf.js's other warnings out of the log),
+// so a page that lost an image is refused rather than OCRed without it. One task runs per thread.
+const consoleWarn = console.warn.bind(console);
+console.warn = (...args: unknown[]): void => {
+  const first = typeof args[0] === 'string' ? args[0] : '';
+  if (first.includes(imageRemoved)) removedImages++;
+  else if (!first.startsWith('Warning: ')) consoleWarn(...args);
+};
 
 /**
  * Opens a PDF. `forText`: only its text will be read, so the standard fonts a PDF names without
  * embedding them are not loaded and parsed (pdf.js knows their widths without them; a third of
  * the time of reading a manual page went to parsing them); rendering needs them.
+ * Images over `maxImagePixels` are never decoded (pdf.js's maxImageSize).
  */
 export async function openPdf(
   data: Uint8Array,
-  { forText = false }: { forText?: boolean } = {},
+  { forText = false, maxImagePixels = -1 }: { forText?: boolean; maxImagePixels?: number } = {},
 ): Promise<PDFDocumentProxy> {
   const { standardFontDataUrl, ...otherAssets } = assetFolders;
   const task = pdfjs.getDocument({
@@ -71,7 +86,9 @@ export async function openPdf(
     disableFontFace: true,
     useSystemFonts: false,
     cMapPacked: true,
-    verbosity: 0,
+    maxImageSize: maxImagePixels,
+    // Warnings on: the only way pdf.js reports an image it skipped (see console.warn above).
+    verbosity: 1,
     ...otherAssets,
     ...(forText ? {} : { standardFontDataUrl }),
   });
@@ -91,7 +108,23 @@ export async function openPdf(
 // JavaScript may hide in compressed object streams; pdf.js's own view is checked as well as the raw bytes.
 const jsMarker = /\/(JavaScript|JS)\b/;
 
+/** A pdf.js exception about the file (a broken page tree, a bad object) as a corrupt-document failure. */
+function corrupt(error: unknown, what: string): PdfFailure {
+  const f = error as Partial<PdfFailure> | null;
+  if (f && typeof f === 'object' && typeof f.failure === 'string') return f as PdfFailure;
+  return { failure: 'corrupt', message: `${what} cannot be read (${(error as Error)?.message ?? String(error)})` };
+}
+
 export async function summarizePdf(doc: PDFDocumentProxy, data: Uint8Array): Promise<PdfSummary> {
+  if (!(doc.numPages >= 1))
+    throw { failure: 'corrupt', message: 'the PDF has no pages (its page tree is empty)' } satisfies PdfFailure;
+  try {
+    // Walking to the first and last page finds a page tree that loops or a page count that lies.
+    await doc.getPage(1);
+    if (doc.numPages > 1) await doc.getPage(doc.numPages);
+  } catch (error) {
+    throw corrupt(error, `the PDF's page tree (${doc.numPages} pages declared)`);
+  }
   let hasJavaScript = jsMarker.test(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1'));
   if (!hasJavaScript) {
     const actions = await doc.getJSActions().catch(() => null);
@@ -101,7 +134,9 @@ export async function summarizePdf(doc: PDFDocumentProxy, data: Uint8Array): Pro
 }
 
 async function readTextLayer(page: PDFPageProxy, viewport: number[], scale: number): Promise<TextLayerLine[]> {
-  const content = await page.getTextContent();
+  const content = await page.getTextContent().catch((error: unknown) => {
+    throw corrupt(error, `the text of page ${page.pageNumber}`);
+  });
   return textLayerLines(content.items as TextRun[], viewport, scale);
 }
 
@@ -127,7 +162,9 @@ export type PdfTextPage =
 export async function readPdfTextPages(doc: PDFDocumentProxy, request: PdfTextPagesRequest): Promise<PdfTextPage[]> {
   const out: PdfTextPage[] = [];
   for (const pageNumber of request.pages) {
-    const page = await doc.getPage(pageNumber);
+    const page = await doc.getPage(pageNumber).catch((error: unknown) => {
+      throw corrupt(error, `page ${pageNumber} of the PDF`);
+    });
     try {
       const base = page.getViewport({ scale: 1 });
       const scale = Math.min(request.dpi / 72, request.maxRenderSide / Math.max(base.width, base.height));
@@ -143,13 +180,63 @@ export async function readPdfTextPages(doc: PDFDocumentProxy, request: PdfTextPa
   return out;
 }
 
+/**
+ * The scale a page is read at: the asked dpi, lowered so the page fits maxRenderSide and
+ * maxPixels; a page that would need less than minRenderDpi to fit is refused (a 10^12-point
+ * page), as is one with no area.
+ */
+function pageScale(pageNumber: number, width: number, height: number, request: PdfPageRequest): number {
+  if (!(width > 0 && height > 0 && Number.isFinite(width * height)))
+    throw {
+      failure: 'corrupt',
+      message: `page ${pageNumber} has an impossible size (${width}x${height} points)`,
+    } satisfies PdfFailure;
+  const fit = Math.min(
+    request.maxRenderSide / Math.max(width, height),
+    Math.sqrt(request.maxPixels / (width * height)),
+  );
+  let scale = Math.min(request.dpi / 72, fit);
+  // Rounding to whole pixels may overshoot the limit by a row: shrink until it fits.
+  while (Math.round(width * scale) * Math.round(height * scale) > request.maxPixels) scale *= 0.999;
+  if (scale * 72 < request.minRenderDpi) {
+    const inches = `${+(width / 72).toPrecision(3)}x${+(height / 72).toPrecision(3)} inches`;
+    const atMin = Math.round((width * request.minRenderDpi) / 72) * Math.round((height * request.minRenderDpi) / 72);
+    throw {
+      failure: 'app',
+      code: 'too_many_pixels',
+      message: `page ${pageNumber} is ${inches}: even at ${request.minRenderDpi} dpi (limits.minRenderDpi) it would be ${atMin.toLocaleString('en')} pixels; the limit is ${request.maxPixels.toLocaleString('en')} pixels per page (limits.maxPixelsPerPage)`,
+      facts: { limit: request.maxPixels, page: pageNumber, minRenderDpi: request.minRenderDpi },
+    } satisfies PdfFailure;
+  }
+  return scale;
+}
+
+/**
+ * The pixel size a page would be rendered at (no rendering): what a render of it will hold in
+ * memory, known before it starts. Refuses a page too large for any dpi, as readPdfPage does.
+ */
+export async function readPdfPageSize(
+  doc: PDFDocumentProxy,
+  request: PdfPageRequest,
+): Promise<{ width: number; height: number }> {
+  const page = await doc.getPage(request.pageNumber).catch((error: unknown) => {
+    throw corrupt(error, `page ${request.pageNumber} of the PDF`);
+  });
+  const base = page.getViewport({ scale: 1 });
+  const scale = pageScale(request.pageNumber, base.width, base.height, request);
+  return { width: Math.round(base.width * scale), height: Math.round(base.height * scale) };
+}
+
 export async function readPdfPage(doc: PDFDocumentProxy, request: PdfPageRequest): Promise<PdfPageOutput> {
-  const page = await doc.getPage(request.pageNumber);
+  let page: PDFPageProxy;
   try {
-    let scale = request.dpi / 72;
+    page = await doc.getPage(request.pageNumber);
+  } catch (error) {
+    throw corrupt(error, `page ${request.pageNumber} of the PDF`);
+  }
+  try {
     const base = page.getViewport({ scale: 1 });
-    const longest = Math.max(base.width, base.height) * scale;
-    if (longest > request.maxRenderSide) scale = request.maxRenderSide / Math.max(base.width, base.height);
+    const scale = pageScale(request.pageNumber, base.width, base.height, request);
     const viewport = page.getViewport({ scale });
     // A page OCRed anyway needs no text layer.
     const lines = request.forceRender ? [] : await readTextLayer(page, viewport.transform, scale);
@@ -157,32 +244,73 @@ export async function readPdfPage(doc: PDFDocumentProxy, request: PdfPageRequest
     const height = Math.round(viewport.height);
     const hasTextLayer = !request.forceRender && textChars(lines) >= request.minTextChars;
     if (hasTextLayer && !request.wantImage) return { width, height, lines, textLayer: true };
-    const raster = { ...(await renderPage(doc, page, viewport, request.renderTimeoutMs)), dpi: Math.round(scale * 72) };
+    const raster = {
+      ...(await renderPage(doc, page, viewport, request.renderTimeoutMs, request.maxPixels)),
+      dpi: Math.round(scale * 72),
+    };
     return { width, height, lines: hasTextLayer ? lines : [], textLayer: hasTextLayer, raster };
   } finally {
     page.cleanup();
   }
 }
 
+/** Bytes of RGBA canvas one render holds at once: a large page is drawn band by band into a canvas this size. */
+const bandBytes = 8 * 1024 * 1024;
+
+/**
+ * Renders a page to grey pixels, band by band: a 40 MP page would need a 160 MB RGBA canvas
+ * (and as much again to read it back); bands of 32 MB keep a render near its grey output
+ * (40 MB), at the cost of replaying the page's drawing once per band.
+ */
 async function renderPage(
   doc: PDFDocumentProxy,
   page: PDFPageProxy,
   viewport: ReturnType<PDFPageProxy['getViewport']>,
   timeoutMs: number,
+  maxPixels: number,
 ): Promise<GreyImage> {
   const width = Math.max(1, Math.round(viewport.width));
   const height = Math.max(1, Math.round(viewport.height));
+  const bandRows = Math.max(1, Math.min(height, Math.floor(bandBytes / (4 * width))));
   const factory = (
     doc as unknown as { canvasFactory: { create(w: number, h: number): { canvas: CanvasLike; context: Canvas2D } } }
   ).canvasFactory;
-  const { canvas, context } = factory.create(width, height);
-  context.fillStyle = '#ffffff';
-  context.fillRect(0, 0, width, height);
-  const task = page.render({ canvasContext: context as never, canvas: canvas as never, viewport });
-  const timer = setTimeout(() => task.cancel(), timeoutMs);
+  const { canvas, context } = factory.create(width, bandRows);
+  const image = sharedGreyImage(width, height);
+  const grey = image.data;
+  const deadline = Date.now() + timeoutMs;
+  removedImages = 0;
   try {
-    await task.promise;
+    for (let top = 0; top < height; top += bandRows) {
+      const rows = Math.min(bandRows, height - top);
+      context.setTransform(1, 0, 0, 1, 0, 0);
+      context.fillStyle = '#ffffff';
+      context.fillRect(0, 0, width, bandRows);
+      // The band's view of the page: everything moved up by the rows already drawn.
+      const task = page.render({
+        canvasContext: context as never,
+        canvas: canvas as never,
+        viewport,
+        transform: [1, 0, 0, 1, 0, -top],
+      });
+      const timer = setTimeout(() => task.cancel(), Math.max(1, deadline - Date.now()));
+      try {
+        await task.promise;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (removedImages > 0) {
+        throw {
+          failure: 'app',
+          code: 'too_many_pixels',
+          message: `page ${page.pageNumber} holds an image over the limit of ${maxPixels.toLocaleString('en')} pixels (limits.maxPixelsPerPage); it was not decoded`,
+          facts: { limit: maxPixels, page: page.pageNumber },
+        } satisfies PdfFailure;
+      }
+      grey.set(rgbaToGrey(context.getImageData(0, 0, width, rows).data, width, rows).data, top * width);
+    }
   } catch (error) {
+    if ((error as Partial<PdfFailure>)?.failure) throw error;
     if ((error as Error).name === 'RenderingCancelledException')
       throw {
         failure: 'render-timeout',
@@ -193,11 +321,9 @@ async function renderPage(
       message: `page ${page.pageNumber} cannot be rendered (${(error as Error).message})`,
     } satisfies PdfFailure;
   } finally {
-    clearTimeout(timer);
+    canvas.width = 0; // frees the native surface now rather than at GC
   }
-  const pixels = context.getImageData(0, 0, width, height).data;
-  canvas.width = 0; // frees the native surface now rather than at GC
-  return rgbaToGrey(pixels, width, height);
+  return image;
 }
 
 interface CanvasLike {
@@ -205,6 +331,7 @@ interface CanvasLike {
 }
 interface Canvas2D {
   fillStyle: string;
+  setTransform(a: number, b: number, c: number, d: number, e: number, f: number): void;
   fillRect(x: number, y: number, w: number, h: number): void;
   getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
 }

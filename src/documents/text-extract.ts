@@ -1,8 +1,33 @@
 /** Plain text out of text-bearing files (DOCX, HTML, Markdown); runs in worker threads. */
 import { convert } from 'html-to-text';
 import mammoth from 'mammoth';
+import { appError } from '../errors/app-error.js';
+import { checkArchive, type ArchiveLimits } from './archive-limits.js';
 
 export type MarkupKind = 'docx' | 'html' | 'markdown';
+
+export interface TextLimits extends ArchiveLimits {
+  maxTextChars: number;
+}
+
+/** 413 naming limits.maxTextChars. */
+export function textTooLong(length: number, limit: number, what = 'the text'): Error {
+  return appError(
+    'text_too_long',
+    `${what} is ${length.toLocaleString('en')} characters; the limit is ${limit.toLocaleString('en')} characters (limits.maxTextChars)`,
+    { limit, received: length },
+  );
+}
+
+/** Control characters other than tab, line feed, form feed and carriage return: how many (binary data has them; text does not). */
+export function controlCharacters(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 12 && c !== 13) || c === 127) count++;
+  }
+  return count;
+}
 
 export async function docxText(bytes: Uint8Array): Promise<string> {
   const result = await mammoth.extractRawText({
@@ -57,8 +82,27 @@ export function markdownText(markdown: string): string {
     .replace(/\|/g, ' ');
 }
 
-export async function extractText(kind: MarkupKind, bytes: Uint8Array): Promise<string> {
-  if (kind === 'docx') return docxText(bytes);
-  const text = new TextDecoder('utf-8').decode(bytes);
-  return kind === 'html' ? htmlText(text) : markdownText(text);
+/**
+ * The text of a DOCX, HTML or Markdown file, within the limits: an archive is checked
+ * before mammoth inflates it, markup longer than twice the text limit is not parsed, and
+ * the text found is refused past limits.maxTextChars.
+ */
+export async function extractText(kind: MarkupKind, bytes: Uint8Array, limits: TextLimits): Promise<string> {
+  let text: string;
+  if (kind === 'docx') {
+    checkArchive(bytes, limits);
+    text = await docxText(bytes);
+  } else {
+    const markup = new TextDecoder('utf-8').decode(bytes);
+    if (markup.length > 2 * limits.maxTextChars)
+      throw textTooLong(
+        markup.length,
+        2 * limits.maxTextChars,
+        `the ${kind === 'html' ? 'HTML' : 'Markdown'} file (markup may be twice the text limit)`,
+      );
+    text = kind === 'html' ? htmlText(markup) : markdownText(markup);
+  }
+  if (text.length > limits.maxTextChars)
+    throw textTooLong(text.length, limits.maxTextChars, `the text extracted from the ${kind.toUpperCase()} file`);
+  return text;
 }

@@ -96,3 +96,42 @@ export function withTimeout(
   controller.signal.addEventListener('abort', clear, { once: true });
   return { signal: controller.signal, clear };
 }
+
+/** The error of a worker step (a page, a file, a summary) that outlived limits.workerTaskTimeoutMs. */
+export function taskTimeoutError(ms: number, what = 'one step of the work'): AppError {
+  return appError(
+    'task_timeout',
+    `${what} took longer than ${ms / 1000} s (limits.workerTaskTimeoutMs); its worker was stopped and replaced`,
+    { limit: ms },
+  );
+}
+
+/**
+ * A signal that fires with the caller's reason, or with `timeout()` once `start()` was called
+ * and `ms` passed (work waiting for a worker does not count against its own time limit).
+ */
+export function deadline(
+  signal: AbortSignal | undefined,
+  ms: number,
+  timeout: () => AppError,
+): { signal: AbortSignal; start(): void; clear(): void } {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const forward = (): void => controller.abort(signal?.reason);
+  if (signal?.aborted) forward();
+  else signal?.addEventListener('abort', forward, { once: true });
+  let done = false;
+  return {
+    signal: controller.signal,
+    start() {
+      if (done || timer) return;
+      timer = setTimeout(() => controller.abort(timeout()), ms);
+      timer.unref();
+    },
+    clear() {
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', forward);
+    },
+  };
+}

@@ -16,16 +16,52 @@ const inMemory = 256 * 1024;
  * is paused, not destroyed, so the 413 still reaches the client), the file is deleted, and
  * the error names the limit. No file outlives the call.
  */
-export function collectUpload(stream: Readable, limit: number, limitName = 'limits.maxDocumentBytes'): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
+export async function collectUpload(
+  stream: Readable,
+  limit: number,
+  limitName = 'limits.maxDocumentBytes',
+): Promise<Buffer> {
+  const spooled = await spoolUpload(stream, limit, limitName);
+  try {
+    return await spooled.read();
+  } finally {
+    await spooled.dispose();
+  }
+}
+
+/** Bytes of an upload kept at hand for sniffing its type (sniffKind looks no further). */
+const headBytes = 1024;
+
+/** An upload that has fully arrived: in memory when small, else in a private temporary file until disposed. */
+export interface SpooledUpload {
+  size: number;
+  /** Its first bytes (up to 1 KB), enough to tell its type without reading it back. */
+  head: Buffer;
+  read(): Promise<Buffer>;
+  /** Deletes the temporary file (if any); safe to call more than once. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Like collectUpload, but a large upload stays on disk until it is read (and until
+ * `dispose`), so a route reading many files holds one at a time in memory, not all.
+ */
+export function spoolUpload(
+  stream: Readable,
+  limit: number,
+  limitName = 'limits.maxDocumentBytes',
+): Promise<SpooledUpload> {
+  return new Promise<SpooledUpload>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let spool: { path: string; file: WriteStream } | undefined;
+    let head = Buffer.alloc(0);
     let settled = false;
     const cleanup = (): void => {
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('error', onError);
+      stream.off('close', onClose);
     };
     const fail = (error: unknown): void => {
       if (settled) return;
@@ -44,6 +80,7 @@ export function collectUpload(stream: Readable, limit: number, limitName = 'limi
         );
         return;
       }
+      if (head.length < headBytes) head = Buffer.concat([head, chunk.subarray(0, headBytes - head.length)]);
       if (!spool && size > inMemory) {
         const path = join(tmpdir(), `visiongate-upload-${randomUUID()}`);
         spool = { path, file: createWriteStream(path, { flags: 'wx', mode: 0o600 }) };
@@ -62,20 +99,30 @@ export function collectUpload(stream: Readable, limit: number, limitName = 'limi
       cleanup();
       if (!spool) {
         settled = true;
-        resolve(Buffer.concat(chunks));
+        const bytes = Buffer.concat(chunks);
+        resolve({ size, head, read: async () => bytes, dispose: async () => {} });
         return;
       }
       const { path, file } = spool;
       file.end(() => {
         settled = true;
-        readFile(path)
-          .then(resolve, reject)
-          .finally(() => void rm(path, { force: true }));
+        resolve({ size, head, read: () => readFile(path), dispose: () => rm(path, { force: true }) });
       });
     };
     const onError = (error: Error): void => fail(error);
+    // A multipart body cut inside a file: busboy destroys the file's stream without ending it.
+    const cut = (): Error =>
+      appError(
+        'bad_request',
+        'the body ended in the middle of a file (a multipart body cut short, or its closing boundary missing)',
+      );
+    const onClose = (): void => {
+      if (!stream.readableEnded) fail(cut());
+    };
+    if (stream.destroyed && !stream.readableEnded) return fail(cut());
     stream.on('data', onData);
     stream.on('end', onEnd);
     stream.on('error', onError);
+    stream.on('close', onClose);
   });
 }

@@ -30,15 +30,17 @@ export function openEventStream(
   // Events written in one turn of the event loop (a backend's chunk often holds several) leave in one
   // write: fewer syscalls and packets on the proxy's hot path.
   let corked = false;
+  const uncork = (): void => {
+    if (!corked) return;
+    corked = false;
+    raw.uncork();
+  };
   const write = (text: string): void => {
     if (raw.destroyed) return;
     if (!corked) {
       corked = true;
       raw.cork();
-      setImmediate(() => {
-        corked = false;
-        raw.uncork();
-      });
+      setImmediate(uncork);
     }
     raw.write(text);
   };
@@ -53,6 +55,8 @@ export function openEventStream(
       if (!raw.destroyed) raw.write(': ping\n\n');
     },
     end(last) {
+      // Uncork first: on Node 22 and later, ending a corked response drops what the cork still holds.
+      uncork();
       if (!raw.destroyed) raw.end(last);
     },
     get closed() {

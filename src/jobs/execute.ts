@@ -52,6 +52,9 @@ class Cancelled extends Error {}
 export class LocalRuns {
   private readonly controllers = new Map<string, AbortController>();
 
+  /** `timeoutMs`: the time one run may take (jobs.timeoutMs); it then fails with request_timeout naming it. */
+  constructor(private readonly timeoutMs?: number) {}
+
   cancel(id: string): boolean {
     const controller = this.controllers.get(id);
     controller?.abort(new Cancelled('cancelled'));
@@ -78,6 +81,17 @@ export class LocalRuns {
     const controller = new AbortController();
     this.controllers.set(job.id, controller);
     if (job.cancelRequested) controller.abort(new Cancelled('cancelled'));
+    const limit = this.timeoutMs;
+    const timer = limit
+      ? setTimeout(
+          () =>
+            controller.abort(
+              appError('request_timeout', `the job ran longer than ${limit / 1000} s (jobs.timeoutMs)`, { limit }),
+            ),
+          limit,
+        )
+      : undefined;
+    timer?.unref();
     const context: JobContext = {
       job,
       input,
@@ -92,7 +106,9 @@ export class LocalRuns {
       // Work that finished is kept, even if a cancel arrived as it ended.
       outcome = { status: 'succeeded', result };
     } catch (error) {
-      if (controller.signal.aborted) outcome = stopped(controller.signal);
+      if (controller.signal.aborted && isAppError(controller.signal.reason))
+        outcome = { status: 'failed', error: jobError(controller.signal.reason) };
+      else if (controller.signal.aborted) outcome = stopped(controller.signal);
       else {
         if (!isAppError(error) || error.status >= 500) listeners.onError(error);
         outcome = {
@@ -103,6 +119,7 @@ export class LocalRuns {
         };
       }
     } finally {
+      clearTimeout(timer);
       this.controllers.delete(job.id);
     }
     // Only the run that recorded the end reports it: a stale run's result is dropped.

@@ -16,6 +16,7 @@ function createJobStore(config: Readonly<Config>, onError: (error: unknown) => v
     maxAttempts: config.jobs.maxAttempts,
     resultTtlMs: config.jobs.resultTtlSeconds * 1000,
     webhookMaxAttempts: config.jobs.webhookMaxAttempts,
+    runTimeoutMs: config.jobs.timeoutMs,
   };
   if (config.jobs.store === 'redis')
     return new RedisJobStore(

@@ -44,7 +44,7 @@ export class RedisJobStore implements JobStore {
   private readonly subscriber: Redis;
   private readonly queue: Queue;
   private readonly events = new EventEmitter();
-  private readonly runs = new LocalRuns();
+  private readonly runs: LocalRuns;
   private readonly channel: string;
   private subscribed: Promise<unknown> | undefined;
   private readonly workers = new Set<Worker>();
@@ -56,6 +56,7 @@ export class RedisJobStore implements JobStore {
     private readonly settings: StoreSettings & { lockDurationMs: number },
     private readonly onError: (error: unknown) => void = () => {},
   ) {
+    this.runs = new LocalRuns(settings.runTimeoutMs);
     this.redis = this.connect(3);
     this.subscriber = this.connect(null);
     this.queue = new Queue('jobs', { connection: this.connect(null), prefix });

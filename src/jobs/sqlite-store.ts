@@ -90,7 +90,7 @@ export class SqliteJobStore implements JobStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly events = new EventEmitter();
-  private readonly runs = new LocalRuns();
+  private readonly runs: LocalRuns;
   private wake: (() => void) | undefined;
 
   constructor(
@@ -98,6 +98,7 @@ export class SqliteJobStore implements JobStore {
     private readonly settings: StoreSettings,
     private readonly onError: (error: unknown) => void = () => {},
   ) {
+    this.runs = new LocalRuns(settings.runTimeoutMs);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');

@@ -26,6 +26,8 @@ export interface StoreSettings {
   maxAttempts: number;
   resultTtlMs: number;
   webhookMaxAttempts: number;
+  /** Time one run may take before it fails with request_timeout (jobs.timeoutMs); none when absent. */
+  runTimeoutMs?: number;
 }
 
 /**

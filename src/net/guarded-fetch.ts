@@ -37,8 +37,28 @@ function agentFor(allowPrivate: boolean, resolve: Resolver | undefined): Agent {
   return agent;
 }
 
-const allowedHost = (url: URL, policy: FetchPolicy): boolean =>
-  policy.allowHosts.includes(url.hostname.replace(/^\[|\]$/g, ''));
+/** An allowHosts entry: "host:port" or "[v6]:port" allow that port only; a bare host its scheme's default port (80, 443). */
+function parseAllowed(entry: string): { host: string; port: string | undefined } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+  if (bracketed) return { host: bracketed[1]!.toLowerCase(), port: bracketed[2] };
+  const colon = entry.lastIndexOf(':');
+  // One colon: host:port; more (a bare IPv6 address) or none: no port.
+  if (colon > 0 && entry.indexOf(':') === colon && /^\d+$/.test(entry.slice(colon + 1)))
+    return { host: entry.slice(0, colon).toLowerCase(), port: entry.slice(colon + 1) };
+  return { host: entry.toLowerCase(), port: undefined };
+}
+
+const defaultPort = (url: URL): string => url.port || (url.protocol === 'https:' ? '443' : '80');
+
+/** The URL's host and port are listed in fetch.allowHosts (a redirect to another port of that host is not). */
+const allowedHost = (url: URL, policy: Pick<FetchPolicy, 'allowHosts'>): boolean => {
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const port = defaultPort(url);
+  return policy.allowHosts.some((entry) => {
+    const allowed = parseAllowed(entry.trim());
+    return allowed.host === host && (allowed.port ?? (url.protocol === 'https:' ? '443' : '80')) === port;
+  });
+};
 
 function checkUrl(raw: string, policy: FetchPolicy): URL {
   let url: URL;

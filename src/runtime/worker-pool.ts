@@ -1,7 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { abortError, appError, type ErrorFacts } from '../errors/app-error.js';
+import {
+  abortError,
+  appError,
+  deadline,
+  type ErrorFacts,
+  type FieldValidation,
+  taskTimeoutError,
+} from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/catalog.js';
+import { startedFlag } from '../shared/started-flag.js';
 import type { WorkerTask, WorkerTaskResults } from './worker-tasks.js';
 
 interface WorkerFailure {
@@ -9,6 +17,7 @@ interface WorkerFailure {
   message: string;
   code?: ErrorCode;
   facts?: ErrorFacts;
+  validation?: FieldValidation;
 }
 
 const failureCodes: Record<Exclude<WorkerFailure['failure'], 'app'>, ErrorCode> = {
@@ -21,7 +30,7 @@ function translate(error: unknown): unknown {
   const f = error as Partial<WorkerFailure> | null;
   if (!f || typeof f !== 'object' || typeof f.failure !== 'string' || typeof f.message !== 'string') return error;
   const code = f.failure === 'app' ? (f.code ?? 'internal') : failureCodes[f.failure];
-  return appError(code, f.message, f.facts);
+  return appError(code, f.message, f.facts, f.validation ? { validation: f.validation } : {});
 }
 
 /** Worker threads for CPU-bound work (PDF parsing and rendering, decoding, text extraction, summarizing), so the event loop never does it. */
@@ -30,7 +39,11 @@ export class WorkerPool {
   /** Most threads it runs at once. */
   readonly size: number;
 
-  constructor(threads = Math.max(1, availableParallelism())) {
+  /** `taskTimeoutMs`: the time one task may run (waiting for a thread not counted); its thread is then terminated. */
+  constructor(
+    threads = Math.max(1, availableParallelism()),
+    private readonly taskTimeoutMs = 120_000,
+  ) {
     this.size = threads;
     this.piscina = new Piscina({
       filename: new URL('./worker-tasks.js', import.meta.url).href,
@@ -42,12 +55,28 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Runs a task on a thread. Its time limit starts when a thread picks it up (the thread
+   * flips a shared flag); past it piscina terminates that thread and starts a fresh one, so
+   * a runaway parse or render cannot keep a thread, and the caller gets task_timeout.
+   */
   async run<T extends WorkerTask>(task: T, signal?: AbortSignal): Promise<WorkerTaskResults[T['type']]> {
+    const limit = deadline(signal, this.taskTimeoutMs, () =>
+      taskTimeoutError(this.taskTimeoutMs, `the ${task.type} task`),
+    );
+    const started = startedFlag(() => limit.start());
     try {
-      return (await this.piscina.run(task, signal ? { signal } : {})) as WorkerTaskResults[T['type']];
+      return (await this.piscina.run(
+        { ...task, started: started.flag },
+        { signal: limit.signal },
+      )) as WorkerTaskResults[T['type']];
     } catch (error) {
-      if ((error as Error)?.name === 'AbortError') throw abortError(signal);
+      if ((error as Error)?.name === 'AbortError') throw abortError(limit.signal);
       throw translate(error);
+    } finally {
+      limit.clear();
+      // Releases the waiter of a task that never started (cancelled while queued).
+      started.release();
     }
   }
 

@@ -81,3 +81,58 @@ export class Semaphore {
     };
   }
 }
+
+/**
+ * A budget of units (pixels of pages in memory) shared by callers that each take a weight of
+ * it, first come first served: a caller waits until its weight fits, and one heavier than the
+ * whole budget runs alone. Waiting honours AbortSignal.
+ */
+export class WeightedSemaphore {
+  private used = 0;
+  private readonly waiting: Array<{ weight: number; resolve: () => void }> = [];
+
+  constructor(readonly capacity: number) {}
+
+  get inUse(): number {
+    return this.used;
+  }
+
+  async acquire(weight: number, signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) throw abortError(signal);
+    const take = Math.min(Math.max(0, weight), this.capacity);
+    if (this.waiting.length === 0 && this.used + take <= this.capacity) this.used += take;
+    else {
+      await new Promise<void>((resolve, reject) => {
+        const entry = { weight: take, resolve };
+        const onAbort = (): void => {
+          const at = this.waiting.indexOf(entry);
+          if (at >= 0) this.waiting.splice(at, 1);
+          this.grant();
+          reject(abortError(signal));
+        };
+        entry.resolve = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.waiting.push(entry);
+      });
+    }
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.used -= take;
+      this.grant();
+    };
+  }
+
+  /** Lets waiters in, in order, while the first of them fits. */
+  private grant(): void {
+    while (this.waiting.length && this.used + this.waiting[0]!.weight <= this.capacity) {
+      const next = this.waiting.shift()!;
+      this.used += next.weight;
+      next.resolve();
+    }
+  }
+}

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createKey } from '../../src/auth/keys.js';
-import { pythonJsonProblem } from '../../src/http/json-error.js';
+import { pythonJsonProblem } from '../../src/shared/json-problem.js';
 import { buildTestApp, multipart, type TestApp } from '../helpers/app.js';
 
 const key = createKey('frontend');

@@ -59,9 +59,14 @@ describe('Stable Diffusion seed: curl examples as written', needs('curl'), () =>
     const body = JSON.parse(stdout) as GenerateResponse;
     assert.equal(body.model_id, 'Zhurah/sd15-dreambooth-photoai');
     assert.ok(body.generation_time >= 0);
-    assert.match(body.image_path, /img_[A-Za-z0-9_-]{22}\.png$/);
+    // The seed's shape (output/<file>.png), never the server's absolute disk path.
+    assert.match(body.image_path, /^output\/img_[A-Za-z0-9_-]{22}\.png$/);
     const png = Buffer.from(body.image_base64, 'base64');
-    assert.deepEqual(readFileSync(body.image_path), png, 'image_path holds the same PNG');
+    assert.deepEqual(
+      readFileSync(join(backends.outputDir, body.image_path.slice('output/'.length))),
+      png,
+      'the file it names holds the same PNG',
+    );
     const meta = await sharp(png).metadata();
     assert.deepEqual([meta.format, meta.width, meta.height], ['png', 512, 512]);
     assert.equal(backends.a1111.received.at(-1)!.steps, 30, "the seed's default steps");

@@ -313,8 +313,9 @@ describe('POST /v1/images/generations (official openai SDK)', () => {
       num_inference_steps: 9,
     } as OpenAI.ImageGenerateParamsNonStreaming);
     const url = byUrl.data![0]!.url!;
-    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/images\/img_/);
-    const png = Buffer.from(await (await fetch(url)).arrayBuffer());
+    // Relative (no server.publicUrl here): never built from the Host header the client sent.
+    assert.match(url, /^\/api\/v1\/images\/img_/);
+    const png = Buffer.from(await (await fetch(`${base}${url}`)).arrayBuffer());
     assert.equal((await sharp(png).metadata()).height, 512);
     assert.deepEqual([backends.a1111.received.at(-1)!.seed, backends.a1111.received.at(-1)!.steps], [7, 9]);
   });

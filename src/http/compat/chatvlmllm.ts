@@ -3,14 +3,14 @@
  * defaults, limits and `{"detail": ...}` errors, over the same core as /api/v1.
  */
 import type {} from '@fastify/swagger'; // schema.tags / summary / consumes types
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { appError, isAppError, withTimeout } from '../../errors/app-error.js';
 import { checkNumber } from '../../errors/pydantic.js';
 import type { HttpServices, CoreServices } from '../http-services.js';
 import { openChat } from '../../core/chat.js';
 import { checkFormat, ocrUpload, type OcrRunner } from './ocr-upload.js';
 import { queuedOcr, type RunQueuedServices } from '../jobs/run-queued.js';
-import { readUploads, type Upload } from './uploads.js';
+import { mapUploads, readUploads, type Upload } from './uploads.js';
 
 /** What these routes use of the services. */
 type ChatvlmllmServices = CoreServices & Pick<HttpServices, 'config' | 'models'> & RunQueuedServices;
@@ -95,6 +95,13 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
     }),
   );
 
+  /** The single-file routes' upload; its spool file (if any) is deleted once the answer is sent. */
+  const readOneUpload = async (request: FastifyRequest, reply: FastifyReply) => {
+    const uploads = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
+    reply.raw.once('close', () => void uploads.dispose());
+    return uploads;
+  };
+
   app.post(
     '/ocr',
     {
@@ -105,8 +112,8 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
         consumes: ['multipart/form-data'],
       },
     },
-    async (request) => {
-      const { files, fields } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
+    async (request, reply) => {
+      const { files, fields } = await readOneUpload(request, reply);
       const work = timed(request);
       try {
         const done = await ocrOne(request, files[0]!, fields, work.signal);
@@ -135,7 +142,7 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
       },
     },
     async (request, reply) => {
-      const { files, fields } = await readUploads(request, { field: 'file', maxBytes: limits.maxBytes, maxFiles: 1 });
+      const { files, fields } = await readOneUpload(request, reply);
       const temperature = fieldNumber(fields, 'temperature', { min: 0, max: 1 });
       const maxTokens = fieldNumber(fields, 'max_tokens', { min: 1, max: 32768, integer: true });
       const upload = files[0]!;
@@ -165,7 +172,7 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
                 role: 'user',
                 content: [
                   { type: 'text', text: prompt },
-                  { type: 'image', data: upload.bytes },
+                  { type: 'image', data: await upload.read() },
                 ],
               },
             ],
@@ -203,40 +210,48 @@ export function registerChatVlmLlmRoutes(app: FastifyInstance, services: Chatvlm
       },
     },
     async (request) => {
-      const { files, fields } = await readUploads(request, { field: 'files', maxBytes: limits.maxBytes, maxFiles: 10 });
+      const { files, fields, dispose } = await readUploads(request, {
+        field: 'files',
+        maxBytes: limits.maxBytes,
+        maxFiles: 10,
+      });
       const work = timed(request);
-      // Each file is a job of its own on the queue, all queued at once and read in order.
+      // Each file is a job of its own on the queue; as many at once as the queue runs, each read
+      // from its spool file only when its turn comes, so the batch never sits in memory at once.
       const queued = queuedOcr(services, request);
       try {
-        const pending = files.map((upload) => ocrOne(request, upload, fields, work.signal, queued));
-        for (const p of pending) p.catch(() => undefined);
-        const results = [];
-        for (const [index, upload] of files.entries()) {
+        const seconds: number[] = [];
+        const settled = await mapUploads(files, services.config.jobs.concurrency, async (upload, index) => {
           const started = performance.now();
           try {
-            const done = await pending[index]!;
-            results.push({
-              filename: upload.filename,
-              text: done.result.text,
-              processing_time: done.seconds,
-              status: 'success',
-            });
-          } catch (error) {
-            if (work.signal.aborted) throw error;
-            // One bad file fails alone, with its reason.
-            results.push({
-              filename: upload.filename,
-              text: '',
-              processing_time: Math.round(performance.now() - started) / 1000,
-              status: 'error',
-              error: (error as Error).message,
-            });
+            return await ocrOne(request, upload, fields, work.signal, queued);
+          } finally {
+            seconds[index] = Math.round(performance.now() - started) / 1000;
           }
-        }
+        });
+        if (work.signal.aborted) throw work.signal.reason;
+        // One bad file fails alone, with its reason.
+        const results = settled.map((outcome, index) =>
+          outcome.status === 'fulfilled'
+            ? {
+                filename: files[index]!.filename,
+                text: outcome.value.result.text,
+                processing_time: outcome.value.seconds,
+                status: 'success',
+              }
+            : {
+                filename: files[index]!.filename,
+                text: '',
+                processing_time: seconds[index] ?? 0,
+                status: 'error',
+                error: (outcome.reason as Error).message,
+              },
+        );
         const successful = results.filter((r) => r.status === 'success').length;
         return { results, total: files.length, successful, failed: files.length - successful };
       } finally {
         work.clear();
+        await dispose();
       }
     },
   );

@@ -18,7 +18,7 @@ import { appError } from '../../errors/app-error.js';
 import type { HttpServices, CoreServices } from '../http-services.js';
 import { isJsonObject } from '../read-document.js';
 import { secureFilename } from './secure-filename.js';
-import { readMultipart } from './uploads.js';
+import { readMultipart, type Upload } from './uploads.js';
 
 /** What these routes use of the services. */
 type DeepsynthServices = CoreServices & Pick<HttpServices, 'config' | 'models'> & RunQueuedServices & JobSpecsServices;
@@ -76,22 +76,33 @@ export function registerDeepSynthRoutes(app: FastifyInstance, services: Deepsynt
   const options = { config, bodyLimit: maxBytes, schema: { tags: ['DeepSynth'] } };
   const summarizer = services.config.compat.deepsynthSummarizer;
 
-  /** Multipart upload → summary of its text (any text file, PDF or image), no temp files. */
+  /** Multipart upload → summary of its text (any text file, PDF or image); a spooled upload's file is deleted after. */
   const summarizeUpload = async (request: FastifyRequest, field: 'file' | 'image') => {
-    const { files, fields } = await readMultipart(request, { field, maxBytes, maxFiles: 1 });
-    const upload = files[0];
+    const { files, fields, dispose } = await readMultipart(request, { field, maxBytes, maxFiles: 1 });
+    try {
+      return await summarizeOne(files[0], fields, field, request);
+    } finally {
+      await dispose();
+    }
+  };
+  const summarizeOne = async (
+    upload: Upload | undefined,
+    fields: Record<string, string>,
+    field: 'file' | 'image',
+    request: FastifyRequest,
+  ) => {
     if (!upload) throw appError('bad_request', field === 'file' ? 'No file provided' : 'No image provided');
     if (upload.filename === '')
       throw appError('bad_request', field === 'file' ? 'No file selected' : 'No image selected');
     if (upload.tooLarge) throw appError('payload_too_large', tooLarge);
     const options = deepSynthOptions(fields, summarizer);
     // /summarize/image reads pictures (and PDFs) only; text files go to /summarize/file.
-    if (field === 'image' && !sniffKind(upload.bytes))
+    if (field === 'image' && !sniffKind(upload.head))
       throw appError(
         'unsupported_media_type',
-        `The image is ${describeBytes(upload.bytes)}, not a JPEG, PNG, TIFF, BMP, WebP, GIF or PDF`,
+        `The image is ${describeBytes(upload.head)}, not a JPEG, PNG, TIFF, BMP, WebP, GIF or PDF`,
       );
-    const result = await summarizeDocument(services, upload.bytes, upload.filename, options, ocr, request.work);
+    const result = await summarizeDocument(services, await upload.read(), upload.filename, options, ocr, request.work);
     // `filename = secure_filename(file.filename)`: the seed echoed the sanitised name.
     return { result, filename: secureFilename(upload.filename), parameters: echoed(options) };
   };

@@ -9,7 +9,7 @@ import { withTimeout } from '../../errors/app-error.js';
 import type { HttpServices } from '../http-services.js';
 import { ocrUpload, type OcrRunner, type OcrUploadServices } from './ocr-upload.js';
 import { queuedOcr, type RunQueuedServices } from '../jobs/run-queued.js';
-import { readUploads, type Upload } from './uploads.js';
+import { mapUploads, readUploads, type Upload } from './uploads.js';
 
 /** What these routes use of the services. */
 type InternvlServices = Pick<HttpServices, 'config' | 'engines' | 'models'> & OcrUploadServices & RunQueuedServices;
@@ -59,7 +59,7 @@ export function registerInternVlRoutes(app: FastifyInstance, services: InternvlS
       structured_content: extractStructure(done.result),
       file_info: {
         filename: upload.filename,
-        size: upload.bytes.length,
+        size: upload.size,
         format: extensionOf(upload.filename, done.kind),
         image_size: `${first?.width ?? 0}x${first?.height ?? 0}`,
       },
@@ -91,12 +91,16 @@ export function registerInternVlRoutes(app: FastifyInstance, services: InternvlS
       },
     },
     async (request) => {
-      const { files, fields } = await readUploads(request, {
+      const { files, fields, dispose } = await readUploads(request, {
         field: 'file',
         maxBytes: maxMb * 1024 * 1024,
         maxFiles: 1,
       });
-      return processOne(files[0]!, fields.prompt || defaultPrompt, request.work);
+      try {
+        return await processOne(files[0]!, fields.prompt || defaultPrompt, request.work);
+      } finally {
+        await dispose();
+      }
     },
   );
 
@@ -113,31 +117,34 @@ export function registerInternVlRoutes(app: FastifyInstance, services: InternvlS
     async (request) => {
       // The seed set no count: the batch is bounded by jobs.maxBatchItems and limits.maxBatchBytes.
       const { limits, jobs } = services.config;
-      const { files, fields } = await readUploads(request, {
+      const { files, fields, dispose } = await readUploads(request, {
         field: 'files',
         maxBytes: maxMb * 1024 * 1024,
         maxFiles: jobs.maxBatchItems,
         maxTotalBytes: limits.maxBatchBytes,
       });
-      // Each file is a job of its own on the queue, all queued at once and read in order.
-      const queued = queuedOcr(services, request);
-      const pending = files.map((upload) => processOne(upload, fields.prompt || defaultPrompt, request.work, queued));
-      for (const p of pending) p.catch(() => undefined);
-      const results = [];
-      for (const [index, upload] of files.entries()) {
-        try {
-          results.push(await pending[index]!);
-        } catch (error) {
-          if (request.work.aborted) throw error;
-          results.push({
-            status: 'error',
-            file_info: { filename: upload.filename, size: upload.bytes.length },
-            error: (error as Error).message,
-          });
-        }
+      try {
+        // Each file is a job of its own on the queue; as many at once as the queue runs, each
+        // read from its spool file only when its turn comes, so the batch never sits in memory.
+        const queued = queuedOcr(services, request);
+        const settled = await mapUploads(files, jobs.concurrency, (upload) =>
+          processOne(upload, fields.prompt || defaultPrompt, request.work, queued),
+        );
+        if (request.work.aborted) throw request.work.reason;
+        const results = settled.map((outcome, index) =>
+          outcome.status === 'fulfilled'
+            ? outcome.value
+            : {
+                status: 'error',
+                file_info: { filename: files[index]!.filename, size: files[index]!.size },
+                error: (outcome.reason as Error).message,
+              },
+        );
+        const successful = results.filter((r) => r.status === 'success').length;
+        return { status: 'success', results, total: files.length, successful, failed: files.length - successful };
+      } finally {
+        await dispose();
       }
-      const successful = results.filter((r) => r.status === 'success').length;
-      return { status: 'success', results, total: files.length, successful, failed: files.length - successful };
     },
   );
 

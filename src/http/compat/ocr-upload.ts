@@ -20,7 +20,7 @@ export type OcrRunner = (bytes: Buffer, options: OcrOptions, signal: AbortSignal
 
 /** The seed's format check: the upload's sniffed type among those it lists, else its 400. */
 export function checkFormat(upload: Upload, allowed: readonly DocumentKind[], formatsText: string): DocumentKind {
-  const kind = sniffKind(upload.bytes);
+  const kind = sniffKind(upload.head);
   if (!kind || !allowed.includes(kind)) {
     throw appError(
       'bad_request',
@@ -56,7 +56,7 @@ export async function ocrUpload(
   const model = services.models.ocrEngineOf(request.model);
   const started = performance.now();
   const result = await run(
-    upload.bytes,
+    await upload.read(),
     {
       engine: model.engine,
       languages: parseLanguages(request.language, model.languages),

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 /**
  * The Stable Diffusion API (seed 003, FastAPI) unchanged for its clients: POST /generate
  * (base64 JSON), POST /generate/image (PNG bytes), DELETE /cache, with FastAPI's error
@@ -32,7 +33,8 @@ export function registerStableDiffusionRoutes(app: FastifyInstance, services: St
         image_base64: png.toString('base64'),
         model_id: generation.model,
         generation_time: Math.round(generation.duration_ms) / 1000,
-        image_path: first.path,
+        // The seed's shape (the file under its output/ folder), without this server's absolute path.
+        image_path: `output/${basename(first.path)}`,
         // Beyond the seed: what replays it, and where the image is served.
         seed: first.seed,
         image_id: first.id,

@@ -57,9 +57,13 @@ export function responseFormat(body: Record<string, unknown>): 'url' | 'b64_json
   return value;
 }
 
-/** Where GET /api/v1/images/{id} serves an image, as an absolute URL for the client. */
-export const imageUrl = (request: FastifyRequest, id: string): string =>
-  `${request.protocol}://${request.host}/api/v1/images/${id}`;
+/**
+ * Where GET /api/v1/images/{id} serves an image: under server.publicUrl when configured,
+ * else a path relative to this server; never built from the request's Host header, which the
+ * client (or anyone in between) chooses.
+ */
+export const imageUrl = (services: Pick<HttpServices, 'config'>, id: string): string =>
+  `${(services.config.server.publicUrl ?? '').replace(/\/$/, '')}/api/v1/images/${id}`;
 
 /** A saved image's bytes, or a 404 that says why it may be gone. */
 export async function savedImage(services: GenerateServices, id: string): Promise<Buffer> {

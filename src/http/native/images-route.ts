@@ -13,6 +13,7 @@ import { submitJob, wantsAsync, type SubmitJobServices } from '../jobs/submit-jo
 import { jobListQuery } from './jobs-route.js';
 import { isoTime, type JobState } from '../../jobs/job.js';
 import type { Generation } from '../../images/generator.js';
+import { backendForKey } from '../plugins/auth.js';
 
 /** What these routes use of the services. */
 type ImagesServices = Pick<HttpServices, 'jobs'> & SubmitJobServices & GenerateServices;
@@ -38,7 +39,7 @@ export function registerImageRoutes(app: FastifyInstance, services: ImagesServic
       const images = await Promise.all(
         generation.images.map(async (image) => ({
           id: image.id,
-          url: imageUrl(request, image.id),
+          url: imageUrl(services, image.id),
           seed: image.seed,
           width: image.width,
           height: image.height,
@@ -50,7 +51,7 @@ export function registerImageRoutes(app: FastifyInstance, services: ImagesServic
         model: generation.model,
         seed: generation.seed,
         duration_ms: generation.duration_ms,
-        parameters: generation.parameters,
+        parameters: { ...generation.parameters, backend: backendForKey(request, generation.parameters.backend) },
         images,
       };
     },
@@ -70,7 +71,7 @@ export function registerImageRoutes(app: FastifyInstance, services: ImagesServic
       const page = await services.jobs.store.list(jobListQuery(request, 'image'));
       return {
         object: 'list',
-        data: page.jobs.map(generationView),
+        data: page.jobs.map((job) => generationView(job, (backend) => backendForKey(request, backend))),
         next_cursor: page.next,
         has_more: page.next !== null,
       };
@@ -96,7 +97,7 @@ export function registerImageRoutes(app: FastifyInstance, services: ImagesServic
 }
 
 /** One generation of the history: its job (who, when), what was asked, what came out. */
-function generationView(job: JobState): Record<string, unknown> {
+function generationView(job: JobState, showBackend: (backend: string) => string): Record<string, unknown> {
   const result = job.result as Generation | null;
   return {
     job_id: job.id,
@@ -105,7 +106,9 @@ function generationView(job: JobState): Record<string, unknown> {
     created_at: isoTime(job.createdAt),
     finished_at: isoTime(job.finishedAt),
     model: job.params.model,
-    parameters: result?.parameters ?? job.params,
+    parameters: result?.parameters
+      ? { ...result.parameters, backend: showBackend(result.parameters.backend) }
+      : job.params,
     duration_ms: result?.duration_ms ?? null,
     images: (result?.images ?? []).map((i) => ({
       id: i.id,

@@ -115,7 +115,7 @@ export function registerOpenAiImageRoutes(app: FastifyInstance, services: Images
                 b64_json: (await savedImage(services, image.id)).toString('base64'),
                 revised_prompt: generation.parameters.prompt,
               }
-            : { url: imageUrl(request, image.id), revised_prompt: generation.parameters.prompt },
+            : { url: imageUrl(services, image.id), revised_prompt: generation.parameters.prompt },
         ),
       );
       return { created: Math.floor(Date.now() / 1000), data };

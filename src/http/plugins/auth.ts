@@ -55,6 +55,25 @@ export function checkScope(request: FastifyRequest, scope: Scope): void {
     );
 }
 
+/** The operator: no keys (auth off), or a key with the admin scope (or no scope list: every scope). */
+export function isAdmin(request: FastifyRequest): boolean {
+  const key = request.apiKey;
+  return !key?.scopes || key.scopes.includes('admin');
+}
+
+/**
+ * A backend description without its addresses ("openai-compatible: http://gpu:8000/v1" →
+ * "openai-compatible"), for keys that are not admin: upstream URLs and file paths are the
+ * operator's business.
+ */
+export function backendForKey(request: FastifyRequest, backend: string): string {
+  if (isAdmin(request)) return backend;
+  return backend
+    .split('; ')
+    .map((part) => part.split(': ')[0]!)
+    .join('; ');
+}
+
 /** Every route's declared scope, as registered (HEAD routes Fastify adds included). */
 export interface DeclaredRoute {
   method: string;
@@ -92,10 +111,15 @@ export function requireDeclaredScopes(app: FastifyInstance): void {
  * and nowhere else; rate, concurrency and quota limits. Model access is checked where model
  * names are resolved (runtime/model-access.ts), with the key's models carried in async context.
  */
-export function registerAuth(app: FastifyInstance, auth: Readonly<Config['auth']>, meter: UsageMeter): void {
+export function registerAuth(
+  app: FastifyInstance,
+  auth: Readonly<Config['auth']>,
+  meter: UsageMeter,
+  maxConcurrentPerKey = 0,
+): void {
   if (!auth.enabled) return;
   const ring = new KeyRing(loadKeys(auth.keys, auth.keyFile));
-  const limits = new KeyLimits();
+  const limits = new KeyLimits(Date.now, maxConcurrentPerKey);
   app.decorateRequest('apiKey', undefined);
   app.addHook('onRequest', async (request, reply) => {
     // An unknown path (404) still needs a key: it says nothing to strangers.

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { appError, type AppError, formatBytes, isAppError } from '../../errors/app-error.js';
 import { pydantic } from '../../errors/pydantic.js';
 import { renderError, type Surface } from '../../errors/render.js';
-import { pythonJsonProblem } from '../json-error.js';
+import { invalidJson } from '../../shared/json-problem.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -37,6 +37,13 @@ function fromFramework(error: FastifyError, request: FastifyRequest, maxBytes: n
     case 'FST_FIELDS_LIMIT':
       return appError('bad_request', `${error.message} (too many parts in the multipart body)`);
   }
+  // busboy's words for a malformed multipart body (no boundary, a boundary that never comes, a cut part).
+  if (
+    /^(Multipart: Boundary not found|Unexpected end of (multipart data|form|file)|Malformed part header|Part terminated early|Missing Content-Type|Unsupported Content-Type|Malformed urlencoded form)/i.test(
+      error.message,
+    )
+  )
+    return appError('bad_request', `the multipart body is malformed: ${error.message}`);
   if (error.validation) {
     // The field at fault, as the surfaces name fields: "messages[0].role", or the missing property.
     const first = error.validation[0] as { instancePath?: string; params?: { missingProperty?: unknown } } | undefined;
@@ -64,7 +71,7 @@ function fromFramework(error: FastifyError, request: FastifyRequest, maxBytes: n
   );
 }
 
-function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   const surface = request.routeOptions.config?.surface ?? 'native';
   const { status, contentType, body } = renderError(
     surface,
@@ -115,11 +122,17 @@ function methodNotAllowed(surface: Surface, method: string, path: string, allow:
   return appError('method_not_allowed', message, { allowed: allow.split(', ') });
 }
 
+/** Parses a large JSON body off the event loop (a worker thread), refusing what the default parser refuses. */
+export type LargeJsonParser = (text: string, request: FastifyRequest) => Promise<unknown>;
+
+/** Bodies from this size are handed to the large-body parser: JSON.parse of 50 MB holds the event loop for a second. */
+const largeJson = 1024 * 1024;
+
 /**
  * Bodies that are not JSON, described as Python's json module would (FastAPI's 422 carries
  * its message and position); an empty JSON body is a missing body, as FastAPI reads it.
  */
-function registerJsonParser(app: FastifyInstance): void {
+function registerJsonParser(app: FastifyInstance, parseLarge: LargeJsonParser | undefined): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
@@ -135,21 +148,18 @@ function registerJsonParser(app: FastifyInstance): void {
       );
       return;
     }
+    if (parseLarge && text.length >= largeJson) {
+      parseLarge(text, request).then(
+        (value) => done(null, value),
+        (error: Error) => done(error, undefined),
+      );
+      return;
+    }
     parse(request, text, (error, value) => {
       if (!error) return done(null, value);
       // Prototype poisoning is refused as Fastify refuses it; only syntax errors get located.
       if ((error as FastifyError).code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return done(error, undefined);
-      const problem = pythonJsonProblem(text);
-      const where = `${problem.message} (character ${problem.position})`;
-      done(
-        appError(
-          'bad_request',
-          `the body is not valid JSON: ${where}`,
-          { position: problem.position },
-          { validation: pydantic.jsonInvalid(problem.position, problem.message) },
-        ),
-        undefined,
-      );
+      done(invalidJson(text), undefined);
     });
   });
 }
@@ -160,7 +170,7 @@ function registerJsonParser(app: FastifyInstance): void {
  * shape, 404 as OpenAI's error object under /v1, problem+json under /api, and at the root one
  * body both seed families read (FastAPI's `detail`, DeepSynth's Flask `error`).
  */
-export function registerErrorHandler(app: FastifyInstance, maxBytes: number): void {
+export function registerErrorHandler(app: FastifyInstance, maxBytes: number, parseLarge?: LargeJsonParser): void {
   const routes: KnownRoute[] = [];
   app.addHook('onRoute', (route) => {
     // The CORS plugin's catch-all OPTIONS route says nothing about which paths exist.
@@ -173,7 +183,7 @@ export function registerErrorHandler(app: FastifyInstance, maxBytes: number): vo
     if (known) for (const m of methods) known.methods.add(m);
     else routes.push({ segments, methods: new Set(methods), surface });
   });
-  registerJsonParser(app);
+  registerJsonParser(app, parseLarge);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = isAppError(error) ? error : fromFramework(error, request, maxBytes);

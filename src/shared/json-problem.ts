@@ -1,3 +1,6 @@
+import { type AppError, appError } from '../errors/app-error.js';
+import { pydantic } from '../errors/pydantic.js';
+
 /**
  * Where and why a body is not JSON, in the words of Python's `json` module: FastAPI puts its
  * `e.msg` and `e.pos` in the 422 it answers (`ctx.error`, `loc: ["body", pos]`). Only run on a
@@ -152,4 +155,15 @@ export function pythonJsonProblem(text: string): JsonProblem {
   // JavaScript indexes UTF-16 units; Python counts code points.
   const position = [...text.slice(0, at)].length;
   return { message: found?.reason ?? 'Expecting value', position };
+}
+
+/** The 400 for a body JSON.parse refused, located as Python would (FastAPI's seeds answer it as a 422 json_invalid). */
+export function invalidJson(text: string): AppError {
+  const problem = pythonJsonProblem(text);
+  return appError(
+    'bad_request',
+    `the body is not valid JSON: ${problem.message} (character ${problem.position})`,
+    { position: problem.position },
+    { validation: pydantic.jsonInvalid(problem.position, problem.message) },
+  );
 }
