@@ -1,9 +1,11 @@
 /**
  * The native engine's long-lived processes: pages read one after another by one process each
  * come back with their own text (never a neighbour's), an aborted page takes its process down
- * and the next page gets a fresh one, and closing the pool leaves no process behind.
+ * and the next page gets a fresh one, and no scratch file outlives the pages in flight.
  */
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { after, describe, test } from 'node:test';
 import sharp from 'sharp';
 import type { GreyImage } from '../../src/documents/raster.js';
@@ -45,5 +47,13 @@ describe('tesseract processes kept across pages', needs('tesseract'), () => {
     setTimeout(() => controller.abort(), 5);
     await assert.rejects(reading, /cancelled/);
     assert.equal(await read(pool, image), 'Shipment forty two left the dock');
+  });
+
+  test('no scratch file is left between pages, and a process kept alive reads the next page', async () => {
+    const before = readdirSync(tmpdir()).filter((f) => f.startsWith('visiongate-tesseract-')).length;
+    const image = await page('Invoice delta is paid');
+    assert.equal(await read(pool, image), 'Invoice delta is paid');
+    assert.equal(readdirSync(tmpdir()).filter((f) => f.startsWith('visiongate-tesseract-')).length, before);
+    assert.equal(await read(pool, image), 'Invoice delta is paid');
   });
 });

@@ -31,7 +31,6 @@ export class TesseractProcess {
     readonly key: string,
     binary: string,
     args: string[],
-    private readonly blankPage: string,
   ) {
     this.child = spawn('stdbuf', ['-o0', binary, '-', 'stdout', ...args, '-c', 'stream_filelist=true', 'tsv'], {
       env: { ...process.env, OMP_THREAD_LIMIT: '1' },
@@ -60,8 +59,11 @@ export class TesseractProcess {
     return !this.exited;
   }
 
-  /** Reads the page image in `file`; resolves with that page's TSV rows (its page row first). */
-  read(file: string, signal?: AbortSignal): Promise<string> {
+  /**
+   * Reads the page image in `file`, then the blank page `blank`; resolves with the first one's
+   * TSV rows (its page row first).
+   */
+  read(file: string, blank: string, signal?: AbortSignal): Promise<string> {
     if (this.exited) return Promise.reject(appError('internal', 'tesseract process has exited'));
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const page = this.fed + 1;
@@ -75,7 +77,7 @@ export class TesseractProcess {
       };
       this.pending = { page, resolve, reject, ...(signal ? { signal } : {}), onAbort };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.child.stdin.write(`${file}\n${this.blankPage}\n`);
+      this.child.stdin.write(`${file}\n${blank}\n`);
     });
   }
 
@@ -122,6 +124,7 @@ export class TesseractProcessPool {
   private readonly processes = new Set<TesseractProcess>();
   private scratch: string | undefined;
   private pages = 0;
+  private inFlight = 0;
 
   constructor(
     private readonly binary: string,
@@ -131,21 +134,30 @@ export class TesseractProcessPool {
 
   /** Reads one page (the caller keeps at most `size` pages in flight); resolves with its TSV rows. */
   async read(image: GreyImage, args: string[], signal?: AbortSignal): Promise<string> {
-    this.scratch ??= mkdtempSync(join(tmpdir(), 'visiongate-tesseract-'));
-    const blank = join(this.scratch, 'blank.pgm');
-    if (!existsSync(blank)) writeFileSync(blank, toPgm({ width: 1, height: 1, data: new Uint8Array([255]) }));
-    // The page's resolution travels in its file (TIFF), so one process serves pages of any dpi.
-    const { bytes, extension } = toTesseractImage(image);
-    const file = join(this.scratch, `${++this.pages}.${extension}`);
-    await writeFile(file, bytes);
-    const worker = this.acquire(args, blank);
+    // The scratch folder exists while pages are in flight, never left behind between requests.
+    this.inFlight++;
+    const scratch = (this.scratch ??= mkdtempSync(join(tmpdir(), 'visiongate-tesseract-')));
+    let worker: TesseractProcess | undefined;
+    let file: string | undefined;
     try {
-      return await worker.read(file, signal);
+      const blank = join(scratch, 'blank.pgm');
+      if (!existsSync(blank)) writeFileSync(blank, toPgm({ width: 1, height: 1, data: new Uint8Array([255]) }));
+      // The page's resolution travels in its file (TIFF), so one process serves pages of any dpi.
+      const { bytes, extension } = toTesseractImage(image);
+      file = join(scratch, `${++this.pages}.${extension}`);
+      await writeFile(file, bytes);
+      worker = this.acquire(args);
+      return await worker.read(file, blank, signal);
     } finally {
-      worker.busy = false;
-      if (worker.alive) worker.idleTimer = setTimeout(() => this.drop(worker), this.keepAliveMs).unref();
-      else this.processes.delete(worker);
-      await rm(file, { force: true });
+      if (worker) {
+        worker.busy = false;
+        if (worker.alive) worker.idleTimer = setTimeout(() => this.drop(worker!), this.keepAliveMs).unref();
+        else this.processes.delete(worker);
+      }
+      if (--this.inFlight === 0) {
+        this.scratch = undefined;
+        await rm(scratch, { recursive: true, force: true });
+      } else if (file) await rm(file, { force: true });
     }
   }
 
@@ -157,7 +169,7 @@ export class TesseractProcessPool {
     this.scratch = undefined;
   }
 
-  private acquire(args: string[], blank: string): TesseractProcess {
+  private acquire(args: string[]): TesseractProcess {
     const key = args.join('\u0000');
     for (const worker of this.processes) if (!worker.alive) this.processes.delete(worker);
     const idle = [...this.processes].filter((w) => !w.busy);
@@ -170,7 +182,7 @@ export class TesseractProcessPool {
     // Room for an idle process per page in flight beside the busy ones (pages alternate between
     // two segmentation modes, requests between languages); past that the oldest idle one goes.
     if (this.processes.size >= this.size * 2 && idle[0]) this.drop(idle[0]);
-    const started = new TesseractProcess(key, this.binary, args, blank);
+    const started = new TesseractProcess(key, this.binary, args);
     started.busy = true;
     this.processes.add(started);
     return started;
