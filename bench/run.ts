@@ -16,6 +16,12 @@ import { jobsBench } from './jobs.js';
 import { imagesBench } from './images.js';
 import { pdfBench } from './pdf.js';
 import { renderPage, renderScan } from '../test/fixtures/pages.js';
+import { qualityBench } from './quality.js';
+
+/** Flags: --quick (small subset of the quality set), --quality-only, --devset DIR, --engines a,b, --speed-rounds N. */
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(name);
+const value = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 
 const run = promisify(execFile);
 const parallel = availableParallelism();
@@ -47,7 +53,20 @@ async function hasBinary(name: string): Promise<boolean> {
   );
 }
 
+async function quality(): Promise<void> {
+  const engines = value('--engines')?.split(',');
+  const rounds = value('--speed-rounds');
+  const lines = await qualityBench({
+    devset: value('--devset') ?? 'bench/devset/build',
+    quick: flag('--quick'),
+    ...(engines ? { engines } : {}),
+    ...(rounds ? { speedRounds: Number(rounds) } : {}),
+  });
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 async function main(): Promise<void> {
+  if (flag('--quality-only')) return quality();
   const report: string[] = [];
   const readyStart = performance.now();
   const server = await startServer();
@@ -178,6 +197,7 @@ async function main(): Promise<void> {
   report.push(...(await imagesBench()));
   report.push(...(await pdfBench()));
   process.stdout.write(`visiongate bench (${parallel} cores)\n${report.map((l) => `- ${l}`).join('\n')}\n`);
+  await quality();
 }
 
 await main();

@@ -1,5 +1,4 @@
-import { abortError, isAppError } from '../errors/app-error.js';
-import type { GreyImage } from '../documents/raster.js';
+import { abortError } from '../errors/app-error.js';
 import type { Metrics } from '../runtime/metrics.js';
 import { recordCost } from '../runtime/usage-meter.js';
 import { openDocument, type DocumentLimits, type DocumentPage, type OpenedDocument } from '../documents/document.js';
@@ -14,6 +13,8 @@ import { blocksToMarkdown, blocksToText, layoutBlocks, linesFromTextLayer, type 
 import { applyCheckboxes } from './checkbox-lines.js';
 import { orderedMap } from './ordered-map.js';
 import { pagePreview, type PagePreview } from './preview.js';
+import { readPageImage } from './page-reading.js';
+import { withLatin } from '../shared/languages.js';
 
 /** The OCR options a request starts from (the config's, parsed once at start-up). */
 export interface OcrDefaults {
@@ -36,6 +37,8 @@ export interface OcrOptions {
   previews?: boolean;
   /** Find checkboxes and write them into the text as [√] / [ ]. */
   checkboxes?: boolean;
+  /** Read with exactly `languages` (no English added to a non-Latin script). */
+  exactLanguages?: boolean;
 }
 
 export interface OcrPageResult {
@@ -119,7 +122,9 @@ export async function* ocrPages(
 ): AsyncGenerator<OcrPageResult> {
   const pages = selectPages(options.pages, doc.pageCount);
   // Choose before any work so a bad engine/language fails fast, even for digital PDFs.
-  const engine: OcrEngine = await deps.engines.choose(options.engine, options.languages);
+  const languages = await effectiveLanguages(deps, options);
+  const engines = await deps.engines.rank(options.engine, languages);
+  const engine: OcrEngine = engines[0]!;
   const engineStatus = await engine.status();
   const previews = options.previews ?? false;
   const readOptions = {
@@ -183,10 +188,10 @@ export async function* ocrPages(
     // The page after those in flight is rendered while this one is being recognised.
     const ahead = page.source === 'ocr' ? pages[pages.indexOf(pageNumber) + concurrency] : undefined;
     if (ahead !== undefined) void read(ahead);
+    const recognized =
+      page.source === 'text-layer' ? undefined : await readPageImage(deps, engines, page.image, languages, signal);
     const text: OcrPageText =
-      page.source === 'text-layer'
-        ? { lines: linesFromTextLayer(page.lines) }
-        : await recognize(deps, engine, page.image, options.languages, signal);
+      page.source === 'text-layer' ? { lines: linesFromTextLayer(page.lines) } : recognized!.text;
     if (options.checkboxes && page.image)
       text.lines = applyCheckboxes(
         text.lines,
@@ -194,7 +199,7 @@ export async function* ocrPages(
       );
     const result = await pageResult(
       page,
-      page.source === 'text-layer' ? 'pdf-text-layer' : engine.name,
+      recognized ? recognized.engine.name : 'pdf-text-layer',
       text,
       started,
       previews,
@@ -207,20 +212,20 @@ export async function* ocrPages(
   }
 }
 
-/** One page through the engine; its own failures (not cancellations or client errors) are counted. */
-async function recognize(
-  deps: OcrDependencies,
-  engine: OcrEngine,
-  image: GreyImage,
-  languages: string[],
-  signal?: AbortSignal,
-): Promise<OcrPageText> {
-  try {
-    return await engine.recognize(image, { languages }, signal);
-  } catch (error) {
-    if (!isAppError(error) || error.status >= 500) deps.metrics?.engineErrors.inc({ engine: engine.name });
-    throw error;
-  }
+/**
+ * The languages a request is read with: a non-Latin script gets English added (real pages
+ * mix scripts) unless the client asked for its languages exactly, or no engine has both.
+ */
+export async function effectiveLanguages(
+  deps: Pick<OcrDependencies, 'engines'>,
+  options: Pick<OcrOptions, 'engine' | 'languages' | 'exactLanguages'>,
+): Promise<string[]> {
+  const mixed = withLatin(options.languages, options.exactLanguages ?? false);
+  if (mixed === options.languages) return mixed;
+  return deps.engines.rank(options.engine, mixed).then(
+    () => mixed,
+    () => options.languages,
+  );
 }
 
 /** For long documents run as jobs: pages already read (kept across restarts) and a hook per page. */
@@ -266,7 +271,7 @@ export async function ocrDocument(
       markdown: pages.map((p) => p.markdown).join('\n\n---\n\n'),
       pages,
       document: { type: doc.mimeType, bytes: doc.byteLength, page_count: doc.pageCount, pages_processed: pages.length },
-      languages: options.languages,
+      languages: await effectiveLanguages(deps, options),
       timings: { total_ms: Math.round(performance.now() - started) },
     };
   } finally {

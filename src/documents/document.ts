@@ -153,6 +153,13 @@ export async function openDocument(
 
 type Base = Pick<OpenedDocument, 'kind' | 'mimeType' | 'byteLength'>;
 
+/**
+ * An image's stated density, when it is believable for a scan or a rendered page: 72 (and 96)
+ * is what cameras and screenshots write whatever the content, so lower values are not passed on.
+ */
+const usableDensity = (density: number | undefined): density is number =>
+  density !== undefined && density >= 100 && density <= 1200;
+
 async function openRasterImage(bytes: Buffer, base: Base, limits: DocumentLimits): Promise<OpenedDocument> {
   let meta: Metadata;
   try {
@@ -196,6 +203,7 @@ async function openRasterImage(bytes: Buffer, base: Base, limits: DocumentLimits
             width: info.width,
             height: info.height,
             data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+            ...(usableDensity(meta.density) ? { dpi: meta.density } : {}),
           },
         };
       } catch (error) {

@@ -244,7 +244,10 @@ export async function readPdfPage(doc: PDFDocumentProxy, request: PdfPageRequest
     const height = Math.round(viewport.height);
     const hasTextLayer = !request.forceRender && textChars(lines) >= request.minTextChars;
     if (hasTextLayer && !request.wantImage) return { width, height, lines, textLayer: true };
-    const raster = await renderPage(doc, page, viewport, request.renderTimeoutMs, request.maxPixels);
+    const raster = {
+      ...(await renderPage(doc, page, viewport, request.renderTimeoutMs, request.maxPixels)),
+      dpi: Math.round(scale * 72),
+    };
     return { width, height, lines: hasTextLayer ? lines : [], textLayer: hasTextLayer, raster };
   } finally {
     page.cleanup();

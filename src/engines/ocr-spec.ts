@@ -11,6 +11,8 @@ export interface OcrEngineStatus {
   /** Tesseract-style language codes it can read (eng, fra, chi_sim…). */
   languages: string[];
   version?: string;
+  /** Which models it reads with (e.g. best_int from npm, or the system's). */
+  models?: string;
   /** Workers or processes it runs pages on in parallel. */
   concurrency: number;
   loaded: boolean;
@@ -18,6 +20,11 @@ export interface OcrEngineStatus {
 
 export interface RecognizeRequest {
   languages: string[];
+  /**
+   * Tesseract page segmentation mode for this page (3: automatic layout, 6: one uniform
+   * block, 11: sparse text); engines without the notion ignore it.
+   */
+  pageSegmentationMode?: number;
 }
 
 /**
@@ -26,6 +33,16 @@ export interface RecognizeRequest {
  */
 export interface OcrEngine {
   readonly name: OcrEngineName;
+  /** It honours `RecognizeRequest.pageSegmentationMode` (Tesseract's engines). */
+  readonly pageSegmentation?: boolean;
+  /**
+   * Present when it reads better from a prepared page: straightened, despeckled, and scaled
+   * down to `lineHeight` (text line height, ink extent, pixels, that it reads as well as any
+   * larger one) when the text is clearly larger (Tesseract). Absent: it gets the page as it is
+   * (PaddleOCR finds rotated boxes and reads through noise itself; measured, preparing the page
+   * for it loses spaces between words).
+   */
+  readonly pagePreparation?: { lineHeight: { latin: number; cjk: number } };
   /** Cheap; detection runs once and is cached. Never loads models. */
   status(): Promise<OcrEngineStatus>;
   recognize(image: GreyImage, request: RecognizeRequest, signal?: AbortSignal): Promise<OcrPageText>;

@@ -83,6 +83,7 @@ export function registerHealthRoutes(
             languages: e.languages,
             concurrency: e.concurrency,
             ...(e.version ? { version: e.version } : {}),
+            ...(e.models ? { models: e.models } : {}),
             ...(e.reason ? { reason: e.reason } : {}),
           },
         ]),

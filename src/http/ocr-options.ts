@@ -46,6 +46,7 @@ export function ocrOptionsFrom(fields: Record<string, string>, defaults: OcrDefa
     forceOcr: flag('force_ocr'),
     previews: flag('previews'),
     checkboxes: flag('checkboxes'),
+    exactLanguages: flag('exact_languages'),
   };
 }
 

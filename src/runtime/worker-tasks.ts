@@ -15,6 +15,7 @@ import { summarizeExtractive, type ExtractiveSummary } from '../engines/extracti
 import { openPdf, readPdfPage, readPdfPageSize, readPdfTextPages, summarizePdf } from '../documents/pdf-reader.js';
 import type { GreyImage } from '../documents/raster.js';
 import type { DocumentTask, DocumentTaskResults } from '../documents/document.js';
+import { analyzePage, type PageAnalysis } from '../documents/page-analysis.js';
 import { markStarted } from '../shared/started-flag.js';
 import { lowerThreadPriority } from '../shared/thread-priority.js';
 
@@ -23,6 +24,7 @@ export type WorkerTask =
   | { type: 'extract-text'; kind: MarkupKind; data: Uint8Array; limits: TextLimits }
   | { type: 'summarize-extractive'; text: string; maxWords: number }
   | { type: 'detect-checkboxes'; image: GreyImage }
+  | { type: 'analyze-page'; image: GreyImage }
   | { type: 'parse-json'; bytes: Uint8Array };
 
 // A collector this thread may call (V8 exposes gc to contexts made after the flag is set).
@@ -70,6 +72,7 @@ export interface WorkerTaskResults extends DocumentTaskResults {
   'extract-text': string;
   'summarize-extractive': ExtractiveSummary;
   'detect-checkboxes': Checkbox[];
+  'analyze-page': PageAnalysis;
   'parse-json': unknown;
 }
 
@@ -123,6 +126,8 @@ async function perform(task: WorkerTask): Promise<unknown> {
       return summarizeExtractive(task.text, { maxWords: task.maxWords });
     case 'detect-checkboxes':
       return detectCheckboxes(task.image);
+    case 'analyze-page':
+      return analyzePage(task.image);
     case 'parse-json':
       return parseJson(task.bytes);
   }

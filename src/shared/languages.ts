@@ -73,3 +73,90 @@ export function parseLanguages(input: string | string[] | undefined, fallback: r
 }
 
 export const isChinese = (code: string): boolean => code.startsWith('chi_');
+
+/** Tesseract codes of languages written in Latin script (their text reads English words too). */
+const latinScript = new Set([
+  'eng',
+  'fra',
+  'deu',
+  'spa',
+  'ita',
+  'por',
+  'nld',
+  'pol',
+  'ces',
+  'slk',
+  'slv',
+  'hrv',
+  'hun',
+  'ron',
+  'swe',
+  'nor',
+  'dan',
+  'fin',
+  'est',
+  'lav',
+  'lit',
+  'tur',
+  'ind',
+  'msa',
+  'vie',
+  'cat',
+  'eus',
+  'glg',
+  'gle',
+  'isl',
+  'lat',
+  'afr',
+  'sqi',
+  'aze',
+  'uzb',
+  'tgl',
+  'swa',
+  'frk',
+  'enm',
+  'frm',
+  'ita_old',
+  'spa_old',
+  'mlt',
+  'cym',
+  'bre',
+  'cos',
+  'fao',
+  'fil',
+  'fry',
+  'gla',
+  'hat',
+  'ltz',
+  'mri',
+  'oci',
+  'que',
+  'sun',
+  'jav',
+  'ton',
+  'yor',
+]);
+
+/**
+ * Models that read Latin letters themselves: the Chinese, Japanese and Korean models carry
+ * ASCII in their character sets (measured on the development set: `chi_sim+eng` reads a
+ * Chinese manual page no better than `chi_sim`, at 1.5× the time).
+ */
+const carriesLatin = /^(chi_|jpn|kor)/;
+
+/**
+ * Real pages mix scripts: a Russian page holds commands, names and URLs in Latin letters,
+ * which the Cyrillic model alone reads as Cyrillic noise (`ls` → `15`, `escape` → `езсаре`).
+ * Tesseract's advice is to add English (`rus+eng`); so a request naming only non-Latin
+ * languages gets `eng` appended, unless the client asks for its languages exactly or a
+ * requested model reads Latin by itself.
+ */
+export function withLatin(languages: string[], exact = false): string[] {
+  if (
+    exact ||
+    languages.length === 0 ||
+    languages.some((l) => latinScript.has(l) || l === 'osd' || carriesLatin.test(l))
+  )
+    return languages;
+  return [...languages, 'eng'];
+}

@@ -64,7 +64,8 @@ describe('POST /api/v1/ocr on rendered images', () => {
       assert.equal(body.pages.length, 1);
       const page = body.pages[0]!;
       assert.equal(page.source, 'ocr');
-      assert.equal(page.engine, 'tesseract-js');
+      // auto's first choice: the native binary when it reads with the npm best_int models, else tesseract.js.
+      assert.equal(page.engine, (await t.services.engines.choose('auto', ['eng'])).name);
       assert.ok(page.width > 1000 && page.height > 200);
       assert.ok(page.confidence > 0.8);
       assert.ok(page.words.length >= 20);
@@ -147,11 +148,11 @@ describe('POST /api/v1/ocr on rendered images', () => {
     assert.ok(cer <= 0.03, `CER ${cer} for ${JSON.stringify(body.text)}`);
   });
 
-  test('Chinese page goes to PaddleOCR automatically (CER ≤ 5%)', async () => {
+  test("Chinese page read by auto's first choice for Chinese (CER ≤ 5%)", async () => {
     const chinese = committedPage('chinese'); // no npm package ships a CJK font: a committed page
     const { status, body } = await ocr(chinese.png, { languages: 'chi_sim' });
     assert.equal(status, 200);
-    assert.equal(body.pages[0]!.engine, 'paddle');
+    assert.equal(body.pages[0]!.engine, (await t.services.engines.choose('auto', ['chi_sim'])).name);
     const cer = characterErrorRate(chinese.text, body.text);
     assert.ok(cer <= 0.05, `CER ${cer} for ${JSON.stringify(body.text)}`);
   });

@@ -7,6 +7,9 @@ import { Semaphore } from '../../shared/semaphore.js';
 import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
 import type { OcrPageText } from '../../shared/ocr-text.js';
 import { linesFromTsv } from './tsv.js';
+import { buildModelFolder } from './model-folder.js';
+import { tesseractLineHeight } from '../tesseract-js/language-data.js';
+import { TesseractProcessPool } from './tesseract-process.js';
 
 const run = promisify(execFile);
 
@@ -15,29 +18,40 @@ interface Detection {
   reason?: string;
   version?: string;
   languages: string[];
+  /** `stdbuf` is there, so pages go to long-lived processes (see TesseractProcess). */
+  streaming?: boolean;
+  /** --tessdata-dir with the npm best_int models, when they are installed. */
+  tessdataDir?: string;
+  models?: string;
 }
 
 /**
- * The native `tesseract` binary, one single-threaded process per page (a second OpenMP
- * thread buys little and costs much: one process per core is the efficient shape).
+ * The native `tesseract` binary: single-threaded processes, one per page in flight (a second
+ * OpenMP thread buys little and costs much: one process per core is the efficient shape),
+ * kept alive across pages so the models load once (TesseractProcessPool).
  */
 export class TesseractCliEngine implements OcrEngine {
   readonly name = 'tesseract-cli' as const;
+  readonly pageSegmentation = true;
+  readonly pagePreparation = { lineHeight: tesseractLineHeight };
   private detection: Promise<Detection> | undefined;
   private readonly slots: Semaphore;
   private readonly concurrency: number;
   private readonly running = new Set<ReturnType<typeof spawn>>();
+  private readonly processes: TesseractProcessPool;
 
   constructor(
     private readonly options: {
       binary: string;
       workers?: number;
       pageSegmentationMode?: number;
+      systemModelsOnly?: boolean;
       taskTimeoutMs?: number;
     },
   ) {
     this.concurrency = options.workers || Math.max(1, availableParallelism());
     this.slots = new Semaphore(this.concurrency);
+    this.processes = new TesseractProcessPool(options.binary, this.concurrency);
   }
 
   /** Runs `tesseract --version` and `--list-langs` once (start-up calls this early, without waiting). */
@@ -47,7 +61,18 @@ export class TesseractCliEngine implements OcrEngine {
         return { available: false, reason: 'disabled by config (ocr.tesseractBinary is empty)', languages: [] };
       try {
         const version = await run(this.options.binary, ['--version'], { timeout: 5000 });
-        const list = await run(this.options.binary, ['--list-langs'], { timeout: 5000 });
+        const best = this.options.systemModelsOnly ? undefined : await buildModelFolder().catch(() => undefined);
+        const list = await run(
+          this.options.binary,
+          ['--list-langs', ...(best ? ['--tessdata-dir', best.folder] : [])],
+          {
+            timeout: 5000,
+          },
+        );
+        const streaming = await run('stdbuf', ['--version'], { timeout: 5000 }).then(
+          () => true,
+          () => false,
+        );
         const languages = list.stdout
           .split('\n')
           .slice(1)
@@ -57,6 +82,10 @@ export class TesseractCliEngine implements OcrEngine {
           available: true,
           version: /tesseract\s+(\S+)/i.exec(version.stdout + version.stderr)?.[1] ?? 'unknown',
           languages,
+          streaming,
+          ...(best
+            ? { tessdataDir: best.folder, models: `best_int (npm) for ${best.npm.join(', ')}; system for the rest` }
+            : { models: 'system' }),
         };
       } catch {
         return {
@@ -71,7 +100,8 @@ export class TesseractCliEngine implements OcrEngine {
 
   async status(): Promise<OcrEngineStatus> {
     const d = await this.detect();
-    return { name: this.name, ...d, concurrency: this.concurrency, loaded: d.available };
+    const { tessdataDir: _folder, streaming: _streaming, ...shown } = d;
+    return { name: this.name, ...shown, concurrency: this.concurrency, loaded: d.available };
   }
 
   async recognize(image: GreyImage, request: RecognizeRequest, signal?: AbortSignal): Promise<OcrPageText> {
@@ -84,34 +114,45 @@ export class TesseractCliEngine implements OcrEngine {
         `tesseract-cli has no data for ${missing.join(', ')}; installed: ${d.languages.join(', ')} (apt-get install tesseract-ocr-<lang>)`,
         { allowed: d.languages },
       );
+    const args = this.arguments(request, d.tessdataDir);
     return this.slots.use(async () => {
-      // The time limit starts with the process: waiting for a slot does not count.
+      // The time limit starts with the page's turn: waiting for a slot does not count.
       const limit = deadline(signal, this.options.taskTimeoutMs ?? 120_000, () =>
         taskTimeoutError(this.options.taskTimeoutMs ?? 120_000, 'tesseract on one page'),
       );
       limit.start();
       try {
-        return await this.spawnOnce(image, request.languages, limit.signal);
+        if (!d.streaming)
+          return await this.spawnOnce(
+            image,
+            [...args, ...(image.dpi ? ['--dpi', String(image.dpi)] : [])],
+            limit.signal,
+          );
+        return { lines: linesFromTsv(await this.processes.read(image, args, limit.signal)) };
       } finally {
         limit.clear();
       }
     }, signal);
   }
 
-  private spawnOnce(image: GreyImage, languages: string[], signal?: AbortSignal): Promise<OcrPageText> {
+  /** Model folder, languages, LSTM only, segmentation mode. */
+  private arguments(request: RecognizeRequest, tessdataDir: string | undefined): string[] {
+    const psm = request.pageSegmentationMode ?? this.options.pageSegmentationMode ?? 3;
+    return [
+      ...(tessdataDir ? ['--tessdata-dir', tessdataDir] : []),
+      '-l',
+      request.languages.join('+'),
+      '--oem',
+      '1',
+      '--psm',
+      String(psm),
+    ];
+  }
+
+  /** One process for one page (where `stdbuf` is missing): the models load for every page. */
+  private spawnOnce(image: GreyImage, args: string[], signal?: AbortSignal): Promise<OcrPageText> {
     return new Promise((resolve, reject) => {
-      const args = [
-        'stdin',
-        'stdout',
-        '-l',
-        languages.join('+'),
-        '--oem',
-        '1',
-        '--psm',
-        String(this.options.pageSegmentationMode ?? 3),
-        'tsv',
-      ];
-      const child = spawn(this.options.binary, args, {
+      const child = spawn(this.options.binary, ['stdin', 'stdout', ...args, 'tsv'], {
         env: { ...process.env, OMP_THREAD_LIMIT: '1' },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
@@ -142,5 +183,6 @@ export class TesseractCliEngine implements OcrEngine {
 
   async unload(): Promise<void> {
     for (const child of this.running) child.kill('SIGKILL');
+    await this.processes.close();
   }
 }

@@ -1,12 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createWorker, OEM, type Worker, type Block } from 'tesseract.js';
+import { createWorker, OEM, type PSM, type Worker, type Block } from 'tesseract.js';
 import { toPgm, type GreyImage } from '../../documents/raster.js';
 import { abortError, appError, deadline, taskTimeoutError } from '../../errors/app-error.js';
 import { lineOf, type OcrLine, type OcrPageText } from '../../shared/ocr-text.js';
 import { round3 } from '../../shared/numbers.js';
 import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.js';
-import { buildLanguageFolder, discoverLanguages, type LanguageSource } from './language-data.js';
+import { buildLanguageFolder, discoverLanguages, tesseractLineHeight, type LanguageSource } from './language-data.js';
 
 /** Pages larger than this (16 MP, an A3 page at 300 dpi) retire the worker that read them. */
 const recycleAbovePixels = 16_000_000;
@@ -15,6 +15,10 @@ interface Slot {
   worker: Worker;
   languages: string;
   busy: boolean;
+  /** Page segmentation mode last set on the worker. */
+  psm?: string;
+  /** Resolution last set on the worker (user_defined_dpi). */
+  dpi?: string;
 }
 
 /** Converts tesseract.js's block tree into our lines (confidence 0–1, bbox arrays). */
@@ -67,6 +71,8 @@ export function skewFromBlocks(blocks: Block[] | null): number | undefined {
  */
 export class TesseractJsEngine implements OcrEngine {
   readonly name = 'tesseract-js' as const;
+  readonly pageSegmentation = true;
+  readonly pagePreparation = { lineHeight: tesseractLineHeight };
   private readonly sources: LanguageSource[];
   private langFolder: string | undefined;
   private readonly slots: Slot[] = [];
@@ -113,6 +119,16 @@ export class TesseractJsEngine implements OcrEngine {
     // good (about 250 MB after a 40 MP page), so it is retired after one; a new one starts in a second.
     let stopped = image.width * image.height > recycleAbovePixels;
     try {
+      // The library's API defaults to one uniform block (PSM 6), which runs the columns of a
+      // page and the cells of a table into each other and loses headings; the CLI's automatic
+      // layout (PSM 3) is the default here too.
+      const psm = String(request.pageSegmentationMode ?? 3) as PSM;
+      const dpi = image.dpi ? String(image.dpi) : '0'; // 0: Tesseract estimates it
+      if (slot.psm !== psm || slot.dpi !== dpi) {
+        await slot.worker.setParameters({ tessedit_pageseg_mode: psm, user_defined_dpi: dpi });
+        slot.psm = psm;
+        slot.dpi = dpi;
+      }
       // Shared memory goes to tesseract.js as is: given a Buffer it copies the page, then copies it again to post it.
       const pgm = toPgm(image);
       const recognized = slot.worker.recognize(
@@ -176,6 +192,10 @@ export class TesseractJsEngine implements OcrEngine {
         other.busy = true;
         await other.worker.reinitialize(languages, OEM.LSTM_ONLY);
         other.languages = languages;
+        // Parameters do not survive a re-initialisation.
+        delete other.psm;
+        delete other.dpi;
+
         return other;
       }
       await new Promise<void>((resolve, reject) => {
