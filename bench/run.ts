@@ -64,9 +64,25 @@ async function quality(): Promise<void> {
   });
   process.stdout.write(`${lines.join('\n')}\n`);
 }
+/** `npm run bench -- proxy images` runs only the sections named (ocr, proxy, jobs, images, pdf, quality); none: all. */
+const sections = ['ocr', 'proxy', 'jobs', 'images', 'pdf', 'quality'];
+const only = new Set(process.argv.slice(2).filter((arg) => sections.includes(arg)));
+const wanted = (section: string): boolean => only.size === 0 || only.has(section);
 
 async function main(): Promise<void> {
   if (flag('--quality-only')) return quality();
+  const report: string[] = [];
+  if (wanted('ocr')) report.push(...(await ocrBench()));
+  if (wanted('proxy')) report.push(...(await proxyBench()));
+  if (wanted('jobs')) report.push(...(await jobsBench()));
+  if (wanted('images')) report.push(...(await imagesBench()));
+  if (wanted('pdf')) report.push(...(await pdfBench()));
+  process.stdout.write(`visiongate bench (${parallel} cores)\n${report.map((l) => `- ${l}`).join('\n')}\n`);
+  if (wanted('quality')) await quality();
+}
+
+/** OCR throughput and CER against native tesseract, /health under load, summarization. */
+async function ocrBench(): Promise<string[]> {
   const report: string[] = [];
   const readyStart = performance.now();
   const server = await startServer();
@@ -192,12 +208,7 @@ async function main(): Promise<void> {
     `DeepSynth load test (100 requests, 10 concurrent, /summarize/text): ${fmt(100 / loadSeconds, 0)} req/s, p50 ${fmt(percentile(times, 50))} ms, p99 ${fmt(percentile(times, 99))} ms`,
   );
   await server.stop();
-  report.push(...(await proxyBench()));
-  report.push(...(await jobsBench()));
-  report.push(...(await imagesBench()));
-  report.push(...(await pdfBench()));
-  process.stdout.write(`visiongate bench (${parallel} cores)\n${report.map((l) => `- ${l}`).join('\n')}\n`);
-  await quality();
+  return report;
 }
 
 await main();

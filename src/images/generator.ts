@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import sharp from 'sharp';
 import type { Config } from '../config/schema.js';
 import { createImageEngine } from '../engines/image-engines.js';
-import type { GeneratedImages, ImageEngine, ImageStep } from '../engines/image-spec.js';
+import type { GeneratedImages, ImageEngine, ImagePreview, ImageStep } from '../engines/image-spec.js';
 import { appError, isAppError } from '../errors/app-error.js';
 import { version } from '../shared/version.js';
 import type { ModelRegistry } from '../runtime/model-registry.js';
@@ -41,11 +41,16 @@ export interface Generation {
   duration_ms: number;
   /** The parameters sent, after styles and the drawn seed. */
   parameters: ImageParams & { seed: number; backend: string };
+  /** Token usage the backend reported (OpenAI's GPT image models). */
+  usage?: Record<string, unknown>;
 }
 
 export interface GenerateRun {
   signal?: AbortSignal;
   onStep?: (step: ImageStep) => void;
+  /** Streaming: the backend's previews as they come, and how many partial images the client asked for. */
+  onPreview?: (preview: ImagePreview) => void;
+  partialImages?: number;
   requestId?: string;
 }
 
@@ -157,8 +162,13 @@ export class ImageGenerator {
           ...(init ? { init: { image: init, strength: params.strength } } : {}),
           ...(run.requestId ? { requestId: run.requestId } : {}),
           ...(params.openai ? { openAiOptions: params.openai } : {}),
+          ...(run.partialImages !== undefined ? { partialImages: run.partialImages } : {}),
         },
-        { ...(run.signal ? { signal: run.signal } : {}), ...(run.onStep ? { onStep: run.onStep } : {}) },
+        {
+          ...(run.signal ? { signal: run.signal } : {}),
+          ...(run.onStep ? { onStep: run.onStep } : {}),
+          ...(run.onPreview ? { onPreview: run.onPreview } : {}),
+        },
       );
     } finally {
       release();
@@ -177,7 +187,7 @@ export class ImageGenerator {
     recordCost('images', images.length);
     const duration = Math.round(performance.now() - started);
     this.log.info({ model, images: images.map((i) => i.id), seed, duration_ms: duration }, 'images generated');
-    return { model, seed, images, duration_ms: duration, parameters };
+    return { model, seed, images, duration_ms: duration, parameters, ...(output.usage ? { usage: output.usage } : {}) };
   }
 
   /** DELETE /cache: every engine built so far drops its sessions and asks its backend to free its checkpoint. */

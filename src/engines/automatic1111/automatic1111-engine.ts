@@ -21,6 +21,8 @@ interface Txt2ImgResponse {
 
 interface ProgressResponse {
   progress?: number;
+  /** The live preview (base64 PNG/JPEG) when asked for and the server makes them (its live-preview settings). */
+  current_image?: string | null;
   state?: { sampling_step?: number; sampling_steps?: number; job_count?: number };
 }
 
@@ -64,7 +66,7 @@ export class Automatic1111Engine implements ImageEngine {
   }
 
   async generate(request: ImageRequest, options: GenerateOptions = {}): Promise<GeneratedImages> {
-    const { signal, onStep } = options;
+    const { signal, onStep, onPreview } = options;
     let server: string | undefined;
     const polling = new AbortController();
     const stopInterrupt = onAbort(signal, () => {
@@ -79,7 +81,8 @@ export class Automatic1111Engine implements ImageEngine {
           server = url;
         },
       });
-      if (onStep) void this.pollProgress(() => server, request.steps, onStep, polling.signal);
+      if (onStep || onPreview)
+        void this.pollProgress(() => server, request.steps, { onStep, onPreview }, polling.signal);
       const response = await sent;
       const result = (await response.body.json()) as Txt2ImgResponse;
       const images = (result.images ?? []).map(fromBase64);
@@ -103,23 +106,32 @@ export class Automatic1111Engine implements ImageEngine {
   private async pollProgress(
     server: () => string | undefined,
     expected: number,
-    onStep: NonNullable<GenerateOptions['onStep']>,
+    report: Pick<GenerateOptions, 'onStep' | 'onPreview'>,
     signal: AbortSignal,
   ): Promise<void> {
     let last = 0;
+    let lastPreview: string | undefined;
+    // The preview is a whole image in every answer: asked for only when the caller wants previews.
+    const query = `skip_current_image=${report.onPreview ? 'false' : 'true'}`;
     while (!signal.aborted) {
       await sleep(this.options.progressIntervalMs, undefined, { signal }).catch(() => undefined);
       const url = server();
       if (signal.aborted || !url) continue;
       const progress = await this.client
-        .json<ProgressResponse>(url, 'GET', '/sdapi/v1/progress?skip_current_image=true', { signal })
+        .json<ProgressResponse>(url, 'GET', `/sdapi/v1/progress?${query}`, { signal })
         .catch(() => undefined);
       const step = progress?.state?.sampling_step;
       const steps = progress?.state?.sampling_steps;
       const running = (progress?.state?.job_count ?? 0) > 0;
-      if (!signal.aborted && running && steps === expected && step !== undefined && step > last) {
+      if (signal.aborted || !running || steps !== expected || step === undefined) continue;
+      const preview = progress?.current_image;
+      if (report.onPreview && preview && preview !== lastPreview) {
+        lastPreview = preview;
+        report.onPreview({ image: fromBase64(preview), step, steps });
+      }
+      if (step > last) {
         last = step;
-        onStep({ step, steps });
+        report.onStep?.({ step, steps });
       }
     }
   }

@@ -43,17 +43,41 @@ interface HistoryEntry {
   status?: { status_str?: string; completed?: boolean; messages?: Array<[string, ComfyMessage['data']]> };
 }
 
-/** The JSON messages of one websocket session, read in order (binary preview frames are skipped). */
+/**
+ * A binary preview frame: a big-endian event type (1: PREVIEW_IMAGE), an image type (1 JPEG, 2 PNG),
+ * then the encoded image. Anything else (another event type, no image) is undefined.
+ */
+export function previewImage(frame: ArrayBuffer): Buffer | undefined {
+  if (frame.byteLength <= 8) return undefined;
+  const view = new DataView(frame);
+  if (view.getUint32(0) !== 1 || ![1, 2].includes(view.getUint32(4))) return undefined;
+  return Buffer.from(frame, 8);
+}
+
+/** The JSON messages of one websocket session, read in order; binary preview frames go to `onPreview`. */
 class Session {
   private readonly messages: ComfyMessage[] = [];
   private wake: (() => void) | undefined;
   private closed = false;
+  /** The last sampling progress seen, which a preview frame that follows it shows. */
+  private progress: { step?: number; steps?: number } = {};
 
-  private constructor(private readonly socket: WebSocket) {
+  private constructor(
+    private readonly socket: WebSocket,
+    onPreview: GenerateOptions['onPreview'],
+  ) {
+    socket.binaryType = 'arraybuffer';
     socket.addEventListener('message', (event) => {
-      if (typeof event.data !== 'string') return;
+      if (typeof event.data !== 'string') {
+        const image = onPreview && event.data instanceof ArrayBuffer ? previewImage(event.data) : undefined;
+        if (image) onPreview?.({ image, ...this.progress });
+        return;
+      }
       try {
-        this.messages.push(JSON.parse(event.data) as ComfyMessage);
+        const message = JSON.parse(event.data) as ComfyMessage;
+        if (message.type === 'progress' && message.data?.value !== undefined && message.data.max)
+          this.progress = { step: message.data.value, steps: message.data.max };
+        this.messages.push(message);
       } catch {
         return;
       }
@@ -66,14 +90,19 @@ class Session {
   }
 
   /** Opens `/ws?clientId=…`; undefined when the server does not take it in time (progress is then unknown). */
-  static async open(url: string, clientId: string, timeoutMs: number): Promise<Session | undefined> {
+  static async open(
+    url: string,
+    clientId: string,
+    timeoutMs: number,
+    onPreview?: GenerateOptions['onPreview'],
+  ): Promise<Session | undefined> {
     const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/ws?clientId=${encodeURIComponent(clientId)}`);
     const opened = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       socket.addEventListener('open', () => (clearTimeout(timer), resolve(true)), { once: true });
       socket.addEventListener('error', () => (clearTimeout(timer), resolve(false)), { once: true });
     });
-    if (opened) return new Session(socket);
+    if (opened) return new Session(socket, onPreview);
     socket.close();
     return undefined;
   }
@@ -124,7 +153,7 @@ export class ComfyUiEngine implements ImageEngine {
       ? AbortSignal.any([options.signal, AbortSignal.timeout(this.options.timeoutMs)])
       : AbortSignal.timeout(this.options.timeoutMs);
     // Listen before queueing, so no message of our prompt is missed.
-    const session = await Session.open(url, clientId, this.options.connectTimeoutMs);
+    const session = await Session.open(url, clientId, this.options.connectTimeoutMs, options.onPreview);
     let promptId: string | undefined;
     const stopInterrupt = onAbort(signal, () => {
       if (promptId) void this.cancel(url, promptId);

@@ -2,7 +2,8 @@ import { FormData, request as httpRequest } from 'undici';
 import { appError } from '../../errors/app-error.js';
 import { fromBase64 } from '../../shared/base64.js';
 import type { GeneratedImages, GenerateOptions, ImageEngine, ImageRequest } from '../image-spec.js';
-import { postOptions, UpstreamClient, type UpstreamOptions } from '../remote/upstream-client.js';
+import { lines, postOptions, UpstreamClient, type UpstreamOptions } from '../remote/upstream-client.js';
+import type { Dispatcher } from 'undici';
 
 export interface OpenAiImagesOptions extends UpstreamOptions {
   model: string;
@@ -12,6 +13,47 @@ export interface OpenAiImagesOptions extends UpstreamOptions {
 
 interface ImagesResponse {
   data?: Array<{ b64_json?: string; url?: string }>;
+  usage?: Record<string, unknown>;
+}
+
+interface StreamEvent {
+  type?: string;
+  b64_json?: string;
+  partial_image_index?: number;
+  usage?: Record<string, unknown>;
+  error?: { message?: string };
+}
+
+/**
+ * OpenAI's image stream: `image_generation.partial_image` events become previews, each
+ * `image_generation.completed` one finished image (its usage kept), an `error` event a 502.
+ */
+async function readStream(
+  body: Dispatcher.ResponseData['body'],
+  onPreview: NonNullable<GenerateOptions['onPreview']>,
+): Promise<ImagesResponse> {
+  const result: Required<Pick<ImagesResponse, 'data'>> & ImagesResponse = { data: [] };
+  for await (const line of lines(body)) {
+    if (!line.startsWith('data:')) continue;
+    const data = line.slice(5).trim();
+    if (data === '[DONE]') continue;
+    const event = JSON.parse(data) as StreamEvent;
+    if (event.type === 'error' || event.error)
+      throw appError(
+        'upstream_error',
+        `the images server failed mid-stream: ${event.error?.message ?? data.slice(0, 300)}`,
+      );
+    if (event.type?.endsWith('.partial_image') && event.b64_json)
+      onPreview({
+        image: fromBase64(event.b64_json),
+        ...(typeof event.partial_image_index === 'number' ? { index: event.partial_image_index } : {}),
+      });
+    if (event.type?.endsWith('.completed') && event.b64_json) {
+      result.data.push({ b64_json: event.b64_json });
+      if (event.usage) result.usage = event.usage;
+    }
+  }
+  return result;
 }
 
 /**
@@ -28,7 +70,7 @@ export class OpenAiImagesEngine implements ImageEngine {
     this.backend = `openai-images: ${this.client.urls.join(', ')}`;
   }
 
-  private fields(request: ImageRequest): Record<string, unknown> {
+  private fields(request: ImageRequest, stream: boolean): Record<string, unknown> {
     const extended = this.options.extendedParams;
     const prompt = extended && request.negativePrompt ? `${request.prompt}|${request.negativePrompt}` : request.prompt;
     // gpt-image models always answer in base64 and refuse response_format.
@@ -44,12 +86,14 @@ export class OpenAiImagesEngine implements ImageEngine {
       ...format,
       ...(extended ? { seed: request.seed, step: request.steps } : {}),
       ...request.openAiOptions,
+      // Streaming (previews asked for): OpenAI's image streaming, partial images as the client asked.
+      ...(stream ? { stream: true, partial_images: request.partialImages ?? 0 } : {}),
     };
   }
 
   async generate(request: ImageRequest, options: GenerateOptions = {}): Promise<GeneratedImages> {
-    const { signal } = options;
-    const fields = this.fields(request);
+    const { signal, onPreview } = options;
+    const fields = this.fields(request, onPreview !== undefined);
     let body: string | FormData = JSON.stringify(fields);
     if (request.init) {
       const form = new FormData();
@@ -63,7 +107,12 @@ export class OpenAiImagesEngine implements ImageEngine {
       body,
       postOptions(request, signal),
     );
-    const result = (await response.body.json()) as ImagesResponse;
+    // A server that does not stream answers JSON even when asked to: read either.
+    const streamed = String(response.headers['content-type'] ?? '').startsWith('text/event-stream');
+    const result =
+      streamed && onPreview
+        ? await readStream(response.body, onPreview)
+        : ((await response.body.json()) as ImagesResponse);
     const data = result.data ?? [];
     if (data.length < request.n)
       throw appError(
@@ -73,7 +122,7 @@ export class OpenAiImagesEngine implements ImageEngine {
     const images = await Promise.all(
       data.slice(0, request.n).map((item) => (item.b64_json ? fromBase64(item.b64_json) : download(item.url, signal))),
     );
-    return { images, seeds: images.map(() => request.seed) };
+    return { images, seeds: images.map(() => request.seed), ...(result.usage ? { usage: result.usage } : {}) };
   }
 
   reset(): Promise<string[]> {

@@ -10,6 +10,7 @@ import {
   savedImage,
   type GenerateServices,
 } from '../images/generate.js';
+import { partialImagesOf, streamImages } from './image-stream.js';
 
 /** What these routes use of the services. */
 type ImagesServices = Pick<HttpServices, 'config'> & GenerateServices;
@@ -43,6 +44,7 @@ const ownFields = new Set([
   'size',
   'user',
   'stream',
+  'partial_images',
 ]);
 
 /**
@@ -59,21 +61,16 @@ export function registerOpenAiImageRoutes(app: FastifyInstance, services: Images
       config: { scope: 'image' as const, surface: 'openai' },
       schema: {
         tags: ['OpenAI'],
-        summary: 'Create images (b64_json or url)',
+        summary: 'Create images (b64_json or url; streamed with partial images when stream is true)',
         body: ImageRequest,
         ...documented(ImagesResponse, [400, 401, 403, 404, 429, 502, 503, 504]),
       },
       ...plainJson,
     },
-    async (request) => {
+    async (request, reply) => {
       const body = jsonObject(request.body);
       const format = responseFormat(body);
-      if (body.stream === true)
-        throw appError(
-          'unsupported_parameter',
-          'stream is not supported for images here: images are made as a job and answered whole (partial images are not relayed)',
-          { field: 'stream' },
-        );
+      const partialImages = partialImagesOf(body.partial_images);
       const user = typeof body.user === 'string' && body.user ? body.user : undefined;
       // A style that names a configured preset is ours; any other (OpenAI's vivid, natural) is the backend's.
       const preset = typeof body.style === 'string' && body.style in services.config.images.presets;
@@ -100,14 +97,16 @@ export function registerOpenAiImageRoutes(app: FastifyInstance, services: Images
             { field: refused },
           );
       }
-      const { size: _size, user: _user, ...rest } = body;
-      const generation = await generateNow(services, request, {
+      const { size: _size, user: _user, stream: _stream, partial_images: _partials, ...rest } = body;
+      const params = {
         ...rest,
         style: preset ? body.style : undefined,
         ...size(body.size),
         ...(user ? { user_id: user } : {}),
         ...(toBackend ? { openai } : {}),
-      });
+      };
+      if (body.stream === true) return streamImages(services, request, reply, params, partialImages);
+      const generation = await generateNow(services, request, params);
       const data = await Promise.all(
         generation.images.map(async (image) =>
           format === 'b64_json'

@@ -146,10 +146,14 @@ export const ImageRequest = Type.Object(
     n: Type.Optional(nullable(Type.Integer({ minimum: 1 }))),
     size: Type.Optional(nullable(Type.String())),
     response_format: Type.Optional(nullable(Type.String({ enum: ['url', 'b64_json'] }))),
+    stream: Type.Optional(nullable(Type.Boolean())),
+    partial_images: Type.Optional(
+      nullable(Type.Integer({ description: 'with stream: partial images to send, 0 to 3' })),
+    ),
   },
   {
     description:
-      'quality, style, output_format and other OpenAI fields go to an OpenAI images backend unchanged; other backends refuse them by name',
+      'stream: true answers with server-sent events (image_generation.partial_image, then image_generation.completed). quality, style, output_format and other OpenAI fields go to an OpenAI images backend unchanged; other backends refuse them by name',
   },
 );
 export const ImagesResponse = Type.Object({

@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { version } from '../../shared/version.js';
+import { documentRoute } from '../route-docs.js';
 
 const redocBundle = createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js');
 
@@ -38,6 +39,9 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
       },
       security: [{ bearerAuth: [] }, { apiKeyHeader: [] }, {}],
     },
+    // Bodies and answers of the routes that read their own input, for the document only (route-docs.ts).
+    transform: ({ schema, route }) =>
+      documentRoute({ ...route, schema: schema as Record<string, unknown> | undefined }) as never,
   });
   // Swagger UI registers its own routes: they are public, declared for all of them here.
   await app.register(async (docs) => {

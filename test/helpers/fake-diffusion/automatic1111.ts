@@ -3,10 +3,22 @@
  * /sdapi/v1/txt2img and /img2img (images as base64, `info` as a JSON string with
  * all_seeds), GET /sdapi/v1/progress (state.sampling_step/sampling_steps), POST
  * /sdapi/v1/interrupt (the running job stops and answers with what it has), POST
- * /sdapi/v1/unload-checkpoint, and its error body `{error, detail, body, errors}`.
+ * /sdapi/v1/unload-checkpoint, and its error body `{error, detail, body, errors}`. With
+ * `skip_current_image=false`, progress carries `current_image`: a base64 PNG preview of the current step
+ * (live previews on, as A1111's default settings have them).
  */
 import { createHash } from 'node:crypto';
-import { createServer, json, listen, newState, readBody, renderImage, sleep, type FakeBackendState } from './render.js';
+import {
+  createServer,
+  json,
+  listen,
+  newState,
+  readBody,
+  renderImage,
+  renderPreview,
+  sleep,
+  type FakeBackendState,
+} from './render.js';
 
 export interface FakeAutomatic1111 extends FakeBackendState {
   root: string;
@@ -14,11 +26,18 @@ export interface FakeAutomatic1111 extends FakeBackendState {
   checkpoints: Array<string | undefined>;
   /** Answer a batch with the grid first, as servers that ignore return_grid do. */
   gridFirst: boolean;
+  /** The query of each progress request. */
+  progressQueries: string[];
   close(): Promise<void>;
 }
 
 export async function startFakeAutomatic1111(): Promise<FakeAutomatic1111> {
-  const state = { ...newState(), checkpoints: [] as Array<string | undefined>, gridFirst: false };
+  const state = {
+    ...newState(),
+    checkpoints: [] as Array<string | undefined>,
+    gridFirst: false,
+    progressQueries: [] as string[],
+  };
   let progress = { step: 0, steps: 0, running: false, interrupted: false };
 
   const generate = async (
@@ -106,7 +125,13 @@ export async function startFakeAutomatic1111(): Promise<FakeAutomatic1111> {
         return;
       }
       if (req.method === 'GET' && path === '/sdapi/v1/progress') {
+        const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+        state.progressQueries.push(query.toString());
         const fraction = progress.steps ? progress.step / progress.steps : 0;
+        const preview =
+          progress.running && progress.step > 0 && query.get('skip_current_image') === 'false'
+            ? (await renderPreview(progress.step, 'png')).toString('base64')
+            : null;
         return json(res, 200, {
           progress: progress.running ? fraction : 0,
           eta_relative: 0,
@@ -120,7 +145,7 @@ export async function startFakeAutomatic1111(): Promise<FakeAutomatic1111> {
             sampling_step: progress.step,
             sampling_steps: progress.steps,
           },
-          current_image: null,
+          current_image: preview,
           textinfo: null,
         });
       }

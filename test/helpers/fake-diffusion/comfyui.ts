@@ -2,7 +2,8 @@
  * A ComfyUI server written from its documented wire format: POST /prompt (a graph in API
  * format → prompt_id, or 400 `{error: {type, message, details}, node_errors}`), the /ws
  * websocket (status, execution_start, executing, progress {value, max}, executed,
- * execution_success, execution_error, execution_interrupted), GET /history/{id}, GET /view,
+ * execution_success, execution_error, execution_interrupted; a binary JPEG preview frame after each
+ * progress), GET /history/{id}, GET /view,
  * POST /upload/image, POST /interrupt, POST /queue {delete}, POST /free. Prompts run one
  * at a time, like ComfyUI's single executor.
  */
@@ -16,6 +17,7 @@ import {
   readBody,
   readForm,
   renderImage,
+  renderPreview,
   sleep,
   type FakeBackendState,
 } from './render.js';
@@ -117,6 +119,11 @@ export async function startFakeComfyUi(): Promise<FakeComfyUi> {
         return;
       }
       send(clientId, 'progress', { value: step, max: steps, prompt_id: id, node: samplerId });
+      // The sampler's preview of this step (--preview-method on): a binary frame to the prompt's client,
+      // event type 1 (PREVIEW_IMAGE) and image type 1 (JPEG), big-endian, then the JPEG.
+      const socket = sockets.get(clientId);
+      if (socket?.readyState === 1)
+        socket.send(Buffer.concat([Buffer.from([0, 0, 0, 1, 0, 0, 0, 1]), await renderPreview(step)]));
     }
     const images = [];
     for (let index = 0; index < n; index++) {

@@ -3,9 +3,12 @@
  * model, prompt, n, size, response_format url|b64_json) and /v1/images/edits (multipart with
  * `image`), answering `{created, data: [{b64_json | url}]}`, errors as
  * `{error: {message, type, param, code}}`, unknown fields refused as OpenAI does, unless
- * `localai` (which also reads seed and step, and a "positive|negative" prompt).
+ * `localai` (which also reads seed and step, and a "positive|negative" prompt). With `stream: true`
+ * it streams as OpenAI's image streaming does: `partial_images` events `image_generation.partial_image`
+ * (b64_json, partial_image_index), then one `image_generation.completed` per image with its usage.
  */
 import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import {
   createServer,
   json,
@@ -14,6 +17,7 @@ import {
   readBody,
   readForm,
   renderImage,
+  renderPreview,
   sleep,
   type FakeBackendState,
 } from './render.js';
@@ -24,13 +28,39 @@ export interface FakeOpenAiImages extends FakeBackendState {
   localai: boolean;
   /** Authorization headers received. */
   authorizations: Array<string | undefined>;
+  /** Fails the next stream after its first partial image, with this message in an `error` event. */
+  failMidStream?: string | undefined;
   close(): Promise<void>;
 }
 
-const known = new Set(['model', 'prompt', 'n', 'size', 'response_format', 'quality', 'style', 'user', 'image']);
+const known = new Set([
+  'model',
+  'prompt',
+  'n',
+  'size',
+  'response_format',
+  'quality',
+  'style',
+  'user',
+  'image',
+  'stream',
+  'partial_images',
+]);
+
+/** The usage a GPT image model reports. */
+export const fakeImageUsage = {
+  total_tokens: 4176,
+  input_tokens: 16,
+  output_tokens: 4160,
+  input_tokens_details: { text_tokens: 16, image_tokens: 0 },
+};
 
 export async function startFakeOpenAiImages(): Promise<FakeOpenAiImages> {
-  const state = { ...newState(), localai: false, authorizations: [] as Array<string | undefined> };
+  const state: Omit<FakeOpenAiImages, 'url' | 'close'> = {
+    ...newState(),
+    localai: false,
+    authorizations: [] as Array<string | undefined>,
+  };
   const files = new Map<string, Buffer>();
   let root = '';
   const invalid = (param: string, message: string) => ({
@@ -92,6 +122,8 @@ export async function startFakeOpenAiImages(): Promise<FakeOpenAiImages> {
         }),
       ),
     );
+    if (body.stream === true)
+      return { status: 200, body: { stream: images, partials: Number(body.partial_images ?? 0) } };
     const data = images.map((png, index) => {
       if (body.response_format === 'b64_json') return { b64_json: png.toString('base64') };
       const name = `${createHash('sha256').update(png).digest('hex').slice(0, 16)}-${index}.png`;
@@ -99,6 +131,39 @@ export async function startFakeOpenAiImages(): Promise<FakeOpenAiImages> {
       return { url: `${root}/files/${name}` };
     });
     return { status: 200, body: { created: 1700000000, data } };
+  };
+
+  /** OpenAI's image stream: the partial images, then each image whole; a failure midway is an `error` event. */
+  const stream = async (res: ServerResponse, images: Buffer[], partials: number): Promise<void> => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const event = (type: string, data: Record<string, unknown>): void => {
+      res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+    };
+    const common = { created_at: 1700000000, size: '1024x1024', quality: 'low', background: 'opaque' };
+    const failMidStream = state.failMidStream;
+    state.failMidStream = undefined;
+    for (let index = 0; index < partials; index++) {
+      if (failMidStream && index === 1) {
+        event('error', { error: { message: failMidStream, type: 'server_error', param: null, code: null } });
+        return void res.end();
+      }
+      const preview = await renderPreview(index, 'png');
+      event('image_generation.partial_image', {
+        b64_json: preview.toString('base64'),
+        ...common,
+        output_format: 'png',
+        partial_image_index: index,
+      });
+      if (state.stepDelayMs) await sleep(state.stepDelayMs);
+    }
+    for (const png of images)
+      event('image_generation.completed', {
+        b64_json: png.toString('base64'),
+        ...common,
+        output_format: 'png',
+        usage: fakeImageUsage,
+      });
+    res.end();
   };
 
   const server = createServer((req, res) => {
@@ -110,6 +175,8 @@ export async function startFakeOpenAiImages(): Promise<FakeOpenAiImages> {
       if (req.method === 'POST' && path === '/v1/images/generations') {
         state.authorizations.push(req.headers.authorization);
         const answer = await generate(JSON.parse((await readBody(req)).toString('utf8')) as Record<string, unknown>);
+        const streamed = answer.body as { stream?: Buffer[]; partials?: number };
+        if (streamed.stream) return void (await stream(res, streamed.stream, streamed.partials ?? 0));
         if (!res.destroyed) json(res, answer.status, answer.body);
         return;
       }

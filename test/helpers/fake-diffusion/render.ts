@@ -57,6 +57,14 @@ export function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
+/** A small preview of a run at `step` (as live previews are: a low-resolution JPEG or PNG of the latents). */
+export async function renderPreview(step: number, format: 'jpeg' | 'png' = 'jpeg'): Promise<Buffer> {
+  const image = sharp({
+    create: { width: 64, height: 64, channels: 3, background: { r: (step * 37) % 256, g: 128, b: 64 } },
+  });
+  return format === 'jpeg' ? image.jpeg().toBuffer() : image.png().toBuffer();
+}
+
 /** What every fake backend records and can be told to do. */
 export interface FakeBackendState {
   /** Generation requests as received (JSON bodies; forms as objects). */
