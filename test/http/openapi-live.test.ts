@@ -24,13 +24,7 @@ let base: string;
 let spec: Spec;
 let page: Buffer;
 
-// Off unless VISIONGATE_TEST_OPENAPI_LIVE=1: after the whole tour, closing the services
-// (services.close()) sometimes never returns under the test runner on a loaded machine, which would
-// stall the suite; the cause is not found yet. Run it on its own: VISIONGATE_TEST_OPENAPI_LIVE=1 node
-// --test dist/test/http/openapi-live.test.js
-const live = process.env.VISIONGATE_TEST_OPENAPI_LIVE === '1';
-
-describe('live answers against /openapi.json', { skip: live ? false : 'set VISIONGATE_TEST_OPENAPI_LIVE=1' }, () => {
+describe('live answers against /openapi.json', () => {
   before(async () => {
     [upstream, backends] = await Promise.all([startFakeUpstream(), startImageBackends()]);
     const models = backends.config.models as Record<string, unknown>;
@@ -55,7 +49,17 @@ describe('live answers against /openapi.json', { skip: live ? false : 'set VISIO
       if (data.every((job) => !['queued', 'running'].includes(job.status))) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await t?.close();
+    // Closing once hung under the test runner on a loaded machine (not seen again after the hardening and OCR
+    // merges, in 11 runs with the cores saturated): a teardown that stalls fails here, named, within a minute.
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('closing the app and its services took over 60 s')), 60_000);
+    });
+    try {
+      await Promise.race([t?.close(), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
     await Promise.all([upstream?.close(), backends?.close()]);
   });
 
