@@ -24,7 +24,14 @@ done
 repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 work=$(mktemp -d)
 server=
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+# The server runs in a session of its own (setsid): killing that whole group stops node, not only npm above it.
+cleanup() {
+  if [ -n "$server" ]; then
+    kill -- -"$server" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 -- -"$server" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 if [ "$bare" = 1 ]; then
@@ -75,7 +82,11 @@ if [ "$tests" = 1 ]; then
 fi
 
 say "npm start"
-clean npm start > "$work/server.log" 2>&1 &
+if node -e "fetch('http://127.0.0.1:8000/health').then(() => process.exit(0), () => process.exit(1))"; then
+  echo "something already answers on 127.0.0.1:8000; stop it first" >&2
+  exit 1
+fi
+setsid env -i PATH="$PATH" HOME="$HOME" "${extra[@]}" npm start > "$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 120); do
   if node -e "fetch('http://127.0.0.1:8000/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; then break; fi
