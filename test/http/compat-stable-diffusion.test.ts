@@ -15,7 +15,10 @@ import sharp from 'sharp';
 import { startImageApp, type ImageBackends } from '../helpers/image-backends.js';
 import { needs } from '../helpers/system-parts.js';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+// A 512×512 PNG as base64 can pass 1 MB (execFile's default output limit) when the fake's gradient for that seed
+// compresses poorly: the answer is read whole, as the seed's users read it.
+const run = (file: string, args: string[]) => execFileAsync(file, args, { maxBuffer: 64 << 20 });
 let backends: ImageBackends;
 let base: string;
 let scratch: string;
