@@ -1,13 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import Value from 'typebox/value';
 import Type from 'typebox';
 import { ApiKeySchema, type ApiKeyConfig } from '../config/schema.js';
-
-// The YAML parser (about 70 files) is loaded when a YAML file is read: the default start-up reads none.
-const parseYaml = (text: string): unknown =>
-  (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+import { parseYaml } from '../shared/yaml.js';
 
 export const sha256 = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 

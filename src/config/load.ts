@@ -1,13 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import Value from 'typebox/value';
 import { ConfigSchema, ModelSchema, type Config } from './schema.js';
 import { defaultModels, seedEnvironment } from './seed-models.js';
-
-// The YAML parser (about 70 files) is loaded when a YAML file is read: the default start-up reads none.
-const parseYaml = (text: string): unknown =>
-  (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+import { parseYaml } from '../shared/yaml.js';
 
 /** A bad configuration: start-up stops with this message, which names the key. */
 export class ConfigError extends Error {
