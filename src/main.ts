@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { jobHandler } from './jobs/handlers/index.js';
 import { createServices, languageProblems, type Services } from './services.js';
+import { warmLazyModules } from './shared/lazy-modules.js';
 
 function exitOnConfigError<T>(build: () => T): T {
   try {
@@ -84,6 +85,14 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     );
   await app.listen({ host: config.server.host, port: config.server.port });
   onSignals(services, app.log, () => app.close());
+  warmInBackground(app.log);
+}
+
+/** Loads what the first requests will need (sharp, undici) once listening; a failure is logged, and each use reports it again. */
+function warmInBackground(log: Pick<Services['log'], 'error'>): void {
+  void warmLazyModules().then((errors) => {
+    for (const err of errors) log.error({ err }, 'a module the server needs could not be loaded');
+  });
 }
 
 /** `visiongate worker`: runs queued jobs (and their webhooks) from the shared store, no HTTP. */
@@ -93,6 +102,7 @@ export async function work(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   await exitOnLanguageProblems(services);
   services.jobs.startWorker(jobHandler(services));
   services.images.store.startSweeping((error) => services.log.warn({ err: error }, 'image retention sweep failed'));
+  warmInBackground(services.log);
   services.log.info({ store: config.jobs.store, concurrency: config.jobs.concurrency }, 'worker running jobs');
   onSignals(services, services.log, async () => {});
 }

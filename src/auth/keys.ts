@@ -1,7 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Value from 'typebox/value';
-import Type from 'typebox';
+import { Type, Value } from '../shared/typebox.js';
 import { ApiKeySchema, type ApiKeyConfig } from '../config/schema.js';
 import { parseYaml } from '../shared/yaml.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import Value from 'typebox/value';
+import { Value } from '../shared/typebox.js';
 import { ConfigSchema, ModelSchema, type Config } from './schema.js';
 import { defaultModels, seedEnvironment } from './seed-models.js';
 import { parseYaml } from '../shared/yaml.js';

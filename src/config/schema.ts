@@ -1,4 +1,4 @@
-import Type, { type Static } from 'typebox';
+import { type Static, Type } from '../shared/typebox.js';
 
 const Mb = 1024 * 1024;
 

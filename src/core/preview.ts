@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../shared/lazy-modules.js';
 import type { GreyImage } from '../documents/raster.js';
 
 export interface PagePreview {
@@ -16,6 +16,7 @@ export async function pagePreview(image: GreyImage): Promise<PagePreview> {
   const scale = Math.min(1, maxSide / Math.max(image.width, image.height));
   const width = Math.max(1, Math.round(image.width * scale));
   const height = Math.max(1, Math.round(image.height * scale));
+  const sharp = await loadSharp();
   const png = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } })
     .resize(width, height)
     .png({ compressionLevel: 6, palette: false })

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
+import { loadSharp } from '../shared/lazy-modules.js';
 import { appError, formatBytes, isAppError } from '../errors/app-error.js';
 import { readBmpHeader } from './bmp.js';
 import type { PdfPageOutput, PdfPageRequest, PdfSummary, PdfTextPage, PdfTextPagesRequest } from './pdf-reader.js';
@@ -161,6 +162,7 @@ const usableDensity = (density: number | undefined): density is number =>
   density !== undefined && density >= 100 && density <= 1200;
 
 async function openRasterImage(bytes: Buffer, base: Base, limits: DocumentLimits): Promise<OpenedDocument> {
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     // Headers only: no pixel is decoded before the limits pass.

@@ -4,7 +4,7 @@
  * pixel work off the event loop; `unmap` takes boxes found on the prepared image back to the
  * page's own pixels.
  */
-import sharp from 'sharp';
+import { loadSharp } from '../shared/lazy-modules.js';
 import type { GreyImage } from './raster.js';
 
 export interface PrepSteps {
@@ -24,6 +24,7 @@ export interface PreparedPage {
 
 export async function preparePage(image: GreyImage, steps: PrepSteps): Promise<PreparedPage> {
   if (steps.rotate === 0 && steps.scale === 1 && !steps.median) return { image, unmap: (x, y) => [x, y] };
+  const sharp = await loadSharp();
   let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } });
   if (steps.median) pipeline = pipeline.median(3);
   let width = image.width;

@@ -5,7 +5,7 @@
  * would change the seeds' own error answers), and a test checks every route's live answers against
  * it. The /v1 routes carry their TypeBox schemas themselves (they validate too).
  */
-import Type, { type TSchema } from 'typebox';
+import { type TSchema, Type } from '../shared/typebox.js';
 import type { Surface } from '../errors/render.js';
 
 const text = Type.String();

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import sharp from 'sharp';
+import { loadSharp } from '../shared/lazy-modules.js';
 import type { Config } from '../config/schema.js';
 import { createImageEngine } from '../engines/image-engines.js';
 import type { GeneratedImages, ImageEngine, ImagePreview, ImageStep } from '../engines/image-spec.js';
@@ -210,6 +210,7 @@ export class ImageGenerator {
  * are converted; anything else (or a broken PNG) is a 502.
  */
 async function labelled(bytes: Buffer, texts: Record<string, string>): Promise<Buffer> {
+  const sharp = await loadSharp();
   try {
     return withText(isPng(bytes) ? bytes : await sharp(bytes).png().toBuffer(), texts);
   } catch (error) {

@@ -1,4 +1,5 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { loadUndici } from '../shared/lazy-modules.js';
 import { appError, formatBytes, isAppError } from '../errors/app-error.js';
 import {
   ForbiddenAddressError,
@@ -26,7 +27,8 @@ export interface Fetched {
 }
 
 const agents = new Map<Resolver | undefined, Map<boolean, Agent>>();
-function agentFor(allowPrivate: boolean, resolve: Resolver | undefined): Agent {
+async function agentFor(allowPrivate: boolean, resolve: Resolver | undefined): Promise<Agent> {
+  const { Agent } = await loadUndici();
   const byResolver = agents.get(resolve) ?? new Map<boolean, Agent>();
   agents.set(resolve, byResolver);
   let agent = byResolver.get(allowPrivate);
@@ -125,7 +127,8 @@ async function fetchHops(first: URL, policy: FetchPolicy, combined: AbortSignal)
   for (let hop = 0; ; hop++) {
     let response: Dispatcher.ResponseData;
     try {
-      const dispatcher = agentFor(policy.allowPrivateAddresses || allowedHost(url, policy), policy.resolve);
+      const { request } = await loadUndici();
+      const dispatcher = await agentFor(policy.allowPrivateAddresses || allowedHost(url, policy), policy.resolve);
       response = await request(url, {
         method: 'GET',
         dispatcher,
@@ -212,7 +215,8 @@ export async function guardedPost(
   const url = checkUrl(raw, checkPolicy);
   const timeout = AbortSignal.timeout(policy.timeoutMs);
   try {
-    const dispatcher = agentFor(policy.allowPrivateAddresses || allowedHost(url, checkPolicy), policy.resolve);
+    const { request } = await loadUndici();
+    const dispatcher = await agentFor(policy.allowPrivateAddresses || allowedHost(url, checkPolicy), policy.resolve);
     const response = await request(url, {
       method: 'POST',
       dispatcher,

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FormData, WebSocket } from 'undici';
+import type { WebSocket } from 'undici';
+import { loadUndici } from '../../shared/lazy-modules.js';
 import { abortError, appError, isAppError } from '../../errors/app-error.js';
 import { onAbort } from '../../shared/abort.js';
 import type { GeneratedImages, GenerateOptions, ImageEngine, ImageRequest } from '../image-spec.js';
@@ -96,7 +97,9 @@ class Session {
     timeoutMs: number,
     onPreview?: GenerateOptions['onPreview'],
   ): Promise<Session | undefined> {
-    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/ws?clientId=${encodeURIComponent(clientId)}`);
+    const socket = new (await loadUndici()).WebSocket(
+      `${url.replace(/^http/, 'ws')}/ws?clientId=${encodeURIComponent(clientId)}`,
+    );
     const opened = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       socket.addEventListener('open', () => (clearTimeout(timer), resolve(true)), { once: true });
@@ -277,7 +280,7 @@ export class ComfyUiEngine implements ImageEngine {
 
   /** img2img: the picture goes to ComfyUI's input folder first; LoadImage names it. */
   private async upload(url: string, image: Buffer, signal: AbortSignal): Promise<string> {
-    const form = new FormData();
+    const form = new (await loadUndici()).FormData();
     form.append('image', new Blob([new Uint8Array(image)], { type: 'image/png' }), `visiongate-${randomUUID()}.png`);
     form.append('overwrite', 'true');
     const saved = await this.client.json<{ name: string; subfolder?: string }>(url, 'POST', '/upload/image', {

@@ -1,4 +1,5 @@
-import { FormData, request as httpRequest } from 'undici';
+import type { FormData } from 'undici';
+import { loadUndici } from '../../shared/lazy-modules.js';
 import { appError } from '../../errors/app-error.js';
 import { fromBase64 } from '../../shared/base64.js';
 import type { GeneratedImages, GenerateOptions, ImageEngine, ImageRequest } from '../image-spec.js';
@@ -96,7 +97,7 @@ export class OpenAiImagesEngine implements ImageEngine {
     const fields = this.fields(request, onPreview !== undefined);
     let body: string | FormData = JSON.stringify(fields);
     if (request.init) {
-      const form = new FormData();
+      const form = new (await loadUndici()).FormData();
       for (const [key, value] of Object.entries(fields))
         form.append(key, typeof value === 'string' ? value : JSON.stringify(value));
       form.append('image', new Blob([new Uint8Array(request.init.image)], { type: 'image/png' }), 'image.png');
@@ -134,7 +135,7 @@ export class OpenAiImagesEngine implements ImageEngine {
 async function download(url: string | undefined, signal?: AbortSignal): Promise<Buffer> {
   if (!url || !/^https?:\/\//.test(url))
     throw appError('upstream_error', 'the images server answered with neither b64_json nor an http(s) url');
-  const response = await httpRequest(url, signal ? { signal } : {}); // redirects are not followed
+  const response = await (await loadUndici()).request(url, signal ? { signal } : {}); // redirects are not followed
   if (response.statusCode !== 200)
     throw appError('upstream_error', `the image at ${new URL(url).host} answered HTTP ${response.statusCode}`);
   return Buffer.from(await response.body.arrayBuffer());

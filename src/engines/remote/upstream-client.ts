@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher, type FormData } from 'undici';
+import type { Agent, Dispatcher, FormData, request } from 'undici';
+import { loadUndici } from '../../shared/lazy-modules.js';
 import { abortError, appError, isAppError, type AppError } from '../../errors/app-error.js';
 import { Upstreams } from './upstreams.js';
 
@@ -31,21 +32,24 @@ export interface PostOptions {
  */
 export class UpstreamClient {
   private readonly upstreams: Upstreams;
-  private agent: Agent;
+  /** Made on first use, with undici (shared/lazy-modules.ts). */
+  private agent: Agent | undefined;
 
   constructor(private readonly options: UpstreamOptions) {
     this.upstreams = new Upstreams(options.urls.map((u) => u.replace(/\/+$/, '')));
-    this.agent = this.newAgent();
   }
 
-  private newAgent(): Agent {
+  /** undici's request and this client's kept-alive connections. */
+  private async http(): Promise<{ request: typeof request; agent: Agent }> {
+    const undici = await loadUndici();
     const { connectTimeoutMs, timeoutMs } = this.options;
-    return new Agent({
+    this.agent ??= new undici.Agent({
       connect: { timeout: connectTimeoutMs },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       keepAliveTimeout: 30_000,
     });
+    return { request: undici.request, agent: this.agent };
   }
 
   /**
@@ -65,8 +69,8 @@ export class UpstreamClient {
       }
     }
     const old = this.agent;
-    this.agent = this.newAgent();
-    await old.close();
+    this.agent = undefined;
+    await old?.close();
     return [...dropped, 'kept-alive connections'];
   }
 
@@ -92,10 +96,11 @@ export class UpstreamClient {
   ): Promise<Dispatcher.ResponseData> {
     const { body, signal } = options;
     try {
+      const { request, agent } = await this.http();
       const response = await request(`${url}${path}`, {
         method,
         headers: this.headers(typeof body === 'string'),
-        dispatcher: this.agent,
+        dispatcher: agent,
         ...(body !== undefined ? { body } : {}),
         ...(signal ? { signal } : {}),
       });
@@ -151,11 +156,12 @@ export class UpstreamClient {
       if (signal?.aborted) throw abortError(signal);
       try {
         options.onUrl?.(url);
+        const { request, agent } = await this.http();
         const response = await request(`${url}${path}`, {
           method: 'POST',
           body,
           headers: this.headers(typeof body === 'string', requestId),
-          dispatcher: this.agent,
+          dispatcher: agent,
           ...(signal ? { signal } : {}),
         });
         if ((this.options.retryStatuses ?? defaultRetryable).includes(response.statusCode)) {

@@ -4,7 +4,7 @@ import { isAppError, appError } from '../../errors/app-error.js';
 import { renderOpenAi } from '../../errors/render.js';
 import type { HttpServices, CoreServices } from '../http-services.js';
 import { documentFetchPolicy } from '../fetch-policy.js';
-import Type from 'typebox';
+import { Type } from '../../shared/typebox.js';
 import { parseChatBody } from '../chat-request.js';
 import {
   ChatCompletion,

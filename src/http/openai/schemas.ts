@@ -4,7 +4,7 @@
  * then read in full by the parsers; answers are documented, not re-serialized (a pass-through keeps
  * every field the backend sent, so the routes serialize with JSON.stringify).
  */
-import Type, { type TSchema } from 'typebox';
+import { type TSchema, Type } from '../../shared/typebox.js';
 
 const nullable = <T extends TSchema>(schema: T): T => ({ ...schema, nullable: true });
 
