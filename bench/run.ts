@@ -18,7 +18,7 @@ import { pdfBench } from './pdf.js';
 import { renderPage, renderScan } from '../test/fixtures/pages.js';
 import { qualityBench } from './quality.js';
 
-/** Flags: --quick (small subset of the quality set), --quality-only, --devset DIR, --engines a,b, --speed-rounds N. */
+/** Flags of the quality section: --quick (small subset of the set), --devset DIR, --engines a,b, --speed-rounds N. */
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(name);
 const value = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -70,14 +70,14 @@ const only = new Set(process.argv.slice(2).filter((arg) => sections.includes(arg
 const wanted = (section: string): boolean => only.size === 0 || only.has(section);
 
 async function main(): Promise<void> {
-  if (flag('--quality-only')) return quality();
   const report: string[] = [];
   if (wanted('ocr')) report.push(...(await ocrBench()));
   if (wanted('proxy')) report.push(...(await proxyBench()));
   if (wanted('jobs')) report.push(...(await jobsBench()));
   if (wanted('images')) report.push(...(await imagesBench()));
   if (wanted('pdf')) report.push(...(await pdfBench()));
-  process.stdout.write(`visiongate bench (${parallel} cores)\n${report.map((l) => `- ${l}`).join('\n')}\n`);
+  if (report.length)
+    process.stdout.write(`visiongate bench (${parallel} cores)\n${report.map((l) => `- ${l}`).join('\n')}\n`);
   if (wanted('quality')) await quality();
 }
 
