@@ -54,7 +54,7 @@ export function prepSteps(
   const target = engine.pagePreparation.lineHeight[languages.some((l) => cjkLanguages.test(l)) ? 'cjk' : 'latin'];
   const height = analysis.lineHeight ?? 0;
   // Only shrink clearly oversized text: a line-height estimate can be low, never scale up on it.
-  const scale = height > target * 1.25 ? Math.max(0.4, target / height) : 1;
+  const scale = height > target * (engine.pagePreparation.shrinkAbove ?? 1.25) ? Math.max(0.4, target / height) : 1;
   return { rotate: Math.abs(analysis.skew) >= minSkew ? -analysis.skew : 0, scale, median: analysis.speckle > 0.003 };
 }
 

@@ -40,9 +40,10 @@ export interface OcrEngine {
    * down to `lineHeight` (text line height, ink extent, pixels, that it reads as well as any
    * larger one) when the text is clearly larger (Tesseract). Absent: it gets the page as it is
    * (PaddleOCR finds rotated boxes and reads through noise itself; measured, preparing the page
-   * for it loses spaces between words).
+   * for it loses spaces between words). A page is shrunk once its text is `shrinkAbove` times
+   * `lineHeight` (default 1.25: a line-height estimate can be low, so only clearly large text).
    */
-  readonly pagePreparation?: { lineHeight: { latin: number; cjk: number } };
+  readonly pagePreparation?: { lineHeight: { latin: number; cjk: number }; shrinkAbove?: number };
   /** Cheap; detection runs once and is cached. Never loads models. */
   status(): Promise<OcrEngineStatus>;
   recognize(image: GreyImage, request: RecognizeRequest, signal?: AbortSignal): Promise<OcrPageText>;

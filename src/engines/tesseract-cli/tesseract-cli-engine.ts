@@ -8,10 +8,20 @@ import type { OcrEngine, OcrEngineStatus, RecognizeRequest } from '../ocr-spec.j
 import type { OcrPageText } from '../../shared/ocr-text.js';
 import { linesFromTsv } from './tsv.js';
 import { buildModelFolder } from './model-folder.js';
-import { tesseractLineHeight } from '../tesseract-js/language-data.js';
 import { TesseractProcessPool } from './tesseract-process.js';
 
 const run = promisify(execFile);
+
+/**
+ * Text line height (ink extent, pixels) the native binary's models read as well as any larger
+ * size, and the factor above it from which a page is shrunk: below tesseract.js's (23 Latin,
+ * 56 CJK, from 1.25×). Measured on the development set's 35 pages with the same models: 18 px
+ * from 1.1× reads every kind as well or better (mean CER 2.98 → 2.69 %; Chinese 300 dpi pages,
+ * ~36 px lines, read better halved: 8.9 → 8.4 %, at a third less CPU) and saves Tesseract's
+ * full-resolution thresholding and layout work (a 300 dpi page costs it ~0.7 s more than the
+ * same page at 150 dpi); 16 px starts to lose table cells, 14 px loses many.
+ */
+const nativeLineHeight = { latin: 18, cjk: 18 } as const;
 
 interface Detection {
   available: boolean;
@@ -20,7 +30,7 @@ interface Detection {
   languages: string[];
   /** `stdbuf` is there, so pages go to long-lived processes (see TesseractProcess). */
   streaming?: boolean;
-  /** --tessdata-dir with the npm best_int models, when they are installed. */
+  /** --tessdata-dir with the npm best_int and the system's models (model-folder.ts). */
   tessdataDir?: string;
   models?: string;
 }
@@ -33,7 +43,7 @@ interface Detection {
 export class TesseractCliEngine implements OcrEngine {
   readonly name = 'tesseract-cli' as const;
   readonly pageSegmentation = true;
-  readonly pagePreparation = { lineHeight: tesseractLineHeight };
+  readonly pagePreparation = { lineHeight: nativeLineHeight, shrinkAbove: 1.1 };
   private detection: Promise<Detection> | undefined;
   private readonly slots: Semaphore;
   private readonly concurrency: number;
@@ -84,7 +94,10 @@ export class TesseractCliEngine implements OcrEngine {
           languages,
           streaming,
           ...(best
-            ? { tessdataDir: best.folder, models: `best_int (npm) for ${best.npm.join(', ')}; system for the rest` }
+            ? {
+                tessdataDir: best.folder,
+                models: `best_int (npm) for ${best.npm.join(', ')}; system (Debian: fast) for the rest`,
+              }
             : { models: 'system' }),
         };
       } catch {

@@ -25,6 +25,8 @@ export class TesseractProcess {
     | undefined;
   private exited = false;
   busy = false;
+  /** When it last finished a page (performance.now()): the pool lets the least recently used go. */
+  lastUsed = 0;
   idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -151,6 +153,7 @@ export class TesseractProcessPool {
     } finally {
       if (worker) {
         worker.busy = false;
+        worker.lastUsed = performance.now();
         if (worker.alive) worker.idleTimer = setTimeout(() => this.drop(worker!), this.keepAliveMs).unref();
         else this.processes.delete(worker);
       }
@@ -180,8 +183,13 @@ export class TesseractProcessPool {
       return same;
     }
     // Room for an idle process per page in flight beside the busy ones (pages alternate between
-    // two segmentation modes, requests between languages); past that the oldest idle one goes.
-    if (this.processes.size >= this.size * 2 && idle[0]) this.drop(idle[0]);
+    // two segmentation modes, requests between languages); past that the least recently used
+    // idle one goes (its models are the least likely to be wanted next).
+    const stale = idle.reduce<TesseractProcess | undefined>(
+      (a, w) => (a && a.lastUsed <= w.lastUsed ? a : w),
+      undefined,
+    );
+    if (this.processes.size >= this.size * 2 && stale) this.drop(stale);
     const started = new TesseractProcess(key, this.binary, args);
     started.busy = true;
     this.processes.add(started);
