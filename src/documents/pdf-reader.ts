@@ -4,8 +4,8 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api.js';
+import { pdfjs } from './pdfjs.js';
 import { rgbaToGrey, sharedGreyImage, type GreyImage } from './raster.js';
 import { textLayerLines, type TextLayerLine, type TextRun } from './text-layer.js';
 
