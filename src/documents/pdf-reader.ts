@@ -292,9 +292,8 @@ async function renderPage(
   try {
     for (let top = 0; top < height; top += bandRows) {
       const rows = Math.min(bandRows, height - top);
+      // pdf.js paints the whole canvas white before drawing the page, in the canvas's transform.
       context.setTransform(1, 0, 0, 1, 0, 0);
-      context.fillStyle = '#ffffff';
-      context.fillRect(0, 0, width, bandRows);
       // The band's view of the page: everything moved up by the rows already drawn.
       const task = page.render({
         canvasContext: context as never,
@@ -349,8 +348,6 @@ interface CanvasLike {
   data?(): Uint8Array;
 }
 interface Canvas2D {
-  fillStyle: string;
   setTransform(a: number, b: number, c: number, d: number, e: number, f: number): void;
-  fillRect(x: number, y: number, w: number, h: number): void;
   getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
 }
