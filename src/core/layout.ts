@@ -40,6 +40,14 @@ const overlapsVertically = (a: Bbox, b: Bbox): boolean => {
   return overlap > 0.5 * Math.min(height(a), height(b));
 };
 
+/** Whether splitAtGaps would cut a text-layer line (a gap over 1.6 times its height). */
+function hasWideGap(line: OcrLine): boolean {
+  const gap = 1.6 * height(line.bbox);
+  for (let i = 1; i < line.words.length; i++)
+    if (line.words[i]!.bbox[0] - line.words[i - 1]!.bbox[2] > gap) return true;
+  return false;
+}
+
 /**
  * Joins pieces into rows. Keeps the engine's reading order (Tesseract orders columns
  * itself); a piece joins one of the last few rows when it sits on the same baseline,
@@ -47,8 +55,10 @@ const overlapsVertically = (a: Bbox, b: Bbox): boolean => {
  */
 function buildRows(lines: OcrLine[], ordered: boolean): Row[] {
   const rows: Row[] = [];
-  // A text layer's line box is upright: its height is the text height.
-  for (const piece of lines.flatMap((line) => splitAtGaps(line, height(line.bbox)))) {
+  // A text layer's line box is upright: its height is the text height. A line with no wide gap is
+  // its own piece (splitting would rebuild the same line: its text, box and confidence again).
+  const pieces = lines.flatMap((line) => (hasWideGap(line) ? splitAtGaps(line, height(line.bbox)) : [line]));
+  for (const piece of pieces) {
     // Lines already in reading order (a PDF text layer) only continue the row just before them.
     const candidates = ordered ? rows.slice(-1).filter((r) => piece.bbox[0] >= r.bbox[2]) : rows.slice(-3);
     const target = candidates.find(
@@ -96,7 +106,8 @@ function tableRuns(rows: Row[]): Array<[number, number]> {
 export function layoutBlocks(lines: OcrLine[], options: { ordered?: boolean; skew?: number } = {}): Block[] {
   const rows = options.ordered ? buildRows(lines, true) : readingOrder(lines, options.skew);
   if (rows.length === 0) return [];
-  const bodyHeight = median(rows.map((r) => median(r.cells.map(cellHeight))));
+  const rowHeights = rows.map((r) => median(r.cells.map(cellHeight)));
+  const bodyHeight = median(rowHeights);
   const tables = tableRuns(rows);
   const blocks: Block[] = [];
   let paragraph: Row[] = [];
@@ -125,8 +136,7 @@ export function layoutBlocks(lines: OcrLine[], options: { ordered?: boolean; ske
     }
     const row = rows[i]!;
     const text = rowText(row);
-    const rowHeight = median(row.cells.map(cellHeight));
-    const ratio = rowHeight / bodyHeight;
+    const ratio = rowHeights[i]! / bodyHeight;
     const marker = listMarker.exec(text);
     if (ratio >= 1.35 && text.length <= 120 && !marker) {
       flush();

@@ -82,13 +82,27 @@ export function toTesseractImage(image: GreyImage): { bytes: Buffer; extension: 
   return { bytes: Buffer.concat([header, image.data]), extension: 'tif' };
 }
 
-/** RGBA → grey, with Rec. 601 luma and alpha composited over white. */
-export function rgbaToGrey(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): GreyImage {
-  const data = new Uint8Array(width * height);
-  for (let i = 0, p = 0; p < data.length; i += 4, p++) {
-    const a = rgba[i + 3]! / 255;
-    const luma = 0.299 * rgba[i]! + 0.587 * rgba[i + 1]! + 0.114 * rgba[i + 2]!;
-    data[p] = Math.round(luma * a + 255 * (1 - a));
+/**
+ * RGBA → grey into `grey` (one byte per RGBA pixel), with Rec. 601 luma and alpha composited
+ * over white. `premultiplied`: the colour is already multiplied by alpha (a canvas's own pixels).
+ * Shortcuts give the formula's own result: an opaque pixel needs no compositing, and an opaque
+ * grey one (r = g = b: nearly all of a page, its white and its black text) is its own luma.
+ */
+export function rgbaToGrey(rgba: Uint8Array | Uint8ClampedArray, grey: Uint8Array, premultiplied = false): void {
+  for (let i = 0, p = 0; p < grey.length; i += 4, p++) {
+    const r = rgba[i]!;
+    const g = rgba[i + 1]!;
+    const b = rgba[i + 2]!;
+    const alpha = rgba[i + 3]!;
+    if (alpha === 255 && r === g && g === b) {
+      grey[p] = r;
+      continue;
+    }
+    const luma = 0.299 * r + 0.587 * g + 0.114 * b;
+    if (alpha === 255) grey[p] = Math.round(luma);
+    else {
+      const a = alpha / 255;
+      grey[p] = Math.round((premultiplied ? luma : luma * a) + 255 * (1 - a));
+    }
   }
-  return { width, height, data };
 }

@@ -100,8 +100,11 @@ function piecesOf(runs: TextRun[], viewport: Matrix, scale: number): { upright: 
     }
     const tx = multiply(viewport, run.transform);
     const size = Math.hypot(tx[2], tx[3]);
-    const chars = [...run.str];
-    const perChar = (run.width * scale) / chars.length;
+    // Most runs hold no whitespace: one piece, with no split into characters (nor one by surrogate pairs).
+    const whole = !/\s/.test(run.str);
+    const chars = whole ? undefined : [...run.str];
+    const length = chars?.length ?? (/[\uD800-\uDFFF]/.test(run.str) ? [...run.str].length : run.str.length);
+    const perChar = (run.width * scale) / length;
     // Upright text only is joined across runs; rotated runs keep their own words.
     const isUpright = tx[0] > 0 && Math.abs(tx[1]) < 1e-3 * tx[0] && Math.abs(tx[2]) < 1e-3 * tx[0];
     const words: TextLayerWord[] = [];
@@ -119,16 +122,20 @@ function piecesOf(runs: TextRun[], viewport: Matrix, scale: number): { upright: 
       token = '';
       spaceBefore = true;
     };
-    for (const ch of chars) {
-      if (/\s/.test(ch)) {
-        flush();
-        spaceBefore = true;
-      } else {
-        if (!token) tokenStart = index;
-        token += ch;
+    if (!chars) {
+      token = run.str;
+      index = length;
+    } else
+      for (const ch of chars) {
+        if (/\s/.test(ch)) {
+          flush();
+          spaceBefore = true;
+        } else {
+          if (!token) tokenStart = index;
+          token += ch;
+        }
+        index++;
       }
-      index++;
-    }
     flush();
     if (/\s$/.test(run.str)) pendingSpace = true;
     if (words.length) other.push(words);
@@ -186,15 +193,18 @@ function linesOf(pieces: Piece[]): Line[] {
 function lineOf(pieces: Piece[]): Line {
   // The line's baseline and size are its main text's, not a superscript's.
   const main = pieces.reduce((a, b) => (b.size * (b.x1 - b.x0) > a.size * (a.x1 - a.x0) ? b : a));
-  return {
-    pieces,
-    x0: Math.min(...pieces.map((p) => p.x0)),
-    x1: Math.max(...pieces.map((p) => p.x1)),
-    top: Math.min(...pieces.map((p) => p.base - 0.8 * p.size)),
-    bottom: Math.max(...pieces.map((p) => p.base + 0.2 * p.size)),
-    base: main.base,
-    size: main.size,
-  };
+  // One pass, not four arrays and spreads: this runs for every line of every page.
+  let x0 = Infinity;
+  let x1 = -Infinity;
+  let top = Infinity;
+  let bottom = -Infinity;
+  for (const p of pieces) {
+    x0 = Math.min(x0, p.x0);
+    x1 = Math.max(x1, p.x1);
+    top = Math.min(top, p.base - 0.8 * p.size);
+    bottom = Math.max(bottom, p.base + 0.2 * p.size);
+  }
+  return { pieces, x0, x1, top, bottom, base: main.base, size: main.size };
 }
 
 /** Joins a line's pieces into words: pieces of one word touch, words are a space or more apart. */

@@ -49,6 +49,8 @@ const cjk = /[\u3000-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]
 
 /** Joins words with spaces, except between CJK characters, which are written without them. */
 function joinWords(words: string[]): string {
+  // Most lines hold no CJK at all (and no empty word): joined with spaces without a look at each junction.
+  if (words.every((word) => word !== '' && !cjk.test(word))) return words.join(' ');
   return words.reduce(
     (text, word) =>
       text === '' ? word : cjk.test(text.at(-1)!) && cjk.test(word[0]!) ? text + word : `${text} ${word}`,

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { buildTestApp, multipart, type TestApp } from '../helpers/app.js';
 import { orderAgreement, wordF1 } from '../helpers/word-f1.js';
 import { textLayerLines, type TextRun } from '../../src/documents/text-layer.js';
-import { openDocument } from '../../src/documents/document.js';
+import { openDocument, textRuns } from '../../src/documents/document.js';
 import { WorkerPool } from '../../src/runtime/worker-pool.js';
 import type { WorkerTask } from '../../src/runtime/worker-tasks.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -162,11 +162,30 @@ describe('PDF pages through the worker pool', () => {
       assert.equal(read.length, 23);
       assert.ok(read.every((p) => p?.source === 'text-layer'));
       assert.equal(pool.counts.get('pdf-page'), undefined);
-      assert.ok((pool.counts.get('pdf-text-pages') ?? 0) <= 3, `text tasks: ${pool.counts.get('pdf-text-pages')}`);
+      // At most four runs per thread (two threads here), never a task per page.
+      assert.ok((pool.counts.get('pdf-text-pages') ?? 0) <= 8, `text tasks: ${pool.counts.get('pdf-text-pages')}`);
       await doc.close();
     } finally {
       await pool.close();
     }
+  });
+
+  test('runs share the pages out evenly: as many per thread, sizes one page apart at most, none tiny', () => {
+    const sizes = (n: number, threads: number): number[] =>
+      textRuns(
+        Array.from({ length: n }, (_, i) => i + 1),
+        threads,
+      ).map((run) => run.length);
+    assert.deepEqual(sizes(23, 2), [4, 4, 4, 4, 4, 3]);
+    assert.deepEqual(sizes(20, 2), [4, 4, 3, 3, 3, 3]);
+    assert.deepEqual(sizes(88, 2), [11, 11, 11, 11, 11, 11, 11, 11]);
+    assert.deepEqual(sizes(5, 2), [5]);
+    assert.deepEqual(sizes(0, 2), []);
+    assert.deepEqual(
+      textRuns([4, 9, 10, 11, 12, 13, 20], 2).flat(),
+      [4, 9, 10, 11, 12, 13, 20],
+      'every page once, in order',
+    );
   });
 
   test('a scan among text pages is left for readPage, which renders it', async () => {
