@@ -19,26 +19,39 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
+/** A bench helper process (bench/NAME.js with `args`), up once it prints "<said> at URL". */
+async function helperProcess(
+  name: string,
+  said: string,
+  args: string[] = [],
+): Promise<{ url: string; close(): Promise<void> }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(`./${name}.js`, import.meta.url)), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = new RegExp(`${said} at (\\S+)`).exec(out);
+      if (match) resolve(match[1]!);
+    });
+  });
+  return {
+    url,
+    close: async () => {
+      child.kill();
+      await once(child, 'exit');
+    },
+  };
+}
+
 export async function proxyBench(): Promise<string[]> {
   const report: string[] = [];
   // In its own process: a direct call crosses a process boundary as the proxied one does.
-  const upstreamProcess = spawn(process.execPath, [fileURLToPath(new URL('./upstream-process.js', import.meta.url))], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const upstream = {
-    url: await new Promise<string>((resolve) => {
-      let out = '';
-      upstreamProcess.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const match = /upstream at (\S+)/.exec(out);
-        if (match) resolve(match[1]!);
-      });
-    }),
-    close: async () => {
-      upstreamProcess.kill();
-      await once(upstreamProcess, 'exit');
-    },
-  };
+  const upstream = await helperProcess('upstream-process', 'upstream');
+  // The floor: a bare Fastify + undici pass-through to the same upstream (bench/passthrough-process.ts).
+  const bare = await helperProcess('passthrough-process', 'passthrough', [upstream.url]);
   const dir = mkdtempSync(join(tmpdir(), 'vg-bench-proxy-'));
   const gguf = writeTinyGguf(join(dir, 'tiny.gguf'));
   const config = join(dir, 'visiongate.yaml');
@@ -67,8 +80,12 @@ export async function proxyBench(): Promise<string[]> {
         // The server's own CPU time per proxied request: what the proxy costs, whatever the machine's load does to latency.
         const cpu = (cpuMs(server.child.pid) - cpuBefore) / total;
         const added = (p: number): string => fmt(percentile(run.proxied, p) - percentile(run.direct, p));
+        // The same against the bare pass-through, right after: what the stack alone adds on this machine now.
+        await pairedLoad(paths[0], `${bare.url}/v1/chat/completions`, body, concurrency, 300);
+        const floor = await pairedLoad(paths[0], `${bare.url}/v1/chat/completions`, body, concurrency, total);
+        const floorAdded = (p: number): string => fmt(percentile(floor.proxied, p) - percentile(floor.direct, p));
         report.push(
-          `/v1 proxy ${stream ? 'SSE ' : 'JSON'} ×${concurrency} (${total} pairs, interleaved, after 300 warm-up): added p50 ${added(50)} ms, p99 ${added(99)} ms (direct p50 ${fmt(percentile(run.direct, 50))} / p99 ${fmt(percentile(run.direct, 99))} ms, proxied p50 ${fmt(percentile(run.proxied, 50))} / p99 ${fmt(percentile(run.proxied, 99))} ms); server CPU ${fmt(cpu, 3)} ms a request`,
+          `/v1 proxy ${stream ? 'SSE ' : 'JSON'} ×${concurrency} (${total} pairs, interleaved, after 300 warm-up): added p50 ${added(50)} ms, p99 ${added(99)} ms (direct p50 ${fmt(percentile(run.direct, 50))} / p99 ${fmt(percentile(run.direct, 99))} ms, proxied p50 ${fmt(percentile(run.proxied, 50))} / p99 ${fmt(percentile(run.proxied, 99))} ms); server CPU ${fmt(cpu, 3)} ms a request | bare Fastify + undici pass-through: added p50 ${floorAdded(50)} ms, p99 ${floorAdded(99)} ms`,
         );
       }
     }
@@ -110,6 +127,7 @@ export async function proxyBench(): Promise<string[]> {
     );
   } finally {
     await server.stop();
+    await bare.close();
     await upstream.close();
   }
   return report;
