@@ -105,11 +105,23 @@ export function documentKind(bytes: Uint8Array): DocumentKind {
  * The worker threads a document is parsed, rendered and decoded on, so the event loop never
  * does it (runtime/worker-pool.ts implements it).
  */
+/**
+ * What every task on an open PDF carries: its bytes and limits. `maxImagePixels`: images over it are
+ * never decoded, and no image stream may inflate past 4 bytes a pixel of it; `maxStreamBytes`: what
+ * any other stream (page content, fonts, object streams) may inflate to.
+ */
+export interface PdfTaskBase {
+  docId: string;
+  data: Uint8Array;
+  maxImagePixels: number;
+  maxStreamBytes: number;
+}
+
 export type DocumentTask =
-  | { type: 'pdf-summary'; docId: string; data: Uint8Array; maxImagePixels: number }
-  | ({ type: 'pdf-page'; docId: string; data: Uint8Array; maxImagePixels: number } & PdfPageRequest)
-  | ({ type: 'pdf-page-size'; docId: string; data: Uint8Array; maxImagePixels: number } & PdfPageRequest)
-  | ({ type: 'pdf-text-pages'; docId: string; data: Uint8Array; maxImagePixels: number } & PdfTextPagesRequest)
+  | ({ type: 'pdf-summary' } & PdfTaskBase)
+  | ({ type: 'pdf-page' } & PdfTaskBase & PdfPageRequest)
+  | ({ type: 'pdf-page-size' } & PdfTaskBase & PdfPageRequest)
+  | ({ type: 'pdf-text-pages' } & PdfTaskBase & PdfTextPagesRequest)
   | { type: 'pdf-close'; docId: string }
   | { type: 'bmp-decode'; data: Uint8Array };
 
@@ -278,7 +290,13 @@ async function openPdfDocument(
   shared.set(bytes);
   const docId = randomUUID();
   const summary = await pool.run(
-    { type: 'pdf-summary', docId, data: shared, maxImagePixels: limits.maxPixelsPerPage },
+    {
+      type: 'pdf-summary',
+      docId,
+      data: shared,
+      maxImagePixels: limits.maxPixelsPerPage,
+      maxStreamBytes: limits.maxDecompressedBytes,
+    },
     signal,
   );
   if (summary.hasJavaScript) {
@@ -295,6 +313,7 @@ async function openPdfDocument(
     docId,
     data: shared,
     maxImagePixels: limits.maxPixelsPerPage,
+    maxStreamBytes: limits.maxDecompressedBytes,
     pageNumber: page,
     dpi: options.dpi,
     minTextChars: options.minTextChars,
@@ -317,6 +336,7 @@ async function openPdfDocument(
             docId,
             data: shared,
             maxImagePixels: limits.maxPixelsPerPage,
+            maxStreamBytes: limits.maxDecompressedBytes,
             pages: run,
             dpi: options.dpi,
             minTextChars: options.minTextChars,

@@ -3,7 +3,11 @@
  * halves loaded here: the API (`pdf.mjs`) and the parser it talks to (`pdf.worker.mjs`, which in
  * Node runs in the same thread as a "fake worker").
  */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync, inflateRawSync, inflateSync, type ZlibOptions } from 'node:zlib';
 
@@ -17,9 +21,80 @@ type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 // are loaded; where the engine is right (Node 22 and later) core-js leaves push alone and this is a no-op.
 const nativePush = Array.prototype.push;
 const pdfjs: PdfJs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+
+/**
+ * The most bytes one stream of a PDF may inflate to in this thread (set per task), and the
+ * largest size asked past it since last read. pdf.js inflates a page's content, fonts and object
+ * streams into a buffer that doubles as it fills, with no bound: a 0.5 MB file whose content
+ * stream inflates to 512 MB took 1.2–1.7 GB and 11–19 s before a 200 with one line of text.
+ */
+let imageLimit = Number.POSITIVE_INFINITY;
+let streamLimit = Number.POSITIVE_INFINITY;
+let streamOverflow = 0;
+const bound = (bytes: number): number => (bytes > 0 ? bytes : Number.POSITIVE_INFINITY);
+/** Image streams may inflate to `image` bytes (they are also bounded by their pixels), any other to `other`. */
+export function setStreamLimits({ image, other }: { image: number; other: number }): void {
+  imageLimit = bound(image);
+  streamLimit = bound(other);
+  streamOverflow = 0;
+}
+/** The size a stream asked for past its limit since the last call (0: none), then forgets it. */
+export function takeStreamOverflow(): number {
+  const asked = streamOverflow;
+  streamOverflow = 0;
+  return asked;
+}
+function overflow(requested: number): Error {
+  streamOverflow = Math.max(streamOverflow, requested);
+  return new Error(`a stream of the PDF inflates past its limit (${requested} bytes asked)`);
+}
+/** pdf.js's Dict, as far as the check reads it. */
+type StreamDict = { get(key: string): unknown } | null | undefined;
+const isImage = (dict: StreamDict): boolean =>
+  (dict?.get('Subtype') as { name?: string } | undefined)?.name === 'Image';
+const hook = '__visiongatePdfStream';
+Object.defineProperty(globalThis, hook, {
+  value: {
+    check(requested: number, dict: StreamDict): void {
+      // The dictionary is read only past the smaller limit: the common case is one comparison.
+      if (requested <= Math.min(streamLimit, imageLimit)) return;
+      if (requested > (isImage(dict) ? imageLimit : streamLimit)) throw overflow(requested);
+    },
+  },
+});
+
+/**
+ * pdf.js's parser with one line added: the check above at the top of DecodeStream.ensureBuffer,
+ * where every inflated stream grows (the parser keeps no reference to that class we could reach).
+ * Written once per pdf.js version to the temp directory and imported from there (the file imports
+ * nothing relative to itself; its WebAssembly comes from the wasmUrl option). A pdf.js whose text
+ * no longer has the anchor stops the thread with this message rather than run unbounded: the
+ * test suite meets it at once after an upgrade.
+ */
+function boundedWorkerSource(): string {
+  const original = createRequire(import.meta.url).resolve('pdfjs-dist/legacy/build/pdf.worker.mjs');
+  const text = readFileSync(original, 'utf8');
+  const anchor = '  ensureBuffer(requested) {\n    const buffer = this.buffer;\n';
+  const at = text.indexOf(anchor);
+  if (at < 0 || text.indexOf(anchor, at + 1) >= 0)
+    throw new Error(
+      `pdf.js changed: DecodeStream.ensureBuffer not found once in ${original}; update src/documents/pdfjs.ts`,
+    );
+  const patched = `${text.slice(0, at)}  ensureBuffer(requested) {\n    globalThis.${hook}.check(requested, this.dict);\n    const buffer = this.buffer;\n${text.slice(at + anchor.length)}`;
+  const file = join(
+    tmpdir(),
+    `visiongate-pdf.worker-${createHash('sha256').update(patched).digest('hex').slice(0, 16)}.mjs`,
+  );
+  if (!existsSync(file)) {
+    const staging = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    writeFileSync(staging, patched);
+    renameSync(staging, file);
+  }
+  return pathToFileURL(file).href;
+}
 // Loaded now rather than when the first document opens, so its core-js runs before push is restored
 // (it sets globalThis.pdfjsWorker, which pdf.js then uses instead of importing the file itself).
-await import(pathToFileURL(createRequire(import.meta.url).resolve('pdfjs-dist/legacy/build/pdf.worker.mjs')).href);
+await import(boundedWorkerSource());
 if (Array.prototype.push !== nativePush) Array.prototype.push = nativePush;
 
 const inflaters: Record<string, (data: Uint8Array, options: ZlibOptions) => Buffer> = {
@@ -51,7 +126,19 @@ class OneCallDecompressionStream extends TransformStream<Uint8Array, Uint8Array>
       },
       flush(controller) {
         const input = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-        const out = inflate(input, { chunkSize: pieceSize(input.byteLength) });
+        // pdf.js inflates only images this way. Past the limit zlib stops and throws: recorded, and
+        // pdf.js falls back to its own inflater, which reads no more than the image's size.
+        const maxOutputLength = Number.isFinite(imageLimit) ? imageLimit : undefined;
+        let out: Buffer;
+        try {
+          out = inflate(input, {
+            chunkSize: pieceSize(input.byteLength),
+            ...(maxOutputLength ? { maxOutputLength } : {}),
+          });
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw overflow(imageLimit + 1);
+          throw error;
+        }
         controller.enqueue(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
       },
     });

@@ -6,13 +6,14 @@ import type { PDFDocumentProxy } from 'pdfjs-dist/types/src/display/api.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { appError, isAppError } from '../errors/app-error.js';
+import { appError, formatBytes, isAppError } from '../errors/app-error.js';
 import { decodeBmp } from '../documents/bmp.js';
 import { invalidJson } from '../shared/json-problem.js';
 import { detectCheckboxes, type Checkbox } from '../documents/checkboxes.js';
 import { extractText, type MarkupKind, type TextLimits } from '../documents/text-extract.js';
 import { summarizeExtractive, type ExtractiveSummary } from '../engines/extractive/summarizer.js';
 import { openPdf, readPdfPage, readPdfPageSize, readPdfTextPages, summarizePdf } from '../documents/pdf-reader.js';
+import { setStreamLimits, takeStreamOverflow } from '../documents/pdfjs.js';
 import type { GreyImage } from '../documents/raster.js';
 import type { DocumentTask, DocumentTaskResults } from '../documents/document.js';
 import { analyzePage, type PageAnalysis } from '../documents/page-analysis.js';
@@ -80,7 +81,7 @@ export default async function run(task: WorkerTask & { started?: Int32Array }): 
   // Tells the pool the task left its queue: its time limit runs from here.
   markStarted(task.started);
   try {
-    return transferPixels(await perform(task));
+    return transferPixels(await performBounded(task));
   } catch (error) {
     // Errors lose their class crossing threads: send the catalog code as plain data.
     if (isAppError(error))
@@ -93,6 +94,29 @@ export default async function run(task: WorkerTask & { started?: Int32Array }): 
       };
     throw error;
   }
+}
+
+/**
+ * PDF tasks run with a bound on what one stream of the document may inflate to: an image stream 4
+ * bytes for each pixel the largest allowed image has (CMYK at 8 bits; 160 MB by default), any other
+ * stream limits.maxDecompressedBytes (64 MB by default). Past it the task fails with 413, whatever
+ * pdf.js made of the stream (it may skip a broken one and go on with the page).
+ */
+async function performBounded(task: WorkerTask): Promise<unknown> {
+  if (!('maxStreamBytes' in task)) return perform(task);
+  setStreamLimits({ image: 4 * task.maxImagePixels, other: task.maxStreamBytes });
+  const outcome = await perform(task).then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  if (takeStreamOverflow() > 0)
+    throw appError(
+      'archive_too_large',
+      `a compressed stream of the PDF inflates past its limit: ${formatBytes(task.maxStreamBytes)} (limits.maxDecompressedBytes), or for an image 4 bytes for each pixel of limits.maxPixelsPerPage`,
+      { limit: task.maxStreamBytes },
+    );
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
 }
 
 async function perform(task: WorkerTask): Promise<unknown> {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { docxBomb, pdfImageBomb, pdfPage } from '../fixtures/bombs.js';
+import { docxBomb, pdfContentBomb, pdfImageBomb, pdfPage } from '../fixtures/bombs.js';
 import { renderPage } from '../fixtures/pages.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -35,6 +35,8 @@ before(async () => {
   payloads.docx = docxBomb(400);
   payloads.docxLying = docxBomb(400, { lie: true });
   payloads.imageBomb = pdfImageBomb(20_000);
+  payloads.contentBomb = pdfContentBomb(512);
+  payloads.contentLarge = pdfContentBomb(60, 'Within the limit');
   payloads.poster = pdfPage(14_400, 14_400);
   payloads.huge = pdfPage(1e12, 1e12);
   payloads.json = Buffer.from(JSON.stringify({ text: 'word '.repeat(10 * MB) }));
@@ -147,6 +149,19 @@ describe('bombs: refused or bounded, the server under 1 GB and /health fast', ()
       assert.equal(res.json.limit, 64 * MB);
       assert.match(String(res.json.detail), /limits\.maxDecompressedBytes/);
     }
+  });
+
+  test('a PDF whose page content inflates to 512 MB → 413 archive_too_large; one inflating to 60 MB still reads', async () => {
+    const res = await post('/api/v1/ocr', form('file', 'content-bomb.pdf', payloads.contentBomb!));
+    assert.equal(res.status, 413, JSON.stringify(res.json));
+    assert.equal(res.json.code, 'archive_too_large');
+    assert.equal(res.json.limit, 64 * MB);
+    assert.match(String(res.json.detail), /compressed stream of the PDF.*limits\.maxDecompressedBytes/);
+    const ok = await post('/api/v1/ocr', form('file', 'content-large.pdf', payloads.contentLarge!));
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    assert.match(JSON.stringify(ok.json), /Within the limit/);
+    // Before the bound: 1.2–1.7 GB for the 512 MB stream. The run-wide check below holds every test under 1 GB.
+    assert.ok(testPeak < 700 * MB, `peak RSS ${Math.round(testPeak / MB)} MB`);
   });
 
   test('a PDF with one 20000×20000 image → 422 too_many_pixels; the image is never decoded', async () => {
