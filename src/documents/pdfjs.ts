@@ -3,8 +3,7 @@
  * halves loaded here: the API (`pdf.mjs`) and the parser it talks to (`pdf.worker.mjs`, which in
  * Node runs in the same thread as a "fake worker").
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,12 +65,13 @@ Object.defineProperty(globalThis, hook, {
 /**
  * pdf.js's parser with one line added: the check above at the top of DecodeStream.ensureBuffer,
  * where every inflated stream grows (the parser keeps no reference to that class we could reach).
- * Written once per pdf.js version to the temp directory and imported from there (the file imports
- * nothing relative to itself; its WebAssembly comes from the wasmUrl option). A pdf.js whose text
- * no longer has the anchor stops the thread with this message rather than run unbounded: the
- * test suite meets it at once after an upgrade.
+ * Written to a folder of this thread's own (mkdtemp: private, unpredictable, so nothing else on the
+ * machine can plant code there), imported, and deleted: the file imports nothing relative to itself
+ * and its WebAssembly comes from the wasmUrl option. (A data: URL import took twice as long.) A
+ * pdf.js whose text no longer has the anchor stops the thread with this message rather than run
+ * unbounded: the test suite meets it at once after an upgrade.
  */
-function boundedWorkerSource(): string {
+async function importBoundedWorker(): Promise<void> {
   const original = createRequire(import.meta.url).resolve('pdfjs-dist/legacy/build/pdf.worker.mjs');
   const text = readFileSync(original, 'utf8');
   const anchor = '  ensureBuffer(requested) {\n    const buffer = this.buffer;\n';
@@ -81,20 +81,18 @@ function boundedWorkerSource(): string {
       `pdf.js changed: DecodeStream.ensureBuffer not found once in ${original}; update src/documents/pdfjs.ts`,
     );
   const patched = `${text.slice(0, at)}  ensureBuffer(requested) {\n    globalThis.${hook}.check(requested, this.dict);\n    const buffer = this.buffer;\n${text.slice(at + anchor.length)}`;
-  const file = join(
-    tmpdir(),
-    `visiongate-pdf.worker-${createHash('sha256').update(patched).digest('hex').slice(0, 16)}.mjs`,
-  );
-  if (!existsSync(file)) {
-    const staging = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-    writeFileSync(staging, patched);
-    renameSync(staging, file);
+  const folder = mkdtempSync(join(tmpdir(), 'visiongate-pdfjs-'));
+  try {
+    const file = join(folder, 'pdf.worker.mjs');
+    writeFileSync(file, patched);
+    await import(pathToFileURL(file).href);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
   }
-  return pathToFileURL(file).href;
 }
 // Loaded now rather than when the first document opens, so its core-js runs before push is restored
 // (it sets globalThis.pdfjsWorker, which pdf.js then uses instead of importing the file itself).
-await import(boundedWorkerSource());
+await importBoundedWorker();
 if (Array.prototype.push !== nativePush) Array.prototype.push = nativePush;
 
 const inflaters: Record<string, (data: Uint8Array, options: ZlibOptions) => Buffer> = {
