@@ -1,15 +1,26 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildTestApp, multipart, type TestApp } from '../helpers/app.js';
 import { blankPdf, makePdf, renderPage } from '../fixtures/pages.js';
 
 let t: TestApp;
+// This file's uploads spool to a folder of its own (tmpdir() is read at each upload), so the leftover
+// check below sees only them: other test files, run at the same time, spool big uploads to /tmp.
+const spoolDir = mkdtempSync(join(tmpdir(), 'vg-bad-input-'));
+const tmpBefore = process.env.TMPDIR;
 before(async () => {
   t = await buildTestApp({ limits: { maxDocumentBytes: 2 * 1024 * 1024, maxPages: 500 } });
+  process.env.TMPDIR = spoolDir;
 });
-after(() => t.close());
+after(async () => {
+  await t.close();
+  if (tmpBefore === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = tmpBefore;
+  rmSync(spoolDir, { recursive: true, force: true });
+});
 
 /** A PNG whose header claims width × height, with a tiny valid IDAT. */
 function pngClaiming(width: number, height: number): Buffer {
@@ -182,9 +193,10 @@ describe('bad input gets a clear 4xx and the server stays healthy', () => {
     const root = await t.app.inject({ method: 'GET', url: '/nope' });
     assert.deepEqual(root.json(), { detail: 'Not Found', error: 'Endpoint not found' });
     assert.ok(
-      readdirSync(tmpdir()).every((f) => !f.startsWith('visiongate-upload')),
-      'uploads are never written to disk',
+      readdirSync(spoolDir).every((f) => !f.startsWith('visiongate-upload')),
+      'no spooled upload is left behind',
     );
-    assert.ok(existsSync(tmpdir()));
+    assert.equal(tmpdir(), spoolDir);
+    assert.ok(existsSync(spoolDir));
   });
 });

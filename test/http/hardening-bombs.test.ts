@@ -7,7 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { docxBomb, pdfContentBomb, pdfImageBomb, pdfPage } from '../fixtures/bombs.js';
 import { renderPage } from '../fixtures/pages.js';
@@ -29,6 +31,7 @@ const healthTimes: number[] = [];
 let sampling: NodeJS.Timeout | undefined;
 let prober: ChildProcess | undefined;
 const payloads: Record<string, Buffer> = {};
+const serverTmp = mkdtempSync(join(tmpdir(), 'vg-bombs-'));
 
 before(async () => {
   // Every bomb is built before the server starts: building them takes this process seconds.
@@ -41,7 +44,9 @@ before(async () => {
   payloads.huge = pdfPage(1e12, 1e12);
   payloads.json = Buffer.from(JSON.stringify({ text: 'word '.repeat(10 * MB) }));
   payloads.png = await renderPage({ lines: ['Batch page'] });
-  server = await startServer();
+  // Its temp folder of its own: the batch below spools there, and must leave nothing behind (and no
+  // other test file's check of /tmp meets this file's spooled uploads).
+  server = await startServer({ TMPDIR: serverTmp });
   await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(10_000) });
   sampling = setInterval(() => {
     const rss = rssOf(server.child.pid!);
@@ -79,6 +84,7 @@ after(async () => {
   prober?.kill();
   clearInterval(sampling);
   await server?.stop();
+  rmSync(serverTmp, { recursive: true, force: true });
 });
 
 async function post(
@@ -136,6 +142,11 @@ describe('bombs: refused or bounded, the server under 1 GB and /health fast', ()
     assert.ok(results.slice(1).every((r) => r.status === 'error' && r.file_info.size === 10 * MB));
     const growth = testPeak - before;
     assert.ok(growth < 300 * MB, `RSS grew ${Math.round(growth / MB)} MB for a 190 MB batch`);
+    assert.deepEqual(
+      readdirSync(serverTmp).filter((f) => f.startsWith('visiongate-upload')),
+      [],
+      'every spooled file removed once answered',
+    );
   });
 
   test('a DOCX inflating to 400 MB → 413 archive_too_large, declared or lying', async () => {
