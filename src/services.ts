@@ -128,7 +128,9 @@ export function createServices(config: Readonly<Config>): Services {
     proxyChat,
   );
   metrics.modelQueues = () => models.queues();
-  const log = pino({ level: config.log.level });
+  // Written at once (the access log is batched, src/app.ts): a "job ended" line is in the pipe before the next
+  // statement runs, so a process killed right after recording a job's end does not lose the line.
+  const log = pino({ level: config.log.level }, pino.destination({ dest: 1, sync: true }));
   const usage = new UsageMeter();
   let jobs: JobSystem | undefined;
   return {
